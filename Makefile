@@ -1,0 +1,56 @@
+# MLOps Lab: `make lab` opens the workbook, `make test` proves it works. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.8
+# USE_UV=0 installs with plain pip (slower, no extra tool).
+USE_UV ?= 1
+# JupyterLab refuses to run as root without this flag; a learner's laptop does not need it.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+
+export PYTHONHASHSEED := 0
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := true
+
+.PHONY: install lab test batch notebooks lint clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	if [ "$(USE_UV)" = 1 ] && $(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION); then \
+		$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock && \
+		$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e . ; \
+	else \
+		$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock && \
+		$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e . ; \
+	fi
+	touch $(STAMP)
+
+lab: install
+	@echo "Starting JupyterLab on notebooks/; open the http://127.0.0.1 URL it prints (Ctrl-C stops it)."
+	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser --ip=127.0.0.1 $(ROOT_FLAG)
+
+test: install
+	$(BIN)/mlops-lab quiz validate
+	$(BIN)/python -m pytest -n 2 --dist loadscope tests $(NOTEBOOKS) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+BATCH_DIR ?= build/batch
+batch: install
+	mkdir -p $(BATCH_DIR)/workspace
+	for nb in $(NOTEBOOKS); do \
+		$(BIN)/papermill --cwd notebooks -p workspace $(abspath $(BATCH_DIR))/workspace $$nb $(BATCH_DIR)/$$(basename $$nb) || exit 1; \
+	done
+	@echo "Executed notebooks are in $(BATCH_DIR)/ (the originals in notebooks/ are untouched)."
+
+notebooks: install
+	$(BIN)/python scripts/build_notebooks.py $(NB)
+
+lint: install
+	$(BIN)/ruff check mlops_lab tests scripts notebooks/scripts
+	$(BIN)/ruff format --check mlops_lab tests scripts notebooks/scripts
+
+clean:
+	rm -rf $(VENV) build workspace notebooks/workspace .pytest_cache *.egg-info

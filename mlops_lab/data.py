@@ -1,0 +1,232 @@
+"""Data extraction: a seeded, synthetic customer-churn dataset for a subscription business.
+
+Every lab trains on the same story: a telecom-style subscription service snapshots its
+customers once a month and wants to predict who will cancel (``churned``). The generator
+is vectorised numpy (tens of thousands of rows in milliseconds) and fully determined by
+its arguments: same seed, same bytes.
+
+Knobs make the MLOps problems visible:
+
+* ``covariate_drift``: from ``covariate_drift_start`` on, the customer mix shifts
+  gradually (higher prices, more month-to-month contracts, more support calls);
+* ``concept_drift``: from ``concept_drift_month`` on, the relationship between features
+  and churn changes suddenly (customers become much more price sensitive);
+* :func:`inject_faults`: data-quality incidents (missing values, out-of-range values, an
+  unseen category, a renamed or a missing column).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlops_lab.exercises import Feedback
+
+NUMERIC_FEATURES: tuple[str, ...] = (
+    "tenure_months",
+    "monthly_charges",
+    "support_calls",
+    "data_usage_gb",
+)
+CATEGORICAL_FEATURES: tuple[str, ...] = ("contract", "payment_method", "region")
+FEATURES: tuple[str, ...] = NUMERIC_FEATURES + CATEGORICAL_FEATURES
+TARGET = "churned"
+TIME_COLUMN = "month"
+ID_COLUMN = "customer_id"
+
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "contract": ("month-to-month", "one-year", "two-year"),
+    "payment_method": ("card", "bank-transfer", "e-check", "mailed-check"),
+    "region": ("north", "south", "east", "west"),
+}
+# Valid ranges a data contract can promise; inject_faults plants values outside them.
+VALID_RANGES: dict[str, tuple[float, float]] = {
+    "tenure_months": (0, 72),
+    "monthly_charges": (10.0, 200.0),
+    "support_calls": (0, 30),
+    "data_usage_gb": (0.0, 500.0),
+}
+FAULTS: tuple[str, ...] = (
+    "missing_values",
+    "out_of_range",
+    "unseen_category",
+    "renamed_column",
+    "missing_column",
+)
+
+
+def make_customers(
+    *,
+    n_months: int = 12,
+    customers_per_month: int = 1000,
+    seed: int = 0,
+    covariate_drift: float = 0.0,
+    covariate_drift_start: int = 6,
+    concept_drift: float = 0.0,
+    concept_drift_month: int = 9,
+    start: str = "2025-01",
+) -> pd.DataFrame:
+    """Generate ``n_months`` monthly snapshots of ``customers_per_month`` customers each.
+
+    ``covariate_drift`` (0 = none, 1 = strong) ramps in linearly over the six months
+    after ``covariate_drift_start``; ``concept_drift`` (0 = none, 1 = strong) switches on
+    at ``concept_drift_month``. Months are numbered from 0; the ``month`` column holds
+    the first day of each month from ``start``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if n_months < 1 or customers_per_month < 1:
+        raise ValueError("n_months and customers_per_month must be at least 1")
+    rng = np.random.default_rng(seed)
+    n = n_months * customers_per_month
+    month_index = np.repeat(np.arange(n_months), customers_per_month)
+    ramp = np.clip((month_index - covariate_drift_start + 1) / 6.0, 0.0, 1.0)
+    shift = covariate_drift * ramp
+
+    contract_p = np.array([0.50, 0.30, 0.20])
+    contract_u = rng.random(n)
+    # Drift moves probability mass from long contracts to month-to-month.
+    p_m2m = contract_p[0] + 0.30 * shift
+    p_one = contract_p[1] - 0.15 * shift
+    contract_idx = np.where(contract_u < p_m2m, 0, np.where(contract_u < p_m2m + p_one, 1, 2))
+    payment_idx = rng.choice(4, size=n, p=[0.35, 0.25, 0.25, 0.15])
+    region_idx = rng.choice(4, size=n, p=[0.25, 0.25, 0.30, 0.20])
+
+    tenure = np.minimum(rng.gamma(2.0, 9.0, n) + 6.0 * contract_idx, 72).astype(int)
+    charges = np.clip(rng.normal(65.0 + 25.0 * shift, 18.0, n), 18.0, 160.0).round(2)
+    support = rng.poisson(1.2 + 1.5 * shift)
+    usage = np.clip(rng.lognormal(3.0, 0.6, n), 0.1, 400.0).round(1)
+
+    concept = concept_drift * (month_index >= concept_drift_month)
+    logit = (
+        -1.0
+        + 1.4 * (contract_idx == 0)
+        - 0.8 * (contract_idx == 2)
+        - 0.045 * tenure
+        + (0.020 + 0.040 * concept) * (charges - 65.0)
+        + 0.35 * support
+        + 0.5 * (payment_idx == 2)
+        - 0.004 * usage
+        + 0.4 * concept
+    )
+    churned = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+
+    months = pd.period_range(start=start, periods=n_months, freq="M").to_timestamp()
+    frame = pd.DataFrame(
+        {
+            ID_COLUMN: [f"C{m:02d}-{i:05d}" for m, i in zip(month_index, np.tile(np.arange(customers_per_month), n_months))],
+            TIME_COLUMN: months[month_index],
+            "tenure_months": tenure,
+            "monthly_charges": charges,
+            "support_calls": support,
+            "data_usage_gb": usage,
+            "contract": pd.Categorical.from_codes(contract_idx, CATEGORIES["contract"]).astype(str),
+            "payment_method": pd.Categorical.from_codes(payment_idx, CATEGORIES["payment_method"]).astype(str),
+            "region": pd.Categorical.from_codes(region_idx, CATEGORIES["region"]).astype(str),
+            TARGET: churned,
+        }
+    )
+    return frame
+
+
+def monthly_batches(frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Yield ``("2025-01", batch)`` pairs in time order, one per month."""
+    for month, batch in frame.groupby(TIME_COLUMN, sort=True):
+        yield month.strftime("%Y-%m"), batch.reset_index(drop=True)
+
+
+def split_by_month(frame: pd.DataFrame, *, train_months: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split on time, never at random: the first ``train_months`` months train, the rest test.
+
+    A time split is what production looks like: the model always predicts a future it
+    has not seen.
+    """
+    months = sorted(frame[TIME_COLUMN].unique())
+    if not 0 < train_months < len(months):
+        raise ValueError(f"train_months must be between 1 and {len(months) - 1}, got {train_months}")
+    cutoff = months[train_months]
+    train = frame[frame[TIME_COLUMN] < cutoff].reset_index(drop=True)
+    test = frame[frame[TIME_COLUMN] >= cutoff].reset_index(drop=True)
+    return train, test
+
+
+def inject_faults(frame: pd.DataFrame, *, faults: list[str] | tuple[str, ...], rate: float = 0.05, seed: int = 0) -> pd.DataFrame:
+    """Return a copy of ``frame`` with data-quality faults planted in it.
+
+    ``faults`` names any of :data:`FAULTS`. ``rate`` is the share of rows hit by the
+    row-level faults (missing values, out-of-range values, unseen category).
+    """
+    import numpy as np
+
+    unknown = sorted(set(faults) - set(FAULTS))
+    if unknown:
+        raise ValueError(f"unknown fault(s) {unknown}; choose from {list(FAULTS)}")
+    rng = np.random.default_rng(seed)
+    faulty = frame.copy()
+    n_hit = max(1, int(round(rate * len(faulty))))
+
+    def rows() -> np.ndarray:
+        return rng.choice(len(faulty), size=n_hit, replace=False)
+
+    if "missing_values" in faults:
+        faulty["monthly_charges"] = faulty["monthly_charges"].astype(float)
+        faulty.loc[rows(), "monthly_charges"] = np.nan
+    if "out_of_range" in faults:
+        faulty.loc[rows(), "tenure_months"] = -1
+    if "unseen_category" in faults:
+        faulty.loc[rows(), "contract"] = "three-year"
+    if "renamed_column" in faults:
+        faulty = faulty.rename(columns={"support_calls": "support_tickets"})
+    if "missing_column" in faults:
+        faulty = faulty.drop(columns=["data_usage_gb"])
+    return faulty
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """A short content hash of a data frame: the same data always gives the same fingerprint.
+
+    Recording it with a run answers "which data trained this model?" later on.
+    """
+    import pandas as pd
+
+    row_hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    digest = hashlib.sha256(row_hashes.tobytes())
+    digest.update(",".join(map(str, frame.columns)).encode())
+    return digest.hexdigest()[:12]
+
+
+def check_time_split(train_months: int, *, frame: pd.DataFrame, test_months: int = 3) -> Feedback:
+    """Exercise check: does ``train_months`` leave exactly the last ``test_months`` months for testing?"""
+    from mlops_lab.exercises import Feedback
+
+    train, test = split_by_month(frame, train_months=int(train_months))
+    tested = test[TIME_COLUMN].dt.strftime("%Y-%m").unique()
+    if len(tested) == test_months:
+        return Feedback(
+            True,
+            f"the model trains on {train[TIME_COLUMN].min():%Y-%m} to {train[TIME_COLUMN].max():%Y-%m} "
+            f"and is tested on {', '.join(tested)}.",
+        )
+    return Feedback(
+        False,
+        f"with train_months={train_months} the test set covers {len(tested)} months ({tested[0]} to {tested[-1]}); "
+        f"it should cover the last {test_months}.",
+    )
+
+
+def check_segment_churn_rate(value: float, *, frame: pd.DataFrame, contract: str = "month-to-month") -> Feedback:
+    """Exercise check: is ``value`` the churn rate of customers on ``contract``?"""
+    from mlops_lab.exercises import Feedback
+
+    truth = frame.loc[frame["contract"] == contract, TARGET].mean()
+    overall = frame[TARGET].mean()
+    if abs(float(value) - truth) <= 0.001:
+        return Feedback(True, f"{float(value):.4f} of {contract} customers churned, against {overall:.4f} overall.")
+    if abs(float(value) - overall) <= 0.001:
+        return Feedback(False, "that is the churn rate of all customers; filter on the contract column first.")
+    return Feedback(False, f"{float(value):.4f} is not the churn rate of {contract} customers; check the filter and the column.")

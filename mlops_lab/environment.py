@@ -1,0 +1,104 @@
+"""The learner's environment: offline settings and a check that names anything missing.
+
+Every notebook starts with :func:`configure_offline`, so no tool phones home, and the
+start-here notebook shows :func:`check_environment`, which compares what is installed
+with the pinned versions in ``requirements.lock``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+OFFLINE_SETTINGS: dict[str, str] = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "GIT_PYTHON_REFRESH": "quiet",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    "OPTUNA_DISABLE_TELEMETRY": "true",
+}
+
+# Distribution name -> import name, for the libraries the labs use.
+LAB_PACKAGES: dict[str, str] = {
+    "numpy": "numpy",
+    "pandas": "pandas",
+    "scikit-learn": "sklearn",
+    "matplotlib": "matplotlib",
+    "ipywidgets": "ipywidgets",
+    "papermill": "papermill",
+    "mlflow-skinny": "mlflow",
+    "skops": "skops",
+    "kfp": "kfp",
+    "optuna": "optuna",
+    "pandera": "pandera",
+    "fastapi": "fastapi",
+}
+
+
+def configure_offline() -> None:
+    """Turn telemetry and progress bars off for this process (values already set are kept)."""
+    for key, value in OFFLINE_SETTINGS.items():
+        os.environ.setdefault(key, value)
+
+
+def locked_versions(lock_file: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """Exact versions pinned in ``requirements.lock`` (``name==version`` lines)."""
+    path = Path(lock_file) if lock_file else Path(__file__).resolve().parent.parent / "requirements.lock"
+    pins = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if "==" in line and not line.lstrip().startswith("#"):
+                name, version = line.split("==", 1)
+                pins[name.strip().lower()] = version.split(";")[0].strip()
+    return pins
+
+
+@dataclass(frozen=True)
+class PackageStatus:
+    name: str
+    pinned: str
+    installed: str
+
+    @property
+    def ok(self) -> bool:
+        return self.installed != "missing" and (not self.pinned or self.installed == self.pinned)
+
+
+@dataclass(frozen=True)
+class EnvironmentReport:
+    python: str
+    packages: tuple[PackageStatus, ...]
+
+    @property
+    def ok(self) -> bool:
+        return sys.version_info >= (3, 10) and all(p.ok for p in self.packages)
+
+    def __repr__(self) -> str:
+        lines = [f"Python {self.python}: {'OK' if sys.version_info >= (3, 10) else 'too old, install Python 3.10 or newer'}"]
+        lines.append(f"{'package':<15}{'pinned':<12}{'installed':<12}status")
+        for p in self.packages:
+            status = "OK" if p.ok else ("MISSING" if p.installed == "missing" else "DIFFERENT VERSION")
+            lines.append(f"{p.name:<15}{p.pinned or '-':<12}{p.installed:<12}{status}")
+        if self.ok:
+            lines.append("Everything is in place.")
+        else:
+            lines.append("Fix: run `make install` in the workbook folder, then restart the kernel.")
+        return "\n".join(lines)
+
+
+def check_environment(lock_file: str | os.PathLike[str] | None = None) -> EnvironmentReport:
+    """Compare the installed lab libraries with the pinned versions, without importing them."""
+    from importlib import metadata
+
+    pins = locked_versions(lock_file)
+    statuses = []
+    for name in LAB_PACKAGES:
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = "missing"
+        statuses.append(PackageStatus(name=name, pinned=pins.get(name, ""), installed=installed))
+    python = ".".join(map(str, sys.version_info[:2]))
+    return EnvironmentReport(python=python, packages=tuple(statuses))

@@ -1,0 +1,76 @@
+""""Your turn" exercises: a learner's value, a check with specific feedback, and a stored result.
+
+A "Your turn" cell sets a variable to a working default, then submits it::
+
+    training_months = 3          # your turn: try other values
+    training_months = your_turn.submit("training-months", training_months, check=check_training_months)
+
+``submit`` returns the value the rest of the notebook uses. When the notebook's
+``solutions`` parameter holds a reference solution for that exercise (CI injects the
+ones from the quiz bank through papermill), that solution replaces the learner's value,
+so one notebook serves both the learner and the "everything correct" CI run. Answers are
+plain values (numbers, strings, lists, mappings), never code: a grader reads them from
+the progress file without executing anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mlops_lab.progress import Progress
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a check says about a submitted value."""
+
+    passed: bool
+    message: str
+
+    def __repr__(self) -> str:
+        return f"{'PASS' if self.passed else 'TRY AGAIN'}: {self.message}"
+
+
+def _json_value(value: Any) -> Any:
+    """The value as JSON can store it (numpy scalars and tuples included), or its text."""
+    try:
+        return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+@dataclass
+class ExerciseBook:
+    """The exercises of one notebook, bound to the learner's workspace and the ``solutions`` parameter."""
+
+    notebook: str
+    solutions: dict[str, Any] | None = None
+    workspace: str | os.PathLike[str] | None = None
+
+    def __post_init__(self) -> None:
+        self._progress = Progress.in_workspace(self.workspace)
+        self.results: dict[str, Feedback] = {}
+
+    def submit(self, exercise_id: str, value: Any, *, check: Callable[[Any], Feedback]) -> Any:
+        """Check ``value`` (or the injected reference solution), print the feedback, store the result."""
+        source = "learner"
+        if self.solutions and exercise_id in self.solutions:
+            value, source = self.solutions[exercise_id], "solution"
+        try:
+            feedback = check(value)
+        except Exception as exc:  # a learner's odd value must produce feedback, not a traceback
+            feedback = Feedback(False, f"the check could not use {value!r}: {exc}")
+        self.results[exercise_id] = feedback
+        self._progress.record(
+            self.notebook,
+            "exercises",
+            exercise_id,
+            {"value": _json_value(value), "passed": feedback.passed, "message": feedback.message, "source": source},
+        )
+        note = " (reference solution)" if source == "solution" else ""
+        print(f"[{exercise_id}]{note} {feedback!r}")
+        return value

@@ -1,0 +1,502 @@
+"""Quizzes: YAML question banks, a strict loader, grading, and an interactive quiz widget.
+
+One bank per notebook, ``quizzes/<notebook>.yaml``::
+
+    notebook: 00_start_here
+    questions:
+      - id: level-0
+        type: single            # single | multiple | numeric
+        objective: Recognise maturity level 0
+        text: Which characteristic ...?
+        options:
+          - {key: a, text: ..., correct: true, explanation: Why this is right}
+          - {key: b, text: ..., explanation: Why this is wrong}
+      - id: best-auc
+        type: numeric
+        objective: Read a result off your own runs
+        text: What ROC AUC did your best run reach?
+        answer_fact: best_auc   # or: answer: 0.81
+        tolerance: 0.005
+        explanation: Where to find it
+    exercises:
+      - id: split-month
+        objective: ...
+        prompt: ...
+        solution: 6             # injected by CI through papermill's `solutions`
+
+A quiz works three ways: interactively with ipywidgets (choose, check, feedback on every
+option); headless, answered through the notebook's ``quiz_answers`` parameter with a
+stable text result; and stored in the workspace's progress file for grading.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_lab.progress import Progress
+
+QUESTION_TYPES = ("single", "multiple", "numeric")
+_BANK_KEYS = {"notebook", "title", "questions", "exercises"}
+_QUESTION_KEYS = {"id", "type", "objective", "text", "options", "answer", "answer_fact", "tolerance", "explanation"}
+_OPTION_KEYS = {"key", "text", "correct", "explanation"}
+_EXERCISE_KEYS = {"id", "objective", "prompt", "solution"}
+
+
+class QuizBankError(ValueError):
+    """A question bank that cannot be used; the message names the file and the question."""
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    text: str
+    correct: bool
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    objective: str
+    text: str
+    options: tuple[Option, ...] = ()
+    answer: float | None = None
+    answer_fact: str | None = None
+    tolerance: float = 0.0
+    explanation: str = ""
+
+    @property
+    def correct_keys(self) -> tuple[str, ...]:
+        return tuple(o.key for o in self.options if o.correct)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    objective: str
+    prompt: str
+    solution: Any
+
+
+@dataclass(frozen=True)
+class QuizBank:
+    notebook: str
+    path: Path
+    questions: tuple[Question, ...]
+    exercises: tuple[Exercise, ...] = ()
+    title: str = ""
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(f"{self.path}: no question {question_id!r}")
+
+    def answer_key(self, facts: dict[str, float] | None = None) -> dict[str, Any]:
+        """The correct answers, in the form the ``quiz_answers`` parameter takes."""
+        key: dict[str, Any] = {}
+        for q in self.questions:
+            if q.type == "single":
+                key[q.id] = q.correct_keys[0]
+            elif q.type == "multiple":
+                key[q.id] = list(q.correct_keys)
+            elif q.answer_fact is None:
+                key[q.id] = q.answer
+            elif facts and q.answer_fact in facts:
+                key[q.id] = facts[q.answer_fact]
+            else:
+                # The right number only exists once the notebook has run: the key says where to read it.
+                key[q.id] = {"from_results": q.answer_fact}
+        return key
+
+    def solutions(self) -> dict[str, Any]:
+        """The reference solutions, in the form the ``solutions`` parameter takes."""
+        return {e.id: e.solution for e in self.exercises}
+
+
+def quizzes_dir() -> Path:
+    """Where the banks live: ``$MLOPS_LAB_QUIZZES``, else ``quizzes/`` at the top of the workbook."""
+    if "MLOPS_LAB_QUIZZES" in os.environ:
+        return Path(os.environ["MLOPS_LAB_QUIZZES"])
+    return Path(__file__).resolve().parent.parent / "quizzes"
+
+
+def bank_path(notebook: str) -> Path:
+    return quizzes_dir() / f"{notebook}.yaml"
+
+
+def _fail(path: Path, where: str, message: str) -> QuizBankError:
+    return QuizBankError(f"{path}: {where}: {message}")
+
+
+def _require_text(path: Path, where: str, item: dict, key: str) -> str:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        # YAML reads bare yes/no/true/1 as booleans or numbers.
+        raise _fail(path, where, f"'{key}' must be text, got {value!r}: put it in quotes")
+    if not value or not value.strip():
+        raise _fail(path, where, f"missing or empty '{key}'")
+    return value.strip()
+
+
+def _check_keys(path: Path, where: str, item: Any, allowed: set[str]) -> None:
+    if not isinstance(item, dict):
+        raise _fail(path, where, f"expected a mapping, got {type(item).__name__}")
+    unknown = sorted(set(item) - allowed)
+    if unknown:
+        raise _fail(path, where, f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+
+
+def _parse_question(path: Path, index: int, raw: Any) -> Question:
+    qid = raw.get("id") if isinstance(raw, dict) else None
+    where = f"question {qid!r}" if isinstance(qid, str) and qid else f"question #{index + 1}"
+    _check_keys(path, where, raw, _QUESTION_KEYS)
+    _require_text(path, where, raw, "id")
+    qtype = raw.get("type")
+    if qtype not in QUESTION_TYPES:
+        raise _fail(path, where, f"'type' must be one of {list(QUESTION_TYPES)}, got {qtype!r}")
+    text = _require_text(path, where, raw, "text")
+    objective = _require_text(path, where, raw, "objective")
+    if qtype == "numeric":
+        if raw.get("options"):
+            raise _fail(path, where, "a numeric question takes 'answer' or 'answer_fact', not 'options'")
+        has_answer, has_fact = "answer" in raw, "answer_fact" in raw
+        if has_answer == has_fact:
+            raise _fail(path, where, "a numeric question needs exactly one of 'answer' or 'answer_fact'")
+        if has_answer and not isinstance(raw["answer"], (int, float)):
+            raise _fail(path, where, f"'answer' must be a number, got {raw['answer']!r}")
+        tolerance = raw.get("tolerance", 0.0)
+        if not isinstance(tolerance, (int, float)) or tolerance < 0:
+            raise _fail(path, where, f"'tolerance' must be a number >= 0, got {tolerance!r}")
+        return Question(
+            id=raw["id"],
+            type=qtype,
+            objective=objective,
+            text=text,
+            answer=float(raw["answer"]) if has_answer else None,
+            answer_fact=raw.get("answer_fact"),
+            tolerance=float(tolerance),
+            explanation=_require_text(path, where, raw, "explanation"),
+        )
+    for key in ("answer", "answer_fact", "tolerance"):
+        if key in raw:
+            raise _fail(path, where, f"'{key}' belongs to numeric questions; mark options with 'correct: true'")
+    raw_options = raw.get("options")
+    if not isinstance(raw_options, list) or len(raw_options) < 2:
+        raise _fail(path, where, "needs a list of at least two 'options'")
+    options = []
+    for i, raw_option in enumerate(raw_options):
+        owhere = f"{where}, option #{i + 1}"
+        _check_keys(path, owhere, raw_option, _OPTION_KEYS)
+        key = raw_option.get("key")
+        if not isinstance(key, str) or not key:
+            raise _fail(path, owhere, "missing 'key'")
+        owhere = f"{where}, option {key!r}"
+        correct = raw_option.get("correct", False)
+        if not isinstance(correct, bool):
+            raise _fail(path, owhere, f"'correct' must be true or false, got {correct!r}")
+        options.append(
+            Option(
+                key=key,
+                text=_require_text(path, owhere, raw_option, "text"),
+                correct=correct,
+                explanation=_require_text(path, owhere, raw_option, "explanation"),
+            )
+        )
+    keys = [o.key for o in options]
+    if len(set(keys)) != len(keys):
+        raise _fail(path, where, f"duplicate option keys {keys}")
+    n_correct = sum(o.correct for o in options)
+    if n_correct == 0:
+        raise _fail(path, where, "no option is marked 'correct: true'")
+    if qtype == "single" and n_correct > 1:
+        raise _fail(path, where, f"a single-choice question has {n_correct} correct options; use type 'multiple'")
+    if "explanation" in raw:
+        raise _fail(path, where, "explanations belong to each option, not to the question")
+    return Question(id=raw["id"], type=qtype, objective=objective, text=text, options=tuple(options))
+
+
+def _parse_exercise(path: Path, index: int, raw: Any) -> Exercise:
+    eid = raw.get("id") if isinstance(raw, dict) else None
+    where = f"exercise {eid!r}" if isinstance(eid, str) and eid else f"exercise #{index + 1}"
+    _check_keys(path, where, raw, _EXERCISE_KEYS)
+    if "solution" not in raw:
+        raise _fail(path, where, "missing 'solution' (the reference answer CI injects)")
+    return Exercise(
+        id=_require_text(path, where, raw, "id"),
+        objective=_require_text(path, where, raw, "objective"),
+        prompt=_require_text(path, where, raw, "prompt"),
+        solution=raw["solution"],
+    )
+
+
+def load_bank(path: str | os.PathLike[str]) -> QuizBank:
+    """Load and validate a question bank; a broken one raises :class:`QuizBankError`."""
+    import yaml
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise QuizBankError(f"{path}: no such quiz bank") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise QuizBankError(f"{path}: {line}: invalid YAML: {problem}") from None
+    _check_keys(path, "top level", raw, _BANK_KEYS)
+    questions_raw = raw.get("questions")
+    if not isinstance(questions_raw, list) or not questions_raw:
+        raise _fail(path, "top level", "needs a non-empty 'questions' list")
+    questions = [_parse_question(path, i, q) for i, q in enumerate(questions_raw)]
+    exercises_raw = raw.get("exercises") or []
+    if not isinstance(exercises_raw, list):
+        raise _fail(path, "top level", "'exercises' must be a list")
+    exercises = [_parse_exercise(path, i, e) for i, e in enumerate(exercises_raw)]
+    for kind, items in (("question", questions), ("exercise", exercises)):
+        seen: set[str] = set()
+        for item in items:
+            if item.id in seen:
+                raise _fail(path, f"{kind} {item.id!r}", "duplicate id")
+            seen.add(item.id)
+    notebook = raw.get("notebook", path.stem)
+    if notebook != path.stem:
+        raise _fail(path, "top level", f"'notebook' is {notebook!r} but the file is named after {path.stem!r}")
+    return QuizBank(
+        notebook=notebook, path=path, questions=tuple(questions), exercises=tuple(exercises), title=raw.get("title", "")
+    )
+
+
+def validate_banks(paths: list[str | os.PathLike[str]]) -> list[str]:
+    """Validate every bank in ``paths`` (files or folders); return one error message per broken bank."""
+    errors = []
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(p.glob("*.yaml")))
+        else:
+            files.append(p)
+    if not files:
+        return [f"no quiz banks found in {', '.join(map(str, paths))}"]
+    for file in files:
+        try:
+            load_bank(file)
+        except QuizBankError as exc:
+            errors.append(str(exc))
+    return errors
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The outcome of one answer: ``score`` is 1 for right, 0 for wrong, between for partly right."""
+
+    question_id: str
+    answer: Any
+    score: float
+    correct: bool
+    feedback: str
+    expected: Any = None
+
+    def as_record(self) -> dict[str, Any]:
+        return {"answer": self.answer, "score": self.score, "correct": self.correct, "expected": self.expected}
+
+
+def _normalise_choice(question: Question, answer: Any) -> list[str]:
+    if isinstance(answer, str):
+        picked = [a.strip() for a in answer.split(",") if a.strip()]
+    elif isinstance(answer, (list, tuple, set)):
+        picked = [str(a).strip() for a in answer]
+    else:
+        raise ValueError(f"question {question.id!r}: answer with option keys, got {answer!r}")
+    unknown = [a for a in picked if a not in {o.key for o in question.options}]
+    if unknown:
+        keys = ", ".join(o.key for o in question.options)
+        raise ValueError(f"question {question.id!r}: unknown option(s) {unknown}; choose from {keys}")
+    return sorted(set(picked))
+
+
+def grade_answer(question: Question, answer: Any, *, facts: dict[str, float] | None = None) -> Grade:
+    """Grade one answer. Multiple choice earns partial credit: (right picks - wrong picks) / correct options."""
+    if question.type == "numeric":
+        expected = question.answer
+        if question.answer_fact is not None:
+            if not facts or question.answer_fact not in facts:
+                raise ValueError(f"question {question.id!r} is answered from your results: fact {question.answer_fact!r} is missing")
+            expected = float(facts[question.answer_fact])
+        if isinstance(answer, dict) and answer == {"from_results": question.answer_fact}:
+            answer = expected
+        try:
+            value = float(answer)
+        except (TypeError, ValueError):
+            raise ValueError(f"question {question.id!r}: answer with a number, got {answer!r}") from None
+        correct = math.isfinite(value) and abs(value - expected) <= question.tolerance + 1e-12
+        verdict = "Correct." if correct else f"Not quite: the expected value is {expected:g} (within ±{question.tolerance:g})."
+        return Grade(question.id, value, 1.0 if correct else 0.0, correct, f"{verdict} {question.explanation}", expected)
+    picked = _normalise_choice(question, answer)
+    right = set(question.correct_keys)
+    if question.type == "single" and len(picked) != 1:
+        raise ValueError(f"question {question.id!r}: pick exactly one option, got {picked}")
+    hits, misses = len(right & set(picked)), len(set(picked) - right)
+    score = max(0.0, (hits - misses) / len(right))
+    correct = set(picked) == right
+    lines = ["Correct." if correct else ("Partly right." if score > 0 else "Not quite.")]
+    for option in question.options:
+        chosen = option.key in picked
+        if chosen or option.correct:
+            mark = "right" if option.correct else "wrong"
+            who = "you chose" if chosen else "you missed"
+            lines.append(f"{option.key}) {who}, {mark}: {option.explanation}")
+    stored = picked[0] if question.type == "single" else picked
+    expected = question.correct_keys[0] if question.type == "single" else list(question.correct_keys)
+    return Grade(question.id, stored, round(score, 4), correct, "\n".join(lines), expected)
+
+
+@dataclass
+class QuizView:
+    """What a quiz cell displays: ipywidgets in JupyterLab, a stable text summary everywhere else."""
+
+    bank: QuizBank
+    grades: dict[str, Grade] = field(default_factory=dict)
+    facts: dict[str, float] = field(default_factory=dict)
+    progress: Progress | None = None
+    _widget: Any = None
+
+    @property
+    def score(self) -> float:
+        return round(sum(g.score for g in self.grades.values()), 2)
+
+    def answer(self, question_id: str, answer: Any) -> Grade:
+        """Grade and store an answer (what the Check button and the ``quiz_answers`` parameter both do)."""
+        grade = grade_answer(self.bank.question(question_id), answer, facts=self.facts)
+        self.grades[question_id] = grade
+        if self.progress is not None:
+            self.progress.record(self.bank.notebook, "questions", question_id, grade.as_record())
+        return grade
+
+    def text(self) -> str:
+        lines = [f"Quiz {self.bank.notebook}: {len(self.bank.questions)} questions"]
+        for n, q in enumerate(self.bank.questions, 1):
+            lines.append(f"Q{n}. {q.text}")
+            for o in q.options:
+                lines.append(f"   {o.key}) {o.text}")
+            grade = self.grades.get(q.id)
+            if grade is None:
+                lines.append("   -> not answered yet")
+                continue
+            shown = ", ".join(grade.answer) if isinstance(grade.answer, list) else grade.answer
+            lines.append(f"   -> your answer: {shown}")
+            lines.extend("      " + line for line in grade.feedback.splitlines())
+        lines.append(f"Score: {self.score:g}/{len(self.bank.questions)}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def widget(self) -> Any:
+        if self._widget is None:
+            self._widget = _build_widget(self)
+        return self._widget
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle = dict(self.widget()._repr_mimebundle_())
+        bundle["text/plain"] = self.text()
+        return bundle
+
+
+def _feedback_html(grade: Grade) -> str:
+    import html
+
+    colour = "#1a7f37" if grade.correct else ("#9a6700" if grade.score > 0 else "#cf222e")
+    body = "<br>".join(html.escape(line) for line in grade.feedback.splitlines())
+    return f'<div style="color:{colour}">{body}</div>'
+
+
+def _build_widget(view: QuizView) -> Any:
+    import html
+
+    import ipywidgets as widgets
+
+    boxes = []
+    for n, q in enumerate(view.bank.questions, 1):
+        title = widgets.HTML(f"<b>Q{n}.</b> {html.escape(q.text)}")
+        previous = view.grades.get(q.id)
+        if q.type == "single":
+            chooser = widgets.RadioButtons(
+                options=[(f"{o.key}) {o.text}", o.key) for o in q.options],
+                value=previous.answer if previous else None,
+                layout=widgets.Layout(width="auto"),
+            )
+            read = lambda c=chooser: c.value  # noqa: E731
+        elif q.type == "multiple":
+            ticks = [
+                widgets.Checkbox(description=f"{o.key}) {o.text}", value=bool(previous and o.key in previous.answer), indent=False)
+                for o in q.options
+            ]
+            chooser = widgets.VBox(ticks)
+            read = lambda t=ticks, opts=q.options: [o.key for o, c in zip(opts, t) if c.value]  # noqa: E731
+        else:
+            chooser = widgets.FloatText(value=previous.answer if previous else 0.0, description="Answer:")
+            read = lambda c=chooser: c.value  # noqa: E731
+        button = widgets.Button(description="Check", button_style="primary")
+        feedback = widgets.HTML(_feedback_html(previous) if previous else "")
+
+        def on_click(_: Any, qid: str = q.id, read: Any = read, feedback: Any = feedback) -> None:
+            try:
+                feedback.value = _feedback_html(view.answer(qid, read()))
+            except ValueError as exc:
+                feedback.value = f'<div style="color:#9a6700">{html.escape(str(exc))}</div>'
+
+        button.on_click(on_click)
+        boxes.append(widgets.VBox([title, chooser, button, feedback], layout=widgets.Layout(margin="0 0 12px 0")))
+    return widgets.VBox(boxes)
+
+
+def show_quiz(
+    notebook: str,
+    *,
+    answers: dict[str, Any] | None = None,
+    facts: dict[str, float] | None = None,
+    workspace: str | os.PathLike[str] | None = None,
+    bank: str | os.PathLike[str] | None = None,
+) -> QuizView:
+    """The quiz of ``notebook``, ready to display.
+
+    ``answers`` (the notebook's ``quiz_answers`` parameter) answers questions headless;
+    answers stored earlier in the workspace's progress file are restored, so a kernel
+    restart loses nothing. ``facts`` holds the learner's own results that numeric
+    questions are checked against.
+    """
+    loaded = load_bank(bank or bank_path(notebook))
+    progress = Progress.in_workspace(workspace)
+    view = QuizView(bank=loaded, facts=dict(facts or {}), progress=progress)
+    known = {q.id for q in loaded.questions}
+    for qid, record in progress.answers(loaded.notebook).items():
+        # An answer to a question since removed from the bank, or one that no longer
+        # grades, is left in the file untouched rather than lost.
+        if qid in known:
+            try:
+                view.grades[qid] = grade_answer(loaded.question(qid), record.get("answer"), facts=view.facts)
+            except ValueError:
+                pass
+    for qid, answer in (answers or {}).items():
+        view.answer(qid, answer)
+    return view
+
+
+def scorecard(notebook: str, *, workspace: str | os.PathLike[str] | None = None) -> str:
+    """One line: how much of ``notebook``'s quiz and exercises the learner has got right so far."""
+    loaded = load_bank(bank_path(notebook))
+    progress = Progress.in_workspace(workspace)
+    questions = progress.answers(notebook, "questions")
+    exercises = progress.answers(notebook, "exercises")
+    quiz_score = sum(float(questions[q.id].get("score", 0)) for q in loaded.questions if q.id in questions)
+    passed = sum(1 for e in loaded.exercises if exercises.get(e.id, {}).get("passed"))
+    return (
+        f"{notebook}: quiz {quiz_score:g}/{len(loaded.questions)} correct, "
+        f"exercises {passed}/{len(loaded.exercises)} passed"
+    )

@@ -1,0 +1,123 @@
+"""Model training and evaluation: the few lines of "ML code" inside a much larger ML system.
+
+Every notebook trains churn models the same way, so the rest of the workbook can focus
+on what surrounds them (tracking, validation, pipelines, monitoring, serving).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mlops_lab.data import CATEGORICAL_FEATURES, CATEGORIES, NUMERIC_FEATURES, TARGET
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+MODEL_KINDS: tuple[str, ...] = ("logistic_regression", "random_forest", "gradient_boosting")
+
+
+def build_model(kind: str = "logistic_regression", *, params: dict[str, Any] | None = None, seed: int = 0) -> Pipeline:
+    """An unfitted scikit-learn pipeline: feature preprocessing followed by a classifier.
+
+    Preprocessing is part of the model so that training and serving transform features
+    with the same code (no training-serving skew).
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    params = dict(params or {})
+    if kind == "logistic_regression":
+        classifier = LogisticRegression(max_iter=500, random_state=seed, **params)
+    elif kind == "random_forest":
+        classifier = RandomForestClassifier(random_state=seed, n_jobs=1, **{"n_estimators": 50, **params})
+    elif kind == "gradient_boosting":
+        classifier = GradientBoostingClassifier(random_state=seed, **params)
+    else:
+        raise ValueError(f"unknown model kind {kind!r}; choose from {list(MODEL_KINDS)}")
+    preprocess = ColumnTransformer(
+        [
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), list(NUMERIC_FEATURES)),
+            (
+                "categorical",
+                OneHotEncoder(categories=[list(CATEGORIES[c]) for c in CATEGORICAL_FEATURES], handle_unknown="ignore"),
+                list(CATEGORICAL_FEATURES),
+            ),
+        ]
+    )
+    return Pipeline([("preprocess", preprocess), ("classifier", classifier)])
+
+
+def train_model(
+    frame: pd.DataFrame, *, kind: str = "logistic_regression", params: dict[str, Any] | None = None, seed: int = 0
+) -> Pipeline:
+    """Fit :func:`build_model` on ``frame`` (which must hold the features and the target)."""
+    model = build_model(kind, params=params, seed=seed)
+    features = list(NUMERIC_FEATURES + CATEGORICAL_FEATURES)
+    return model.fit(frame[features], frame[TARGET])
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Holdout metrics of a churn model, rounded for stable display."""
+
+    accuracy: float
+    roc_auc: float
+    precision: float
+    recall: float
+    f1: float
+    n_rows: int
+
+    def as_dict(self) -> dict[str, float]:
+        return {"accuracy": self.accuracy, "roc_auc": self.roc_auc, "precision": self.precision, "recall": self.recall, "f1": self.f1}
+
+    def __repr__(self) -> str:
+        return (
+            f"Evaluation(accuracy={self.accuracy:.3f}, roc_auc={self.roc_auc:.3f}, precision={self.precision:.3f}, "
+            f"recall={self.recall:.3f}, f1={self.f1:.3f}, n_rows={self.n_rows})"
+        )
+
+
+def evaluate_model(model: Pipeline, frame: pd.DataFrame, *, threshold: float = 0.5) -> Evaluation:
+    """Score ``model`` on labelled data ``frame``; ``threshold`` turns probabilities into decisions."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+
+    features = list(NUMERIC_FEATURES + CATEGORICAL_FEATURES)
+    truth = frame[TARGET].to_numpy()
+    proba = model.predict_proba(frame[features])[:, 1]
+    predicted = (proba >= threshold).astype(int)
+    auc = roc_auc_score(truth, proba) if len(set(truth)) > 1 else float("nan")
+    return Evaluation(
+        accuracy=round(float(accuracy_score(truth, predicted)), 4),
+        roc_auc=round(float(auc), 4),
+        precision=round(float(precision_score(truth, predicted, zero_division=0)), 4),
+        recall=round(float(recall_score(truth, predicted, zero_division=0)), 4),
+        f1=round(float(f1_score(truth, predicted, zero_division=0)), 4),
+        n_rows=len(frame),
+    )
+
+
+def business_cost(
+    model: Pipeline,
+    frame: pd.DataFrame,
+    *,
+    missed_churner_cost: float = 100.0,
+    false_alarm_cost: float = 10.0,
+    threshold: float = 0.5,
+) -> float:
+    """Average cost per customer of acting on the model's decisions.
+
+    A missed churner loses the customer's revenue; a false alarm spends a retention offer
+    on someone who would have stayed. Which model is "best" depends on these two prices.
+    """
+    features = list(NUMERIC_FEATURES + CATEGORICAL_FEATURES)
+    truth = frame[TARGET].to_numpy()
+    predicted = (model.predict_proba(frame[features])[:, 1] >= threshold).astype(int)
+    missed = int(((truth == 1) & (predicted == 0)).sum())
+    false_alarms = int(((truth == 0) & (predicted == 1)).sum())
+    return round((missed * missed_churner_cost + false_alarms * false_alarm_cost) / len(frame), 4)

@@ -1,0 +1,100 @@
+import hashlib
+
+import pandas as pd
+import pytest
+
+from mlops_lab import data
+
+
+def _bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def test_same_seed_same_bytes_and_other_seed_differs():
+    first = data.make_customers(seed=7, n_months=3, customers_per_month=200)
+    again = data.make_customers(seed=7, n_months=3, customers_per_month=200)
+    other = data.make_customers(seed=8, n_months=3, customers_per_month=200)
+    assert hashlib.sha256(_bytes(first)).hexdigest() == hashlib.sha256(_bytes(again)).hexdigest()
+    assert _bytes(first) != _bytes(other)
+
+
+def test_schema_ranges_and_categories():
+    frame = data.make_customers(seed=0, n_months=2, customers_per_month=500)
+    assert list(frame.columns) == [data.ID_COLUMN, data.TIME_COLUMN, *data.FEATURES, data.TARGET]
+    assert len(frame) == 1000 and frame[data.ID_COLUMN].is_unique
+    for column, (low, high) in data.VALID_RANGES.items():
+        assert frame[column].between(low, high).all(), column
+    for column, values in data.CATEGORIES.items():
+        assert set(frame[column]) <= set(values)
+    assert 0.15 < frame[data.TARGET].mean() < 0.5
+
+
+def test_monthly_batches_are_in_time_order():
+    frame = data.make_customers(seed=0, n_months=4, customers_per_month=50)
+    months = [month for month, batch in data.monthly_batches(frame)]
+    assert months == ["2025-01", "2025-02", "2025-03", "2025-04"]
+
+
+def test_covariate_drift_shifts_features_only_after_its_start():
+    calm = data.make_customers(seed=1, n_months=12, covariate_drift=0.0)
+    drift = data.make_customers(seed=1, n_months=12, covariate_drift=1.0, covariate_drift_start=6)
+    by_month = lambda f: f.groupby("month")["monthly_charges"].mean().to_numpy()  # noqa: E731
+    assert abs(by_month(drift)[:5] - by_month(calm)[:5]).max() < 1e-9
+    assert by_month(drift)[-1] > by_month(calm)[-1] + 15
+
+
+def test_concept_drift_changes_labels_suddenly():
+    frame = data.make_customers(seed=2, n_months=12, concept_drift=1.0, concept_drift_month=9)
+    rates = frame.groupby("month")["churned"].mean().to_numpy()
+    assert rates[9:].min() > rates[:9].max()
+
+
+def test_time_split_never_mixes_months():
+    frame = data.make_customers(seed=0, n_months=6, customers_per_month=20)
+    train, test = data.split_by_month(frame, train_months=4)
+    assert train["month"].max() < test["month"].min()
+    assert len(train) == 80 and len(test) == 40
+    with pytest.raises(ValueError, match="between 1 and 5"):
+        data.split_by_month(frame, train_months=6)
+
+
+@pytest.mark.parametrize(
+    "fault, detect",
+    [
+        ("missing_values", lambda f: f["monthly_charges"].isna().sum() == 50),
+        ("out_of_range", lambda f: (f["tenure_months"] < 0).sum() == 50),
+        ("unseen_category", lambda f: (f["contract"] == "three-year").sum() == 50),
+        ("renamed_column", lambda f: "support_tickets" in f and "support_calls" not in f),
+        ("missing_column", lambda f: "data_usage_gb" not in f),
+    ],
+)
+def test_each_fault_is_planted_and_the_original_is_untouched(fault, detect):
+    frame = data.make_customers(seed=0, n_months=1, customers_per_month=1000)
+    before = _bytes(frame)
+    faulty = data.inject_faults(frame, faults=[fault], rate=0.05, seed=3)
+    assert detect(faulty)
+    assert _bytes(frame) == before
+
+
+def test_unknown_fault_is_refused_by_name():
+    with pytest.raises(ValueError, match="teleport"):
+        data.inject_faults(data.make_customers(n_months=1, customers_per_month=5), faults=["teleport"])
+
+
+def test_fingerprint_follows_content():
+    frame = data.make_customers(seed=0, n_months=1, customers_per_month=100)
+    assert data.fingerprint(frame) == data.fingerprint(frame.copy())
+    changed = frame.copy()
+    changed.loc[0, "monthly_charges"] += 1
+    assert data.fingerprint(changed) != data.fingerprint(frame)
+
+
+def test_exercise_checks_give_specific_feedback():
+    frame = data.make_customers(seed=0, n_months=12, customers_per_month=50)
+    assert data.check_time_split(9, frame=frame).passed
+    wrong = data.check_time_split(6, frame=frame)
+    assert not wrong.passed and "6 months" in wrong.message
+    m2m = frame.loc[frame["contract"] == "month-to-month", "churned"].mean()
+    assert data.check_segment_churn_rate(m2m, frame=frame).passed
+    overall = data.check_segment_churn_rate(frame["churned"].mean(), frame=frame)
+    assert not overall.passed and "all customers" in overall.message

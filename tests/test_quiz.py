@@ -1,0 +1,150 @@
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mlops_lab import quiz
+from mlops_lab.quiz import QuizBankError, grade_answer, load_bank, show_quiz
+
+VALID = """\
+notebook: {name}
+questions:
+  - id: q-single
+    type: single
+    objective: o
+    text: Pick a
+    options:
+      - {{key: a, text: A, correct: true, explanation: right}}
+      - {{key: b, text: B, explanation: wrong}}
+  - id: q-multi
+    type: multiple
+    objective: o
+    text: Pick a and c
+    options:
+      - {{key: a, text: A, correct: true, explanation: it is}}
+      - {{key: b, text: B, explanation: it is not}}
+      - {{key: c, text: C, correct: true, explanation: it is}}
+  - id: q-num
+    type: numeric
+    objective: o
+    text: How much?
+    answer: 0.5
+    tolerance: 0.01
+    explanation: half
+  - id: q-fact
+    type: numeric
+    objective: o
+    text: Your AUC?
+    answer_fact: auc
+    tolerance: 0.001
+    explanation: see above
+exercises:
+  - {{id: ex, objective: o, prompt: p, solution: 3}}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "nb") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_valid_bank_loads(tmp_path):
+    bank = load_bank(write(tmp_path, VALID.format(name="nb")))
+    assert [q.id for q in bank.questions] == ["q-single", "q-multi", "q-num", "q-fact"]
+    assert bank.answer_key() == {"q-single": "a", "q-multi": ["a", "c"], "q-num": 0.5, "q-fact": {"from_results": "auc"}}
+    assert bank.solutions() == {"ex": 3}
+
+
+BROKEN = {
+    "duplicate ids": (VALID.replace("id: q-multi", "id: q-single"), "question 'q-single': duplicate id"),
+    "no correct option": (VALID.replace("{key: a, text: A, correct: true, explanation: right}", "{key: a, text: A, explanation: right}"), "question 'q-single': no option is marked"),
+    "two correct in single": (VALID.replace("{key: b, text: B, explanation: wrong}", "{key: b, text: B, correct: true, explanation: wrong}"), "question 'q-single': a single-choice question has 2 correct"),
+    "missing explanation": (VALID.replace("{key: b, text: B, explanation: it is not}", "{key: b, text: B}"), "question 'q-multi', option 'b': missing or empty 'explanation'"),
+    "unknown key": (VALID.replace("    objective: o\n    text: How much?", "    objective: o\n    hint: x\n    text: How much?"), "question 'q-num': unknown key(s) ['hint']"),
+    "bad yaml": (VALID.replace("  - id: q-num", "  - id: [q-num"), "line "),
+    "numeric without answer": (VALID.replace("    answer: 0.5\n", ""), "question 'q-num': a numeric question needs exactly one"),
+    "bad type": (VALID.replace("type: multiple", "type: essay"), "question 'q-multi': 'type' must be one of"),
+    "no questions": ("notebook: nb\nquestions: []\n", "needs a non-empty 'questions' list"),
+    "exercise without solution": (VALID.replace("solution: 3", "prompt2: 3").replace("prompt2", "objective2"), "exercise 'ex': unknown key"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_bank_is_refused_naming_file_and_question(tmp_path, case):
+    text, expected = BROKEN[case]
+    path = write(tmp_path, text.format(name="nb") if "{name}" in text else text)
+    with pytest.raises(QuizBankError) as info:
+        load_bank(path)
+    message = str(info.value)
+    assert message.startswith(str(path)), message
+    assert expected in message, message
+
+
+def test_bad_yaml_reports_its_line(tmp_path):
+    path = write(tmp_path, "notebook: nb\nquestions:\n  - id: [oops\n")
+    with pytest.raises(QuizBankError, match=r"line 4|line 3"):
+        load_bank(path)
+
+
+def test_notebook_name_must_match_file(tmp_path):
+    with pytest.raises(QuizBankError, match="named after 'other'"):
+        load_bank(write(tmp_path, VALID.format(name="nb"), name="other"))
+
+
+def test_grading_single_multiple_numeric_and_facts(tmp_path):
+    bank = load_bank(write(tmp_path, VALID.format(name="nb")))
+    assert grade_answer(bank.question("q-single"), "a").correct
+    wrong = grade_answer(bank.question("q-single"), "b")
+    assert not wrong.correct and wrong.score == 0 and "a) you missed, right: right" in wrong.feedback
+    partial = grade_answer(bank.question("q-multi"), ["a"])
+    assert partial.score == 0.5 and not partial.correct and "Partly right" in partial.feedback
+    assert grade_answer(bank.question("q-multi"), "a, c").correct
+    assert grade_answer(bank.question("q-multi"), ["a", "b", "c"]).score == 0.5
+    assert grade_answer(bank.question("q-num"), 0.505).correct
+    assert not grade_answer(bank.question("q-num"), 0.52).correct
+    assert grade_answer(bank.question("q-fact"), 0.8123, facts={"auc": 0.8125}).correct
+    with pytest.raises(ValueError, match="fact 'auc' is missing"):
+        grade_answer(bank.question("q-fact"), 0.8)
+    with pytest.raises(ValueError, match="unknown option"):
+        grade_answer(bank.question("q-single"), "z")
+
+
+def test_headless_answers_are_stored_and_survive_a_restart(tmp_path):
+    path = write(tmp_path, VALID.format(name="nb"))
+    workspace = tmp_path / "ws"
+    view = show_quiz("nb", bank=path, workspace=workspace, facts={"auc": 0.9}, answers={"q-single": "b", "q-multi": ["a", "c"]})
+    assert view.score == 1
+    text = repr(view)
+    assert "-> your answer: b" in text and "Not quite." in text and "Score: 1/4" in text
+    restored = show_quiz("nb", bank=path, workspace=workspace, facts={"auc": 0.9})
+    assert restored.grades["q-single"].answer == "b" and restored.score == 1
+    corrected = show_quiz("nb", bank=path, workspace=workspace, facts={"auc": 0.9}, answers={"q-single": "a"})
+    assert corrected.score == 2
+
+
+def test_widget_check_button_grades_and_records(tmp_path):
+    path = write(tmp_path, VALID.format(name="nb"))
+    view = show_quiz("nb", bank=path, workspace=tmp_path / "ws", facts={"auc": 0.9})
+    first = view.widget().children[0]
+    title, chooser, button, feedback = first.children
+    chooser.value = "a"
+    button.click()
+    assert "Correct." in feedback.value
+    assert view.progress.answers("nb")["q-single"]["correct"] is True
+    bundle = view._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith("Quiz nb: 4 questions")
+
+
+def test_shipped_banks_are_valid_and_hold_the_course_items():
+    assert quiz.validate_banks([quiz.quizzes_dir()]) == []
+    level0 = load_bank(quiz.bank_path("04_maturity_levels")).question("level-0-characteristic")
+    assert [o.text for o in level0.options if o.correct] == ["A manual, script-driven and interactive process"]
+    ct = load_bank(quiz.bank_path("04_maturity_levels")).question("continuous-training")
+    assert [o.text for o in ct.options if o.correct] == ["Continuous training"]
+    devops = load_bank(quiz.bank_path("02_devops_vs_mlops"))
+    assert [o.text for o in devops.question("ci-cd-not-ct").options if o.correct] == ["Building the model"]
+    assert [o.text for o in devops.question("mlops-vs-devops").options if o.correct] == [
+        "MLOps constantly monitors, retrains and serves the model"
+    ]
