@@ -53,4 +53,5 @@ lint: install
 	$(BIN)/ruff format --check mlops_lab tests scripts notebooks/scripts
 
 clean:
-	rm -rf $(VENV) build workspace notebooks/workspace .pytest_cache *.egg-info
+	@echo "Removing .venv and build outputs; your workspace (progress, runs, models) is kept."
+	rm -rf $(VENV) build .pytest_cache *.egg-info

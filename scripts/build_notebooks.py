@@ -1,9 +1,11 @@
 """Rebuild notebooks from their paired scripts and execute them, so the stored outputs are what nbval checks.
 
-Usage: python scripts/build_notebooks.py [NAME ...]   (default: every notebooks/scripts/*.py)
+Usage: python scripts/build_notebooks.py [--force] [NAME ...]   (default: every notebooks/scripts/*.py)
 
 Each notebook runs in a fresh temporary workspace with the same environment as the tests
 (PYTHONHASHSEED=0, telemetry off), from the notebooks/ folder, with the python3 kernel.
+A notebook edited after its script (in JupyterLab, say) is not overwritten without --force:
+sync the edit into the script first (`jupytext --sync notebooks/NAME.ipynb`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ TEST_ENVIRONMENT = {
 }
 
 
-def build(name: str) -> float:
+class EditedNotebookError(RuntimeError):
+    pass
+
+
+def _sources(notebook) -> list[tuple[str, str]]:
+    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
+
+
+def build(name: str, *, force: bool = False) -> float:
     import jupytext
     import nbformat
     from nbclient import NotebookClient
@@ -33,12 +43,19 @@ def build(name: str) -> float:
     script = NOTEBOOKS / "scripts" / f"{name}.py"
     target = NOTEBOOKS / f"{name}.ipynb"
     notebook = jupytext.read(script)
+    if not force and target.exists() and target.stat().st_mtime > script.stat().st_mtime:
+        if _sources(nbformat.read(target, as_version=4)) != _sources(notebook):
+            raise EditedNotebookError(
+                f"{target} was edited after {script}; sync it first (jupytext --sync {target}) or pass --force"
+            )
     notebook.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     notebook.metadata.setdefault("language_info", {"name": "python"})
     with tempfile.TemporaryDirectory(prefix=f"mlops-lab-{name}-") as workspace:
         os.environ["MLOPS_LAB_WORKSPACE"] = workspace
         started = time.perf_counter()
-        NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        NotebookClient(
+            notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+        ).execute()
         elapsed = time.perf_counter() - started
     nbformat.validate(notebook)
     nbformat.write(notebook, target)
@@ -46,11 +63,16 @@ def build(name: str) -> float:
     return elapsed
 
 
-def main(names: list[str]) -> int:
+def main(args: list[str]) -> int:
     os.environ.update(TEST_ENVIRONMENT)
-    names = names or sorted(p.stem for p in (NOTEBOOKS / "scripts").glob("*.py"))
+    force = "--force" in args
+    names = [a for a in args if a != "--force"] or sorted(p.stem for p in (NOTEBOOKS / "scripts").glob("*.py"))
     for name in names:
-        print(f"{name}: executed in {build(name):.1f} s")
+        try:
+            print(f"{name}: executed in {build(name, force=force):.1f} s")
+        except EditedNotebookError as exc:
+            print(f"{name}: not rebuilt: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 
