@@ -33,7 +33,9 @@ def _progress(args: argparse.Namespace) -> int:
         return 0
     print(f"{'notebook':<24}{'quiz':>12}{'exercises':>12}")
     for s in scores:
-        print(f"{s.notebook:<24}{f'{s.questions_correct:g}/{s.questions_answered}':>12}{f'{s.exercises_passed}/{s.exercises_attempted}':>12}")
+        print(
+            f"{s.notebook:<24}{f'{s.questions_correct:g}/{s.questions_answered}':>12}{f'{s.exercises_passed}/{s.exercises_attempted}':>12}"
+        )
     return 0
 
 

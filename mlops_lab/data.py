@@ -119,7 +119,10 @@ def make_customers(
     months = pd.period_range(start=start, periods=n_months, freq="M").to_timestamp()
     frame = pd.DataFrame(
         {
-            ID_COLUMN: [f"C{m:02d}-{i:05d}" for m, i in zip(month_index, np.tile(np.arange(customers_per_month), n_months))],
+            ID_COLUMN: [
+                f"C{m:02d}-{i:05d}"
+                for m, i in zip(month_index, np.tile(np.arange(customers_per_month), n_months), strict=True)
+            ],
             TIME_COLUMN: months[month_index],
             "tenure_months": tenure,
             "monthly_charges": charges,
@@ -155,7 +158,9 @@ def split_by_month(frame: pd.DataFrame, *, train_months: int) -> tuple[pd.DataFr
     return train, test
 
 
-def inject_faults(frame: pd.DataFrame, *, faults: list[str] | tuple[str, ...], rate: float = 0.05, seed: int = 0) -> pd.DataFrame:
+def inject_faults(
+    frame: pd.DataFrame, *, faults: list[str] | tuple[str, ...], rate: float = 0.05, seed: int = 0
+) -> pd.DataFrame:
     """Return a copy of ``frame`` with data-quality faults planted in it.
 
     ``faults`` names any of :data:`FAULTS`. ``rate`` is the share of rows hit by the
@@ -229,4 +234,6 @@ def check_segment_churn_rate(value: float, *, frame: pd.DataFrame, contract: str
         return Feedback(True, f"{float(value):.4f} of {contract} customers churned, against {overall:.4f} overall.")
     if abs(float(value) - overall) <= 0.001:
         return Feedback(False, "that is the churn rate of all customers; filter on the contract column first.")
-    return Feedback(False, f"{float(value):.4f} is not the churn rate of {contract} customers; check the filter and the column.")
+    return Feedback(
+        False, f"{float(value):.4f} is not the churn rate of {contract} customers; check the filter and the column."
+    )

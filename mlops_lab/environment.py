@@ -76,7 +76,9 @@ class EnvironmentReport:
         return sys.version_info >= (3, 10) and all(p.ok for p in self.packages)
 
     def __repr__(self) -> str:
-        lines = [f"Python {self.python}: {'OK' if sys.version_info >= (3, 10) else 'too old, install Python 3.10 or newer'}"]
+        lines = [
+            f"Python {self.python}: {'OK' if sys.version_info >= (3, 10) else 'too old, install Python 3.10 or newer'}"
+        ]
         lines.append(f"{'package':<15}{'pinned':<12}{'installed':<12}status")
         for p in self.packages:
             status = "OK" if p.ok else ("MISSING" if p.installed == "missing" else "DIFFERENT VERSION")

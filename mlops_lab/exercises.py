@@ -1,4 +1,4 @@
-""""Your turn" exercises: a learner's value, a check with specific feedback, and a stored result.
+"""The "Your turn" exercises: a learner's value, a check with specific feedback, and a stored result.
 
 A "Your turn" cell sets a variable to a working default, then submits it::
 

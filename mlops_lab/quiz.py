@@ -326,7 +326,9 @@ def grade_answer(question: Question, answer: Any, *, facts: dict[str, float] | N
         expected = question.answer
         if question.answer_fact is not None:
             if not facts or question.answer_fact not in facts:
-                raise ValueError(f"question {question.id!r} is answered from your results: fact {question.answer_fact!r} is missing")
+                raise ValueError(
+                    f"question {question.id!r} is answered from your results: fact {question.answer_fact!r} is missing"
+                )
             expected = float(facts[question.answer_fact])
         if isinstance(answer, dict) and answer == {"from_results": question.answer_fact}:
             answer = expected
@@ -335,8 +337,14 @@ def grade_answer(question: Question, answer: Any, *, facts: dict[str, float] | N
         except (TypeError, ValueError):
             raise ValueError(f"question {question.id!r}: answer with a number, got {answer!r}") from None
         correct = math.isfinite(value) and abs(value - expected) <= question.tolerance + 1e-12
-        verdict = "Correct." if correct else f"Not quite: the expected value is {expected:g} (within ±{question.tolerance:g})."
-        return Grade(question.id, value, 1.0 if correct else 0.0, correct, f"{verdict} {question.explanation}", expected)
+        verdict = (
+            "Correct."
+            if correct
+            else f"Not quite: the expected value is {expected:g} (within ±{question.tolerance:g})."
+        )
+        return Grade(
+            question.id, value, 1.0 if correct else 0.0, correct, f"{verdict} {question.explanation}", expected
+        )
     picked = _normalise_choice(question, answer)
     right = set(question.correct_keys)
     if question.type == "single" and len(picked) != 1:
@@ -434,11 +442,13 @@ def _build_widget(view: QuizView) -> Any:
             read = lambda c=chooser: c.value  # noqa: E731
         elif q.type == "multiple":
             ticks = [
-                widgets.Checkbox(description=f"{o.key}) {o.text}", value=bool(previous and o.key in previous.answer), indent=False)
+                widgets.Checkbox(
+                    description=f"{o.key}) {o.text}", value=bool(previous and o.key in previous.answer), indent=False
+                )
                 for o in q.options
             ]
             chooser = widgets.VBox(ticks)
-            read = lambda t=ticks, opts=q.options: [o.key for o, c in zip(opts, t) if c.value]  # noqa: E731
+            read = lambda t=ticks, opts=q.options: [o.key for o, c in zip(opts, t, strict=True) if c.value]  # noqa: E731
         else:
             chooser = widgets.FloatText(value=previous.answer if previous else 0.0, description="Answer:")
             read = lambda c=chooser: c.value  # noqa: E731

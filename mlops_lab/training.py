@@ -74,7 +74,13 @@ class Evaluation:
     n_rows: int
 
     def as_dict(self) -> dict[str, float]:
-        return {"accuracy": self.accuracy, "roc_auc": self.roc_auc, "precision": self.precision, "recall": self.recall, "f1": self.f1}
+        return {
+            "accuracy": self.accuracy,
+            "roc_auc": self.roc_auc,
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+        }
 
     def __repr__(self) -> str:
         return (

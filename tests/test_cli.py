@@ -12,8 +12,12 @@ def test_quiz_validate_passes_on_shipped_banks(capsys):
 
 def test_quiz_validate_refuses_a_broken_bank_without_traceback(tmp_path):
     bad = tmp_path / "broken.yaml"
-    bad.write_text("notebook: broken\nquestions:\n  - id: q1\n    type: single\n    objective: o\n    text: t\n    options: []\n")
-    run = subprocess.run([sys.executable, "-m", "mlops_lab.cli", "quiz", "validate", str(bad)], capture_output=True, text=True)
+    bad.write_text(
+        "notebook: broken\nquestions:\n  - id: q1\n    type: single\n    objective: o\n    text: t\n    options: []\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "mlops_lab.cli", "quiz", "validate", str(bad)], capture_output=True, text=True
+    )
     assert run.returncode == 1
     assert f"{bad}: question 'q1': needs a list of at least two 'options'" in run.stderr
     assert "Traceback" not in run.stderr

@@ -16,7 +16,12 @@ def run_notebook(notebook: Path, output: Path, **parameters):
     import papermill
 
     papermill.execute_notebook(
-        str(notebook), str(output), parameters=parameters, cwd=str(notebook.parent), kernel_name="python3", progress_bar=False
+        str(notebook),
+        str(output),
+        parameters=parameters,
+        cwd=str(notebook.parent),
+        kernel_name="python3",
+        progress_bar=False,
     )
 
 
@@ -25,7 +30,11 @@ def test_reference_solutions_and_key_score_full_marks(notebook, tmp_path):
     bank = load_bank(bank_path(notebook.stem))
     workspace = tmp_path / "ws"
     run_notebook(
-        notebook, tmp_path / "out.ipynb", workspace=str(workspace), quiz_answers=bank.answer_key(), solutions=bank.solutions()
+        notebook,
+        tmp_path / "out.ipynb",
+        workspace=str(workspace),
+        quiz_answers=bank.answer_key(),
+        solutions=bank.solutions(),
     )
     progress = Progress.in_workspace(workspace)
     questions = progress.answers(bank.notebook, "questions")

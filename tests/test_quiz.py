@@ -52,21 +52,44 @@ def write(tmp_path: Path, text: str, name: str = "nb") -> Path:
 def test_valid_bank_loads(tmp_path):
     bank = load_bank(write(tmp_path, VALID.format(name="nb")))
     assert [q.id for q in bank.questions] == ["q-single", "q-multi", "q-num", "q-fact"]
-    assert bank.answer_key() == {"q-single": "a", "q-multi": ["a", "c"], "q-num": 0.5, "q-fact": {"from_results": "auc"}}
+    assert bank.answer_key() == {
+        "q-single": "a",
+        "q-multi": ["a", "c"],
+        "q-num": 0.5,
+        "q-fact": {"from_results": "auc"},
+    }
     assert bank.solutions() == {"ex": 3}
 
 
 BROKEN = {
     "duplicate ids": (VALID.replace("id: q-multi", "id: q-single"), "question 'q-single': duplicate id"),
-    "no correct option": (VALID.replace("{key: a, text: A, correct: true, explanation: right}", "{key: a, text: A, explanation: right}"), "question 'q-single': no option is marked"),
-    "two correct in single": (VALID.replace("{key: b, text: B, explanation: wrong}", "{key: b, text: B, correct: true, explanation: wrong}"), "question 'q-single': a single-choice question has 2 correct"),
-    "missing explanation": (VALID.replace("{key: b, text: B, explanation: it is not}", "{key: b, text: B}"), "question 'q-multi', option 'b': missing or empty 'explanation'"),
-    "unknown key": (VALID.replace("    objective: o\n    text: How much?", "    objective: o\n    hint: x\n    text: How much?"), "question 'q-num': unknown key(s) ['hint']"),
+    "no correct option": (
+        VALID.replace("{key: a, text: A, correct: true, explanation: right}", "{key: a, text: A, explanation: right}"),
+        "question 'q-single': no option is marked",
+    ),
+    "two correct in single": (
+        VALID.replace("{key: b, text: B, explanation: wrong}", "{key: b, text: B, correct: true, explanation: wrong}"),
+        "question 'q-single': a single-choice question has 2 correct",
+    ),
+    "missing explanation": (
+        VALID.replace("{key: b, text: B, explanation: it is not}", "{key: b, text: B}"),
+        "question 'q-multi', option 'b': missing or empty 'explanation'",
+    ),
+    "unknown key": (
+        VALID.replace("    objective: o\n    text: How much?", "    objective: o\n    hint: x\n    text: How much?"),
+        "question 'q-num': unknown key(s) ['hint']",
+    ),
     "bad yaml": (VALID.replace("  - id: q-num", "  - id: [q-num"), "line "),
-    "numeric without answer": (VALID.replace("    answer: 0.5\n", ""), "question 'q-num': a numeric question needs exactly one"),
+    "numeric without answer": (
+        VALID.replace("    answer: 0.5\n", ""),
+        "question 'q-num': a numeric question needs exactly one",
+    ),
     "bad type": (VALID.replace("type: multiple", "type: essay"), "question 'q-multi': 'type' must be one of"),
     "no questions": ("notebook: nb\nquestions: []\n", "needs a non-empty 'questions' list"),
-    "exercise without solution": (VALID.replace("solution: 3", "prompt2: 3").replace("prompt2", "objective2"), "exercise 'ex': unknown key"),
+    "exercise without solution": (
+        VALID.replace("solution: 3", "prompt2: 3").replace("prompt2", "objective2"),
+        "exercise 'ex': unknown key",
+    ),
 }
 
 
@@ -113,7 +136,9 @@ def test_grading_single_multiple_numeric_and_facts(tmp_path):
 def test_headless_answers_are_stored_and_survive_a_restart(tmp_path):
     path = write(tmp_path, VALID.format(name="nb"))
     workspace = tmp_path / "ws"
-    view = show_quiz("nb", bank=path, workspace=workspace, facts={"auc": 0.9}, answers={"q-single": "b", "q-multi": ["a", "c"]})
+    view = show_quiz(
+        "nb", bank=path, workspace=workspace, facts={"auc": 0.9}, answers={"q-single": "b", "q-multi": ["a", "c"]}
+    )
     assert view.score == 1
     text = repr(view)
     assert "-> your answer: b" in text and "Not quite." in text and "Score: 1/4" in text
