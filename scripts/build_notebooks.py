@@ -10,6 +10,7 @@ sync the edit into the script first (`jupytext --sync notebooks/NAME.ipynb`).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import tempfile
@@ -35,6 +36,18 @@ def _sources(notebook) -> list[tuple[str, str]]:
     return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
 
 
+def _stable_cell_ids(notebook) -> None:
+    """Cell ids from the cell's content, so rebuilding an unchanged notebook changes no id."""
+    seen: set[str] = set()
+    for cell in notebook.cells:
+        base = hashlib.sha1(f"{cell.cell_type}:{cell.source}".encode()).hexdigest()[:8]
+        cell_id, n = base, 1
+        while cell_id in seen:
+            cell_id, n = f"{base}-{n}", n + 1
+        seen.add(cell_id)
+        cell.id = cell_id
+
+
 def build(name: str, *, force: bool = False) -> float:
     import jupytext
     import nbformat
@@ -48,13 +61,20 @@ def build(name: str, *, force: bool = False) -> float:
             raise EditedNotebookError(
                 f"{target} was edited after {script}; sync it first (jupytext --sync {target}) or pass --force"
             )
+    _stable_cell_ids(notebook)
     notebook.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     notebook.metadata.setdefault("language_info", {"name": "python"})
     with tempfile.TemporaryDirectory(prefix=f"mlops-lab-{name}-") as workspace:
         os.environ["MLOPS_LAB_WORKSPACE"] = workspace
         started = time.perf_counter()
         NotebookClient(
-            notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+            notebook,
+            timeout=300,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NOTEBOOKS)}},
+            # Widget state and cell timings change on every run: leaving them out keeps diffs reviewable.
+            store_widget_state=False,
+            record_timing=False,
         ).execute()
         elapsed = time.perf_counter() - started
     nbformat.validate(notebook)
