@@ -1,0 +1,282 @@
+"""The lifecycle pipeline: each step, caching, the lineage record and its answers, the diagram."""
+
+import json
+import sqlite3
+
+import pytest
+
+from mlops_lab import data, pipeline, training
+
+SMALL = {"customers_per_month": 200, "seed": 7}
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """One workspace with four runs: a first run, an identical rerun, a new model parameter, a stricter gate."""
+    workspace = tmp_path_factory.mktemp("lineage")
+    runs = [
+        pipeline.run_pipeline(workspace, **SMALL),
+        pipeline.run_pipeline(workspace, **SMALL),
+        pipeline.run_pipeline(workspace, **SMALL, model_params={"C": 0.05}),
+        pipeline.run_pipeline(workspace, **SMALL, model_params={"C": 0.05}, min_roc_auc=0.99),
+    ]
+    return workspace, runs
+
+
+# --- the steps, called as plain functions ---------------------------------------------------------
+
+
+def test_extract_and_analyze_write_a_snapshot_and_its_statistics(tmp_path):
+    snapshot = pipeline.extract_data(tmp_path / "snapshot.csv", seed=3, n_months=4, customers_per_month=50)
+    again = pipeline.extract_data(tmp_path / "again.csv", seed=3, n_months=4, customers_per_month=50)
+    other = pipeline.extract_data(tmp_path / "other.csv", seed=4, n_months=4, customers_per_month=50)
+    assert snapshot.type == "Dataset" and snapshot.content_hash == again.content_hash != other.content_hash
+    assert snapshot.content_hash == pipeline.content_hash(tmp_path / "snapshot.csv")
+
+    stats = pipeline.analyze_data(snapshot.path, tmp_path / "stats.json").read_json()
+    frame = data.make_customers(seed=3, n_months=4, customers_per_month=50)
+    assert stats["rows"] == 200 and stats["months"] == ["2025-01", "2025-02", "2025-03", "2025-04"]
+    assert stats["churn_rate"] == round(frame["churned"].mean(), 4)
+    assert stats["numeric"]["tenure_months"]["max"] == frame["tenure_months"].max()
+    assert stats["schema"]["categories"]["contract"] == list(data.CATEGORIES["contract"])
+
+
+def test_analysis_counts_faults_and_preparation_drops_them_then_splits_by_time(tmp_path):
+    clean = data.make_customers(seed=1, n_months=4, customers_per_month=100)
+    faulty = data.inject_faults(clean, faults=["out_of_range", "unseen_category"], rate=0.05, seed=2)
+    snapshot = pipeline.extract_data(tmp_path / "snapshot.csv", source=faulty)
+    stats = pipeline.analyze_data(snapshot.path, tmp_path / "stats.json")
+    assert stats.read_json()["numeric"]["tenure_months"]["out_of_range"] == 20
+    assert stats.read_json()["categorical"]["contract"]["unseen"] == 20
+
+    train, test = pipeline.prepare_data(
+        snapshot.path, stats.path, tmp_path / "train.csv", tmp_path / "test.csv", train_months=3
+    )
+    train_frame, test_frame = pipeline.read_dataset(train.path), pipeline.read_dataset(test.path)
+    bad = (faulty["tenure_months"] < 0) | (faulty["contract"] == "three-year")
+    assert len(train_frame) + len(test_frame) == int((~bad).sum()) < 400
+    assert (train_frame["tenure_months"] >= 0).all() and "three-year" not in set(test_frame["contract"])
+    assert train_frame["month"].max() < test_frame["month"].min()
+    assert test_frame["month"].dt.strftime("%Y-%m").unique().tolist() == ["2025-04"]
+
+
+def test_analysis_names_missing_columns(tmp_path):
+    broken = data.inject_faults(data.make_customers(n_months=2, customers_per_month=20), faults=["renamed_column"])
+    snapshot = pipeline.extract_data(tmp_path / "snapshot.csv", source=broken)
+    with pytest.raises(ValueError, match="support_calls"):
+        pipeline.analyze_data(snapshot.path, tmp_path / "stats.json")
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("steps")
+    snapshot = pipeline.extract_data(folder / "snapshot.csv", seed=5, n_months=6, customers_per_month=300)
+    stats = pipeline.analyze_data(snapshot.path, folder / "stats.json")
+    train, test = pipeline.prepare_data(
+        snapshot.path, stats.path, folder / "train.csv", folder / "test.csv", train_months=4
+    )
+    return folder, train, test
+
+
+def test_training_and_evaluation_match_the_training_module(prepared):
+    folder, train, test = prepared
+    model = pipeline.train_model(train.path, folder / "model.skops", model_params={"C": 0.5}, seed=5)
+    metrics = pipeline.evaluate_model(model.path, test.path, folder / "metrics.json").read_json()
+    direct = training.train_model(pipeline.read_dataset(train.path), params={"C": 0.5}, seed=5)
+    expected = training.evaluate_model(direct, pipeline.read_dataset(test.path))
+    assert {k: metrics["model"][k] for k in expected.as_dict()} == expected.as_dict()
+    assert metrics["model"]["n_rows"] == 600 and 0.5 < metrics["baseline"]["roc_auc"] < metrics["model"]["roc_auc"]
+
+
+def test_saved_models_are_byte_identical_and_load_back(prepared, tmp_path):
+    _, train, test = prepared
+    first = pipeline.train_model(train.path, tmp_path / "a.skops", model_kind="random_forest", seed=1)
+    second = pipeline.train_model(train.path, tmp_path / "b.skops", model_kind="random_forest", seed=1)
+    assert first.content_hash == second.content_hash
+    frame = pipeline.read_dataset(test.path)
+    fitted = training.train_model(pipeline.read_dataset(train.path), kind="random_forest", seed=1)
+    loaded = pipeline.load_model(first.path)
+    features = list(data.FEATURES)
+    assert (loaded.predict_proba(frame[features]) == fitted.predict_proba(frame[features])).all()
+
+
+def test_validation_gates_deployment_and_monitoring(prepared):
+    folder, train, test = prepared
+    model = pipeline.train_model(train.path, folder / "gate-model.skops")
+    metrics = pipeline.evaluate_model(model.path, test.path, folder / "gate-metrics.json")
+    auc = metrics.read_json()["model"]["roc_auc"]
+
+    passed = pipeline.validate_model(metrics.path, folder / "pass.json", min_roc_auc=auc)
+    failed = pipeline.validate_model(metrics.path, folder / "fail.json", min_roc_auc=auc + 0.01)
+    assert passed.read_json()["approved"] is True and failed.read_json()["approved"] is False
+    assert [c["passed"] for c in failed.read_json()["checks"]] == [False, True]
+
+    served = pipeline.deploy_model(model.path, passed.path, test.path, folder / "served.json").read_json()
+    refused = pipeline.deploy_model(model.path, failed.path, test.path, folder / "refused.json").read_json()
+    assert served["deployed"] and len(served["smoke_test"]) == 3 and served["model_hash"] == model.content_hash
+    assert not refused["deployed"] and refused["reason"].startswith("validation failed: roc_auc")
+
+    report = pipeline.monitor_model(model.path, train.path, test.path, folder / "served.json", folder / "report.json")
+    assert report.read_json()["month"] == "2025-06" and set(report.read_json()["drift"]) == set(data.FEATURES)
+    idle = pipeline.monitor_model(model.path, train.path, test.path, folder / "refused.json", folder / "idle.json")
+    assert idle.read_json() == {"monitored": False, "reason": "no model was deployed"}
+
+
+def test_monitoring_raises_an_alert_on_drifted_serving_data(tmp_path):
+    frame = data.make_customers(
+        seed=2, n_months=12, customers_per_month=300, covariate_drift=1.0, covariate_drift_start=6
+    )
+    run = pipeline.run_pipeline(tmp_path, data=frame, train_months=6)
+    report = run.monitoring
+    assert report["alerts"] and all(report["drift"][c] > 0.3 for c in report["alerts"])
+    calm = pipeline.run_pipeline(tmp_path, data=data.make_customers(seed=2, customers_per_month=300), train_months=6)
+    assert calm.monitoring["alerts"] == []
+
+
+# --- the runner and its cache ---------------------------------------------------------------------
+
+
+def test_first_run_executes_every_step_in_lifecycle_order(history):
+    _, runs = history
+    assert runs[0].name == "run-1" and runs[0].executed == list(pipeline.STEP_NAMES) and runs[0].cached == []
+    assert runs[0].deployed and 0.6 < runs[0].metrics["roc_auc"] < 1
+
+
+def test_an_identical_second_run_executes_zero_steps(history):
+    _, (first, second, *_) = history
+    assert second.executed == [] and second.cached == list(pipeline.STEP_NAMES)
+    assert second.artifacts == first.artifacts and second.metrics == first.metrics
+
+
+def test_changing_one_parameter_reruns_only_what_depends_on_it(history):
+    _, (first, _, new_param, stricter) = history
+    assert new_param.cached == ["extract_data", "analyze_data", "prepare_data"]
+    assert new_param.executed == ["train_model", "evaluate_model", "validate_model", "deploy_model", "monitor_model"]
+    assert new_param.artifacts["prepare_data.train"] == first.artifacts["prepare_data.train"]
+    assert new_param.artifacts["train_model.model"].content_hash != first.artifacts["train_model.model"].content_hash
+    # The gate fails, so deployment and monitoring change too; everything before the gate is reused.
+    assert stricter.executed == ["validate_model", "deploy_model", "monitor_model"] and not stricter.deployed
+
+
+def test_a_changed_gate_with_the_same_decision_leaves_monitoring_cached(tmp_path):
+    pipeline.run_pipeline(tmp_path, **SMALL, min_roc_auc=0.6)
+    rerun = pipeline.run_pipeline(tmp_path, **SMALL, min_roc_auc=0.61)
+    assert rerun.executed == ["validate_model", "deploy_model"]
+
+
+def test_a_tampered_output_is_recomputed_and_cache_false_runs_everything(tmp_path):
+    first = pipeline.run_pipeline(tmp_path, **SMALL)
+    first.artifacts["evaluate_model.metrics"].path.write_text("{}")
+    repaired = pipeline.run_pipeline(tmp_path, **SMALL)
+    assert repaired.executed == ["evaluate_model"] and repaired.metrics == first.metrics
+    assert pipeline.run_pipeline(tmp_path, **SMALL, cache=False).executed == list(pipeline.STEP_NAMES)
+
+
+def test_new_data_reruns_from_extraction(tmp_path):
+    frame = data.make_customers(customers_per_month=200, seed=1)
+    pipeline.run_pipeline(tmp_path, data=frame)
+    assert pipeline.run_pipeline(tmp_path, data=frame).executed == []
+    assert pipeline.run_pipeline(tmp_path, data=frame.iloc[:-200]).executed[0] == "extract_data"
+
+
+def test_a_failing_step_is_recorded_and_named(tmp_path):
+    broken = data.inject_faults(data.make_customers(n_months=3, customers_per_month=50), faults=["missing_column"])
+    with pytest.raises(pipeline.PipelineStepError, match="run-1: step analyze_data failed: ValueError.*data_usage_gb"):
+        pipeline.run_pipeline(tmp_path, data=broken)
+    store = pipeline.MetadataStore(tmp_path)
+    assert store.executions_table()[["step", "state"]].values.tolist() == [
+        ["extract_data", "COMPLETE"],
+        ["analyze_data", "FAILED"],
+    ]
+
+
+def test_unknown_parameters_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="model_parms"):
+        pipeline.run_pipeline(tmp_path, model_parms={"C": 1.0})
+
+
+# --- the metadata store and lineage ---------------------------------------------------------------
+
+
+def test_the_store_follows_the_ml_metadata_model(history):
+    workspace, runs = history
+    db = sqlite3.connect(workspace / "pipeline" / "metadata.sqlite")
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"artifacts", "executions", "events", "contexts", "associations", "attributions"} <= tables
+    contexts = db.execute("SELECT type, name FROM contexts ORDER BY id").fetchall()
+    assert contexts == [("Pipeline", "churn-lifecycle")] + [("PipelineRun", f"run-{n}") for n in range(1, 5)]
+    assert db.execute("SELECT COUNT(*) FROM executions").fetchone()[0] == 4 * len(pipeline.STEPS)
+    # A cached step is an execution whose OUTPUT events point at the artifacts the original wrote.
+    outputs = db.execute(
+        "SELECT x.state, e.artifact_id FROM executions x JOIN events e ON e.execution_id = x.id "
+        "WHERE x.step = 'train_model' AND e.type = 'OUTPUT' ORDER BY x.id"
+    ).fetchall()
+    assert [state for state, _ in outputs] == ["COMPLETE", "CACHED", "COMPLETE", "CACHED"]
+    assert outputs[0][1] == outputs[1][1] != outputs[2][1] == outputs[3][1]
+    uris = [r[0] for r in db.execute("SELECT uri FROM artifacts")]
+    assert all(uri.startswith("pipeline/artifacts/") for uri in uris)
+
+
+def test_lineage_of_the_deployed_model(history):
+    workspace, runs = history
+    lineage = pipeline.model_lineage(workspace)["answer"]
+    model = runs[2].artifacts["train_model.model"]
+    # run-4's stricter gate refused its model, so run-3's deployment is still the one serving.
+    assert lineage["model"] == f"model.skops sha256 {model.content_hash}"
+    assert lineage["deployed now"] == "yes"
+    assert lineage["produced by run"] == "run-3" and lineage["reused (cached) by runs"] == "run-4"
+    assert lineage["data snapshot"].endswith(runs[0].artifacts["extract_data.snapshot"].content_hash)
+    assert 'model_params={"C":0.05}' in lineage["parameters"] and "seed=7" in lineage["parameters"]
+    assert f"train_model {pipeline.step('train_model').code_version}" in lineage["code version"]
+    assert float(lineage["evaluation: roc_auc"]) == runs[2].metrics["roc_auc"]
+
+
+def test_lineage_of_an_older_model_by_hash(history):
+    workspace, runs = history
+    model_hash = runs[0].artifacts["train_model.model"].content_hash
+    lineage = pipeline.model_lineage(workspace, model=model_hash[:6])["answer"]
+    assert lineage["produced by run"] == "run-1" and lineage["reused (cached) by runs"] == "run-2"
+    assert lineage["deployed now"] == "no" and "model_params={}" in lineage["parameters"]
+
+
+def test_models_fed_by_a_snapshot(history, tmp_path):
+    workspace, runs = history
+    snapshot = runs[0].artifacts["extract_data.snapshot"].content_hash
+    table = pipeline.models_from_snapshot(workspace, snapshot=snapshot)
+    assert table["model (sha256)"].tolist() == [
+        runs[0].artifacts["train_model.model"].content_hash,
+        runs[2].artifacts["train_model.model"].content_hash,
+    ]
+    assert table["run"].tolist() == ["run-1", "run-3"] and table["deployed now"].tolist() == ["no", "yes"]
+    assert table["model_params"].tolist() == ["{}", '{"C":0.05}']
+    with pytest.raises(KeyError, match="no Dataset with content hash 'ffffff'"):
+        pipeline.models_from_snapshot(workspace, snapshot="ffffff")
+
+
+def test_lineage_without_a_deployment_says_so(tmp_path):
+    pipeline.run_pipeline(tmp_path, **SMALL, min_roc_auc=0.99)
+    with pytest.raises(LookupError, match="no model has been deployed"):
+        pipeline.model_lineage(tmp_path)
+
+
+def test_run_table_and_text_name_every_step(history):
+    _, runs = history
+    table = runs[2].table()
+    assert table["step"].tolist() == list(pipeline.STEP_NAMES)
+    assert table["state"].tolist() == ["cached"] * 3 + ["executed"] * 5
+    assert repr(runs[1]).startswith("PipelineRun run-2: 0 executed, 8 cached")
+    assert json.loads(runs[0].artifacts["validate_model.validation"].path.read_text())["approved"] is True
+
+
+def test_the_diagram_is_drawn_from_the_definition(history):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _, runs = history
+    ax = pipeline.draw_pipeline(runs[2])
+    texts = {t.get_text() for t in ax.texts}
+    assert set(pipeline.STEP_NAMES) <= texts and {s.stage for s in pipeline.STEPS} <= texts
+    edges = sum(len(s.upstream) for s in pipeline.STEPS)
+    assert len([p for p in ax.patches if p.__class__.__name__ == "FancyBboxPatch"]) == len(pipeline.STEPS)
+    assert len(ax.texts) == 2 * len(pipeline.STEPS) + edges
+    assert "5 executed, 3 cached" in ax.get_title()
