@@ -1,0 +1,658 @@
+"""Experiment tracking and a model registry with MLflow, on a local SQLite store by default.
+
+Every run records what a team needs a month later: parameters, metrics, who ran it, the
+fingerprint of the data it trained on and the version of the code. The registry names
+models and moves aliases (``champion``, ``challenger``) instead of copying files around.
+
+The store
+    :func:`open_store` points MLflow at ``sqlite:///<workspace>/mlflow.db`` (one store per
+    workspace folder, created on first use, artifacts in ``<workspace>/mlartifacts``), or
+    at ``$MLFLOW_TRACKING_URI`` when it is set, so a class can share one MLflow server.
+    Telemetry is off and MLflow's info lines are quieted. It returns a
+    :class:`TrackingStore` and makes its experiment the active one, so plain ``mlflow.*``
+    calls log into it too.
+
+Logging runs
+    :func:`log_run` logs one run: params, metrics, the data fingerprint(s), the code
+    version, the user, tags and (optionally) the model in skops format.
+    :func:`outcome_metrics` computes what a churn run records (holdout metrics plus the
+    counts of missed churners and false alarms, from which any business cost follows).
+    :func:`train_and_log` trains from a *recipe* (a dict of plain values: data seed, months,
+    model kind, hyperparameters, threshold) and logs the recipe as the run's params;
+    :func:`reproduce_run` rebuilds a model from a run's recorded recipe and compares.
+
+Comparing and choosing
+    :func:`compare_runs` returns the runs as a table (one row per run name, no run ids);
+    :func:`plot_runs` draws a parameter against a metric; :func:`best_run` picks by a
+    metric and :func:`best_by_cost` by a business cost computed from the logged counts.
+
+Registry
+    :func:`register_model` registers a run's model as a new version, :func:`set_alias`
+    moves an alias to a version, :func:`load_model` loads ``name@alias``.
+
+Safe model files
+    Models are stored with skops, never pickle. :func:`load_model_file` (which
+    :func:`load_model` uses) audits a ``.skops`` file against this module's own allow-list
+    :data:`TRUSTED_TYPES` (not against a list stored next to the model, which an attacker
+    could edit) and raises :class:`UntrustedModelError` naming any other type.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlops_lab.progress import open_workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+    from sklearn.pipeline import Pipeline
+
+STORE_FILE = "mlflow.db"
+ARTIFACTS_FOLDER = "mlartifacts"
+DEFAULT_EXPERIMENT = "mlops-lab"
+MODEL_ARTIFACT = "model"
+# The only types a model file may contain beyond skops' built-in safe list: the tree
+# storage of random forests and gradient boosting, and numpy dtypes (OneHotEncoder's dtype).
+TRUSTED_TYPES: tuple[str, ...] = ("numpy.dtype", "sklearn.tree._tree.Tree")
+# The modules whose source is "the code" of a churn run (see code_version).
+CODE_MODULES: tuple[str, ...] = ("mlops_lab.data", "mlops_lab.training")
+# Tags every run of log_run carries.
+FINGERPRINT_TAG = "data_fingerprint"
+CODE_VERSION_TAG = "code_version"
+USER_TAG = "mlflow.user"
+# Recipe keys train_and_log understands; anything else is a model hyperparameter.
+RECIPE_DEFAULTS: dict[str, Any] = {
+    "data_seed": 0,
+    "n_months": 12,
+    "customers_per_month": 500,
+    "train_months": 9,
+    "kind": "logistic_regression",
+    "seed": 0,
+    "threshold": 0.5,
+}
+
+
+class UntrustedModelError(ValueError):
+    """A model file that holds types outside the allow-list; nothing in it was executed."""
+
+
+def _quiet_logs() -> None:
+    for name in ("mlflow", "alembic", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module=r"mlflow(\.|$)")
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"mlflow(\.|$)")
+
+
+@contextlib.contextmanager
+def _silenced() -> Iterator[None]:
+    """Silence MLflow's event prints ("Successfully registered model ...") and warnings."""
+    from mlflow.utils.logging_utils import MLFLOW_LOGGING_STREAM
+
+    was_enabled = MLFLOW_LOGGING_STREAM.enabled
+    MLFLOW_LOGGING_STREAM.enabled = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        MLFLOW_LOGGING_STREAM.enabled = was_enabled
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI (for subprocesses): the local
+# stores opened here are remembered so that value is not mistaken for a shared server.
+_opened_local_stores: set[str] = set()
+
+
+def tracking_uri(workspace: str | os.PathLike[str] | None = None) -> str:
+    """``$MLFLOW_TRACKING_URI`` if set (a shared server), else the SQLite store of ``workspace``."""
+    shared = os.environ.get("MLFLOW_TRACKING_URI")
+    if shared and shared not in _opened_local_stores:
+        return shared
+    return f"sqlite:///{(open_workspace(workspace) / STORE_FILE).resolve()}"
+
+
+@dataclass(frozen=True)
+class TrackingStore:
+    """Where runs go: a tracking URI and the experiment runs are grouped under."""
+
+    uri: str
+    experiment: str
+    experiment_id: str
+    artifact_location: str
+
+    @property
+    def is_local(self) -> bool:
+        return self.uri.startswith("sqlite:")
+
+    def __repr__(self) -> str:
+        return f"TrackingStore(experiment={self.experiment!r}, uri={self.uri!r})"
+
+
+def open_store(
+    workspace: str | os.PathLike[str] | None = None, *, experiment: str = DEFAULT_EXPERIMENT
+) -> TrackingStore:
+    """Point MLflow at the workspace's store (created on first use) and activate ``experiment``.
+
+    With ``$MLFLOW_TRACKING_URI`` set (a shared server), runs go there and artifacts to
+    wherever that server keeps them. Safe to call from several processes at once.
+    """
+    from mlops_lab.environment import configure_offline
+
+    configure_offline()
+    import mlflow
+
+    _quiet_logs()
+    uri = tracking_uri(workspace)
+    local = uri.startswith("sqlite:///")
+    folder = open_workspace(workspace).resolve()
+    if uri == f"sqlite:///{folder / STORE_FILE}":
+        _opened_local_stores.add(uri)
+    mlflow.set_tracking_uri(uri)
+    database = Path(uri.removeprefix("sqlite:///"))
+    lock = _file_lock(database.with_name(f".{database.name}.lock")) if local else contextlib.nullcontext()
+    # Creating the tables and the experiment is not atomic in MLflow: serialise it so two
+    # processes opening a fresh store at once do not both try.
+    with lock, _silenced():
+        found = mlflow.get_experiment_by_name(experiment)
+        if found is None:
+            location = (folder / ARTIFACTS_FOLDER / experiment).as_uri() if local else None
+            experiment_id = mlflow.create_experiment(experiment, artifact_location=location)
+            found = mlflow.get_experiment(experiment_id)
+        mlflow.set_experiment(experiment_id=found.experiment_id)
+    return TrackingStore(
+        uri=uri, experiment=experiment, experiment_id=found.experiment_id, artifact_location=found.artifact_location
+    )
+
+
+def code_version(modules: tuple[str, ...] = CODE_MODULES) -> str:
+    """A short hash of the source of ``modules``: it changes exactly when that code changes.
+
+    Unlike a git commit it also covers uncommitted edits, which is what a notebook session
+    usually runs.
+    """
+    digest = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ValueError(f"cannot find the source of module {name!r}")
+        digest.update(name.encode())
+        digest.update(Path(spec.origin).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def pip_requirements() -> list[str]:
+    """Pinned requirements of a churn model; given to log_model so MLflow need not infer them."""
+    from importlib import metadata
+
+    return [f"{name}=={metadata.version(name)}" for name in ("scikit-learn", "skops", "numpy", "pandas")]
+
+
+def outcome_metrics(model: Pipeline, test: pd.DataFrame, *, threshold: float = 0.5) -> dict[str, float]:
+    """What a churn run records: holdout metrics plus missed churners, false alarms and test rows.
+
+    The counts let any business cost be computed later from the store alone, whatever the
+    prices (see :func:`best_by_cost`).
+    """
+    from mlops_lab.data import FEATURES, TARGET
+    from mlops_lab.training import evaluate_model
+
+    metrics: dict[str, float] = dict(evaluate_model(model, test, threshold=threshold).as_dict())
+    truth = test[TARGET].to_numpy()
+    predicted = model.predict_proba(test[list(FEATURES)])[:, 1] >= threshold
+    metrics["missed_churners"] = int(((truth == 1) & ~predicted).sum())
+    metrics["false_alarms"] = int(((truth == 0) & predicted).sum())
+    metrics["test_rows"] = len(test)
+    return metrics
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    """A run as :func:`log_run` left it: its name, metrics, and where its model went."""
+
+    name: str
+    run_id: str
+    metrics: dict[str, float]
+    data_fingerprint: str
+    code_version: str
+    model_uri: str | None = None
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in self.metrics.items())
+        model = ", model logged" if self.model_uri else ""
+        return f"LoggedRun({self.name!r}: {shown}; data {self.data_fingerprint}{model})"
+
+
+def log_run(
+    *,
+    name: str,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    data: pd.DataFrame | Mapping[str, pd.DataFrame],
+    model: Pipeline | None = None,
+    user: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    store: TrackingStore | None = None,
+) -> LoggedRun:
+    """Log one run with everything needed to answer questions about it later.
+
+    ``data`` is the training frame (or ``{"train": ..., "test": ...}``); its fingerprint
+    becomes the ``data_fingerprint`` tag (``data_fingerprint_<key>`` for each extra frame).
+    ``user`` sets ``mlflow.user`` (MLflow otherwise records the login name). ``model`` is
+    logged in skops format with pinned requirements. ``store`` defaults to the active one.
+    """
+    import mlflow
+
+    from mlops_lab.data import fingerprint
+
+    frames = {"train": data} if not isinstance(data, Mapping) else dict(data)
+    if "train" not in frames:
+        raise ValueError("data must be the training frame or a mapping with a 'train' frame")
+    prints = {key: fingerprint(frame) for key, frame in frames.items()}
+    version = code_version()
+    run_tags = {FINGERPRINT_TAG: prints["train"], CODE_VERSION_TAG: version}
+    run_tags.update({f"{FINGERPRINT_TAG}_{key}": value for key, value in prints.items() if key != "train"})
+    if user:
+        run_tags[USER_TAG] = user
+    run_tags.update(tags or {})
+    experiment_id = store.experiment_id if store else None
+    model_uri = None
+    with _silenced(), mlflow.start_run(run_name=name, experiment_id=experiment_id) as run:
+        mlflow.log_params(dict(params))
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        mlflow.set_tags(run_tags)
+        if model is not None:
+            info = mlflow.sklearn.log_model(
+                model,
+                name=MODEL_ARTIFACT,
+                serialization_format="skops",
+                skops_trusted_types=list(TRUSTED_TYPES),
+                pip_requirements=pip_requirements(),
+            )
+            model_uri = info.model_uri
+    return LoggedRun(
+        name=name,
+        run_id=run.info.run_id,
+        metrics={k: float(v) for k, v in metrics.items()},
+        data_fingerprint=prints["train"],
+        code_version=version,
+        model_uri=model_uri,
+    )
+
+
+def _recipe(recipe: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    full = {**RECIPE_DEFAULTS, **recipe}
+    hyper = {k: v for k, v in full.items() if k not in RECIPE_DEFAULTS}
+    return full, hyper
+
+
+def recipe_data(recipe: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The train and test frames a recipe describes (regenerated from its seed: same recipe, same data)."""
+    from mlops_lab.data import make_customers, split_by_month
+
+    full, _ = _recipe(recipe)
+    customers = make_customers(
+        n_months=int(full["n_months"]),
+        customers_per_month=int(full["customers_per_month"]),
+        seed=int(full["data_seed"]),
+    )
+    return split_by_month(customers, train_months=int(full["train_months"]))
+
+
+def train_from_recipe(recipe: Mapping[str, Any]) -> tuple[Pipeline, dict[str, float], pd.DataFrame, pd.DataFrame]:
+    """Train and evaluate the model a recipe describes; returns (model, metrics, train, test)."""
+    from mlops_lab.training import train_model
+
+    full, hyper = _recipe(recipe)
+    train, test = recipe_data(full)
+    model = train_model(train, kind=full["kind"], params=hyper, seed=int(full["seed"]))
+    return model, outcome_metrics(model, test, threshold=float(full["threshold"])), train, test
+
+
+def train_and_log(
+    recipe: Mapping[str, Any],
+    *,
+    name: str,
+    user: str | None = None,
+    log_model: bool = False,
+    omit: tuple[str, ...] = (),
+    store: TrackingStore | None = None,
+) -> LoggedRun:
+    """Train from ``recipe`` and log a run whose params are the full recipe.
+
+    Recipe keys: those of :data:`RECIPE_DEFAULTS` (missing ones take the defaults) plus
+    any model hyperparameters (``C``, ``max_depth``, ...). ``omit`` leaves recipe keys out
+    of the logged params, to show what a rebuild misses when something was not recorded.
+    """
+    unknown = sorted(set(omit) - set({**RECIPE_DEFAULTS, **recipe}))
+    if unknown:
+        raise ValueError(f"cannot omit {unknown}: not in the recipe")
+    full, _ = _recipe(recipe)
+    model, metrics, train, test = train_from_recipe(full)
+    params = {k: v for k, v in full.items() if k not in omit}
+    return log_run(
+        name=name,
+        params=params,
+        metrics=metrics,
+        data={"train": train, "test": test},
+        model=model if log_model else None,
+        user=user,
+        store=store,
+    )
+
+
+def _client() -> Any:
+    from mlflow import MlflowClient
+
+    return MlflowClient()
+
+
+def find_run(name: str, *, store: TrackingStore | None = None) -> Any:
+    """The MLflow run called ``name`` in the store's (or the active) experiment; the latest if several."""
+    escaped = name.replace("'", "\\'")
+    runs = _client().search_runs(
+        [_experiment_id(store)],
+        filter_string=f"attributes.run_name = '{escaped}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    if not runs:
+        raise KeyError(f"no run named {name!r} in this experiment")
+    return runs[0]
+
+
+def _experiment_id(store: TrackingStore | None) -> str:
+    """The store's experiment, else the active one (what plain ``mlflow.start_run`` would use)."""
+    from mlflow.tracking.fluent import _get_experiment_id
+
+    return store.experiment_id if store else _get_experiment_id()
+
+
+def _parse_param(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def recorded_recipe(run_name: str, *, store: TrackingStore | None = None) -> dict[str, Any]:
+    """The params a run recorded, with numbers turned back into numbers."""
+    return {k: _parse_param(v) for k, v in find_run(run_name, store=store).data.params.items()}
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """The outcome of rebuilding a run's model from what the run recorded."""
+
+    run: str
+    missing: tuple[str, ...]
+    data_matches: bool
+    recorded: dict[str, float]
+    rebuilt: dict[str, float]
+
+    @property
+    def reproduced(self) -> bool:
+        return self.data_matches and all(abs(self.rebuilt[k] - v) < 1e-9 for k, v in self.recorded.items())
+
+    def __repr__(self) -> str:
+        lines = [f"Rebuilding run {self.run!r} from its recorded params"]
+        if self.missing:
+            lines.append(f"  not recorded, defaults used: {', '.join(self.missing)}")
+        lines.append(f"  data fingerprint matches: {'yes' if self.data_matches else 'NO'}")
+        for key, value in self.recorded.items():
+            mark = "same" if abs(self.rebuilt[key] - value) < 1e-9 else "DIFFERENT"
+            lines.append(f"  {key:<10} recorded {value:.4f}  rebuilt {self.rebuilt[key]:.4f}  {mark}")
+        lines.append("  REPRODUCED" if self.reproduced else "  NOT REPRODUCED")
+        return "\n".join(lines)
+
+
+def reproduce_run(
+    run_name: str, *, store: TrackingStore | None = None, metrics: tuple[str, ...] = ("roc_auc", "recall")
+) -> Reproduction:
+    """Rebuild a :func:`train_and_log` run from its recorded params and compare data and metrics.
+
+    Recipe keys the run did not record fall back to :data:`RECIPE_DEFAULTS` and are
+    listed in ``missing``: that is where a rebuild silently goes wrong.
+    """
+    from mlops_lab.data import fingerprint
+
+    run = find_run(run_name, store=store)
+    recipe = {k: _parse_param(v) for k, v in run.data.params.items()}
+    missing = tuple(k for k in RECIPE_DEFAULTS if k not in recipe)
+    _, rebuilt, train, _ = train_from_recipe(recipe)
+    return Reproduction(
+        run=run_name,
+        missing=missing,
+        data_matches=fingerprint(train) == run.data.tags.get(FINGERPRINT_TAG),
+        recorded={k: float(run.data.metrics[k]) for k in metrics},
+        rebuilt={k: float(rebuilt[k]) for k in metrics},
+    )
+
+
+def compare_runs(
+    *,
+    store: TrackingStore | None = None,
+    metrics: list[str] | None = None,
+    params: list[str] | None = None,
+    filter_string: str = "",
+) -> pd.DataFrame:
+    """The experiment's runs as a table: one row per run (indexed by run name, oldest first).
+
+    Columns: ``user``, the chosen ``params`` and ``metrics`` (all of them by default), the
+    data fingerprint and the code version. Run ids and timestamps are left out, so the
+    table prints the same every time.
+    """
+    import mlflow
+    import pandas as pd
+
+    with _silenced():
+        raw = mlflow.search_runs(
+            experiment_ids=[_experiment_id(store)],
+            filter_string=filter_string,
+            order_by=["attributes.start_time ASC"],
+            output_format="pandas",
+        )
+    if raw.empty:
+        return pd.DataFrame()
+    columns: dict[str, pd.Series] = {"user": raw.get(f"tags.{USER_TAG}")}
+    param_names = params if params is not None else sorted(c[7:] for c in raw.columns if c.startswith("params."))
+    metric_names = metrics if metrics is not None else sorted(c[8:] for c in raw.columns if c.startswith("metrics."))
+    for p in param_names:
+        values = raw.get(f"params.{p}")
+        columns[p] = values.map(lambda v: _parse_param(v) if isinstance(v, str) else v) if values is not None else None
+    for m in metric_names:
+        columns[m] = raw.get(f"metrics.{m}")
+    columns[FINGERPRINT_TAG] = raw.get(f"tags.{FINGERPRINT_TAG}")
+    columns[CODE_VERSION_TAG] = raw.get(f"tags.{CODE_VERSION_TAG}")
+    table = pd.DataFrame({k: v for k, v in columns.items() if v is not None})
+    table.index = pd.Index(raw["tags.mlflow.runName"], name="run")
+    return table
+
+
+def business_costs(table: pd.DataFrame, *, missed_churner_cost: float, false_alarm_cost: float) -> pd.Series:
+    """Average cost per customer of each run's decisions, from its logged counts."""
+    needed = {"missed_churners", "false_alarms", "test_rows"} - set(table.columns)
+    if needed:
+        raise ValueError(f"the runs have no {sorted(needed)} metrics; log them with outcome_metrics()")
+    cost = (table["missed_churners"] * missed_churner_cost + table["false_alarms"] * false_alarm_cost) / table[
+        "test_rows"
+    ]
+    return cost.round(4).rename("cost")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The run a criterion picks, and its score."""
+
+    run: str
+    criterion: str
+    value: float
+
+    def __repr__(self) -> str:
+        return f"Best by {self.criterion}: {self.run} ({self.value:.4f})"
+
+
+def best_run(table: pd.DataFrame, *, metric: str, higher_is_better: bool = True) -> Choice:
+    """The run with the best value of ``metric`` (ties go to the earliest run)."""
+    if metric not in table.columns:
+        raise ValueError(f"no metric {metric!r} in the table; it has {list(table.columns)}")
+    values = table[metric].astype(float)
+    name = values.idxmax() if higher_is_better else values.idxmin()
+    return Choice(run=str(name), criterion=metric, value=float(values[name]))
+
+
+def best_by_cost(table: pd.DataFrame, *, missed_churner_cost: float, false_alarm_cost: float) -> Choice:
+    """The run whose decisions cost least per customer at these prices."""
+    costs = business_costs(table, missed_churner_cost=missed_churner_cost, false_alarm_cost=false_alarm_cost)
+    name = costs.idxmin()
+    return Choice(
+        run=str(name),
+        criterion=f"cost (missed churner {missed_churner_cost:g}, false alarm {false_alarm_cost:g})",
+        value=float(costs[name]),
+    )
+
+
+def plot_runs(table: pd.DataFrame, *, x: str, y: str, group: str | None = None, title: str | None = None) -> Figure:
+    """A scatter plot of runs: parameter or metric ``x`` against ``y``, one colour per ``group`` value."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    groups = table.groupby(group, sort=True) if group else [(None, table)]
+    for label, rows in groups:
+        ax.scatter(rows[x].astype(float), rows[y].astype(float), label=label, alpha=0.8)
+    if group:
+        ax.legend(title=group, fontsize="small")
+    ax.set(xlabel=x, ylabel=y, title=title or f"{y} by {x}, one point per run")
+    fig.tight_layout()
+    return fig
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A registered model version."""
+
+    name: str
+    version: int
+    run: str
+    aliases: tuple[str, ...] = field(default=())
+
+    def __repr__(self) -> str:
+        alias = f" @{', @'.join(self.aliases)}" if self.aliases else ""
+        return f"ModelVersion({self.name} v{self.version} from run {self.run!r}{alias})"
+
+
+def _model_uri_of(run: Any) -> str:
+    outputs = getattr(run, "outputs", None)
+    model_outputs = getattr(outputs, "model_outputs", None) or []
+    if not model_outputs:
+        raise ValueError(
+            f"run {run.info.run_name!r} logged no model; log it with log_run(model=...) or train_and_log(log_model=True)"
+        )
+    return f"models:/{model_outputs[-1].model_id}"
+
+
+def register_model(
+    run_name: str, *, name: str, alias: str | None = None, store: TrackingStore | None = None
+) -> ModelVersion:
+    """Register the model of run ``run_name`` as a new version of ``name``; optionally point ``alias`` at it."""
+    import mlflow
+
+    run = find_run(run_name, store=store)
+    with _silenced():
+        version = mlflow.register_model(_model_uri_of(run), name)
+    if alias:
+        set_alias(name, alias=alias, version=int(version.version))
+    return model_version(name, version=int(version.version))
+
+
+def set_alias(name: str, *, alias: str, version: int) -> ModelVersion:
+    """Point ``alias`` (``champion``, ``challenger``...) at ``version``; it moves off any other version."""
+    _client().set_registered_model_alias(name, alias, str(version))
+    return model_version(name, version=version)
+
+
+def model_version(name: str, *, version: int | None = None, alias: str | None = None) -> ModelVersion:
+    """A registered version, by number or by alias."""
+    client = _client()
+    if (version is None) == (alias is None):
+        raise ValueError("give exactly one of version or alias")
+    found = (
+        client.get_model_version(name, str(version))
+        if alias is None
+        else client.get_model_version_by_alias(name, alias)
+    )
+    run_name = client.get_run(found.run_id).info.run_name if found.run_id else ""
+    return ModelVersion(name=name, version=int(found.version), run=run_name, aliases=tuple(sorted(found.aliases)))
+
+
+def registry_table(name: str) -> pd.DataFrame:
+    """Every version of registered model ``name``: its run and its aliases."""
+    import pandas as pd
+
+    client = _client()
+    versions = sorted(client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version))
+    rows = [model_version(name, version=int(v.version)) for v in versions]
+    return pd.DataFrame(
+        {
+            "version": [r.version for r in rows],
+            "run": [r.run for r in rows],
+            "aliases": [", ".join(r.aliases) for r in rows],
+        }
+    ).set_index("version")
+
+
+def load_model_file(path: str | os.PathLike[str], *, trusted: tuple[str, ...] = TRUSTED_TYPES) -> Any:
+    """Load a ``.skops`` model file, refusing any type outside ``trusted`` before anything runs."""
+    import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    path = Path(path)
+    try:
+        untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(trusted))
+    except Exception as exc:
+        raise UntrustedModelError(f"{path}: not a readable skops model file ({type(exc).__name__}: {exc})") from None
+    if untrusted:
+        raise UntrustedModelError(
+            f"{path}: refusing to load: it contains types outside the allow-list: {', '.join(untrusted)}. "
+            "Loading them could run code. If you know where this file comes from and have reviewed these "
+            "types, pass them in trusted=(...)."
+        )
+    try:
+        return skops.io.load(path, trusted=list(trusted))
+    except UntrustedTypesFoundException as exc:
+        raise UntrustedModelError(f"{path}: refusing to load: {exc}") from None
+
+
+def load_model(name: str, *, alias: str = "champion") -> Any:
+    """Load the model version that ``name@alias`` points to, through :func:`load_model_file`."""
+    import mlflow
+
+    with _silenced():
+        folder = Path(mlflow.artifacts.download_artifacts(f"models:/{name}@{alias}"))
+    files = sorted(folder.rglob("*.skops"))
+    if not files:
+        raise UntrustedModelError(f"models:/{name}@{alias} holds no .skops file; only skops model files are loaded")
+    return load_model_file(files[0])

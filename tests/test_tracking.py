@@ -1,0 +1,302 @@
+"""Experiment tracking and the model registry, each test on its own temporary SQLite store."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mlops_lab import tracking
+
+ROOT = Path(__file__).resolve().parent.parent
+# Small and fast: 4 months x 200 customers.
+SMALL = {"n_months": 4, "customers_per_month": 200, "train_months": 3}
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return tracking.open_store(tmp_path / "ws", experiment="tests")
+
+
+def test_store_is_a_sqlite_file_in_the_workspace_created_on_first_use(store, tmp_path):
+    workspace = (tmp_path / "ws").resolve()
+    assert store.uri == f"sqlite:///{workspace / 'mlflow.db'}"
+    assert (workspace / "mlflow.db").is_file()
+    assert store.artifact_location.startswith((workspace / "mlartifacts").as_uri())
+    again = tracking.open_store(tmp_path / "ws", experiment="tests")
+    assert again.experiment_id == store.experiment_id
+
+
+def test_each_workspace_has_its_own_store(store, tmp_path):
+    tracking.log_run(name="in-first", params={}, metrics={"m": 1.0}, data=pd.DataFrame({"a": [1]}), store=store)
+    other = tracking.open_store(tmp_path / "other", experiment="tests")
+    assert other.uri != store.uri
+    assert tracking.compare_runs(store=other).empty
+    assert list(tracking.compare_runs(store=tracking.open_store(tmp_path / "ws", experiment="tests")).index) == [
+        "in-first"
+    ]
+
+
+def test_a_shared_tracking_uri_wins_over_the_workspace(tmp_path, monkeypatch):
+    shared = f"sqlite:///{tmp_path / 'server' / 'shared.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", shared)
+    store = tracking.open_store(tmp_path / "ws", experiment="class")
+    tracking.log_run(name="student-1", params={}, metrics={"m": 1.0}, data=pd.DataFrame({"a": [1]}), store=store)
+    assert store.uri == shared
+    assert (tmp_path / "server" / "shared.db").is_file()
+    assert not (tmp_path / "ws" / "mlflow.db").exists()
+
+
+def test_a_run_records_params_metrics_user_data_fingerprint_and_code_version(store):
+    from mlops_lab.data import fingerprint
+
+    train = pd.DataFrame({"x": [1, 2, 3]})
+    logged = tracking.log_run(
+        name="first", params={"C": 0.5, "kind": "lr"}, metrics={"roc_auc": 0.8}, data=train, user="ana", store=store
+    )
+    table = tracking.compare_runs(store=store)
+    row = table.loc["first"]
+    assert (row["user"], row["C"], row["kind"], row["roc_auc"]) == ("ana", 0.5, "lr", 0.8)
+    assert row["data_fingerprint"] == fingerprint(train) == logged.data_fingerprint
+    assert row["code_version"] == tracking.code_version() == logged.code_version
+    assert "run_id" not in table.columns
+
+
+def test_different_data_gives_a_different_fingerprint(store):
+    a = tracking.train_and_log({**SMALL, "train_months": 2}, name="two-months", store=store)
+    b = tracking.train_and_log({**SMALL, "train_months": 3}, name="three-months", store=store)
+    c = tracking.train_and_log({**SMALL, "train_months": 3, "kind": "random_forest"}, name="same-data", store=store)
+    assert a.data_fingerprint != b.data_fingerprint
+    assert b.data_fingerprint == c.data_fingerprint
+
+
+def test_code_version_changes_exactly_when_the_code_changes(tmp_path, monkeypatch):
+    module = tmp_path / "recipe_code.py"
+    module.write_text("def f():\n    return 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = tracking.code_version(("recipe_code",))
+    assert tracking.code_version(("recipe_code",)) == first
+    module.write_text("def f():\n    return 2\n")
+    assert tracking.code_version(("recipe_code",)) != first
+    with pytest.raises(ValueError, match="no_such_module"):
+        tracking.code_version(("no_such_module",))
+
+
+def test_compare_runs_lists_every_trial_in_order_with_who_ran_it(store):
+    for i in range(3):
+        tracking.log_run(
+            name=f"trial-{i}", params={"i": i}, metrics={"m": i / 10}, data=pd.DataFrame({"a": [i]}), store=store
+        )
+    tracking.log_run(
+        name="bo-1", params={"i": 9}, metrics={"m": 0.9}, data=pd.DataFrame({"a": [9]}), user="bo", store=store
+    )
+    table = tracking.compare_runs(store=store, metrics=["m"], params=["i"])
+    assert list(table.index) == ["trial-0", "trial-1", "trial-2", "bo-1"]
+    assert list(table.columns) == ["user", "i", "m", "data_fingerprint", "code_version"]
+    assert table.loc["bo-1", "user"] == "bo"
+    assert list(tracking.compare_runs(store=store, filter_string="tags.`mlflow.user` = 'bo'").index) == ["bo-1"]
+
+
+COUNTS = pd.DataFrame(
+    {
+        "roc_auc": [0.80, 0.79, 0.78],
+        "missed_churners": [100, 200, 300],
+        "false_alarms": [300, 120, 10],
+        "test_rows": [1000, 1000, 1000],
+    },
+    index=pd.Index(["eager", "balanced", "cautious"], name="run"),
+)
+
+
+def test_the_best_model_depends_on_the_business_cost():
+    assert tracking.best_run(COUNTS, metric="roc_auc").run == "eager"
+    expensive_misses = tracking.best_by_cost(COUNTS, missed_churner_cost=100, false_alarm_cost=10)
+    assert (expensive_misses.run, expensive_misses.value) == ("eager", 13.0)
+    expensive_alarms = tracking.best_by_cost(COUNTS, missed_churner_cost=10, false_alarm_cost=10)
+    assert (expensive_alarms.run, expensive_alarms.value) == ("cautious", 3.1)
+    assert tracking.best_run(COUNTS, metric="missed_churners", higher_is_better=False).run == "eager"
+
+
+def test_choosing_by_something_that_was_not_logged_is_a_clear_error():
+    with pytest.raises(ValueError, match="no metric 'f1'"):
+        tracking.best_run(COUNTS, metric="f1")
+    with pytest.raises(ValueError, match="outcome_metrics"):
+        tracking.best_by_cost(COUNTS[["roc_auc"]], missed_churner_cost=1, false_alarm_cost=1)
+
+
+def test_outcome_counts_agree_with_the_business_cost_of_the_training_module():
+    from mlops_lab.training import business_cost
+
+    model, metrics, _, test = tracking.train_from_recipe({**SMALL, "threshold": 0.3})
+    table = pd.DataFrame([metrics], index=pd.Index(["r"], name="run"))
+    expected = business_cost(model, test, missed_churner_cost=70, false_alarm_cost=15, threshold=0.3)
+    assert tracking.business_costs(table, missed_churner_cost=70, false_alarm_cost=15)["r"] == pytest.approx(expected)
+
+
+def test_a_run_rebuilt_from_its_record_gives_the_same_metrics(store):
+    tracking.train_and_log({**SMALL, "kind": "random_forest", "seed": 7, "max_depth": 4}, name="forest", store=store)
+    result = tracking.reproduce_run("forest", store=store)
+    assert result.reproduced and result.data_matches and result.missing == ()
+    assert "REPRODUCED" in repr(result)
+
+
+def test_a_run_missing_its_seed_cannot_be_rebuilt(store):
+    tracking.train_and_log(
+        {**SMALL, "kind": "random_forest", "seed": 7, "max_depth": 4}, name="forest", omit=("seed",), store=store
+    )
+    result = tracking.reproduce_run("forest", store=store)
+    assert result.missing == ("seed",)
+    assert result.data_matches and not result.reproduced
+    assert "NOT REPRODUCED" in repr(result) and "seed" in repr(result)
+    with pytest.raises(ValueError, match="cannot omit"):
+        tracking.train_and_log(SMALL, name="x", omit=("colour",), store=store)
+
+
+def test_a_run_missing_its_data_subset_trains_on_other_data(store):
+    recipe = {"n_months": 12, "customers_per_month": 100, "train_months": 6}
+    tracking.train_and_log(recipe, name="subset", omit=("train_months",), store=store)
+    result = tracking.reproduce_run("subset", store=store)
+    assert result.missing == ("train_months",) and not result.data_matches and not result.reproduced
+
+
+def test_models_are_stored_as_skops_never_pickle(store, tmp_path):
+    tracking.train_and_log({**SMALL, "kind": "random_forest"}, name="forest", log_model=True, store=store)
+    files = [p.name for p in (tmp_path / "ws" / "mlartifacts").rglob("*") if p.is_file()]
+    assert "model.skops" in files
+    assert not [f for f in files if f.endswith((".pkl", ".pickle"))]
+
+
+def test_register_move_aliases_and_load_by_alias(store):
+    first = tracking.train_and_log({**SMALL, "kind": "logistic_regression"}, name="lr", log_model=True, store=store)
+    second = tracking.train_and_log({**SMALL, "kind": "random_forest"}, name="rf", log_model=True, store=store)
+    v1 = tracking.register_model("lr", name="churn", alias="champion", store=store)
+    v2 = tracking.register_model("rf", name="churn", alias="challenger", store=store)
+    assert (v1.version, v1.run, v1.aliases) == (1, "lr", ("champion",))
+    assert (v2.version, v2.run, v2.aliases) == (2, "rf", ("challenger",))
+    _, _, _, test = tracking.train_from_recipe(SMALL)
+    champion = tracking.load_model("churn", alias="champion")
+    assert tracking.outcome_metrics(champion, test) == first.metrics
+    promoted = tracking.set_alias("churn", alias="champion", version=2)
+    assert promoted.aliases == ("challenger", "champion")
+    assert tracking.outcome_metrics(tracking.load_model("churn", alias="champion"), test) == second.metrics
+    table = tracking.registry_table("churn")
+    assert table.to_dict("index") == {
+        1: {"run": "lr", "aliases": ""},
+        2: {"run": "rf", "aliases": "challenger, champion"},
+    }
+    assert tracking.model_version("churn", alias="champion").version == 2
+
+
+def test_registering_prints_nothing(store, capfd):
+    tracking.train_and_log(SMALL, name="lr", log_model=True, store=store)
+    capfd.readouterr()
+    tracking.register_model("lr", name="quiet", alias="champion", store=store)
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")
+
+
+def test_registering_a_run_without_a_model_says_so(store):
+    tracking.train_and_log(SMALL, name="no-model", store=store)
+    with pytest.raises(ValueError, match="logged no model"):
+        tracking.register_model("no-model", name="churn", store=store)
+    with pytest.raises(KeyError, match="no run named 'ghost'"):
+        tracking.register_model("ghost", name="churn", store=store)
+
+
+def test_a_model_file_with_untrusted_types_is_refused_before_anything_runs(tmp_path):
+    import skops.io
+    from sklearn.preprocessing import FunctionTransformer
+
+    path = tmp_path / "evil.skops"
+    skops.io.dump(FunctionTransformer(func=os.system), path)
+    with pytest.raises(tracking.UntrustedModelError, match=r"evil\.skops: refusing to load.*posix\.system"):
+        tracking.load_model_file(path)
+
+
+def test_a_tree_model_needs_its_reviewed_type_on_the_allow_list(tmp_path):
+    import skops.io
+
+    model, _, _, test = tracking.train_from_recipe({**SMALL, "kind": "random_forest"})
+    path = tmp_path / "forest.skops"
+    skops.io.dump(model, path)
+    loaded = tracking.load_model_file(path)
+    assert tracking.outcome_metrics(loaded, test) == tracking.outcome_metrics(model, test)
+    with pytest.raises(tracking.UntrustedModelError, match=r"sklearn\.tree\._tree\.Tree"):
+        tracking.load_model_file(path, trusted=())
+
+
+def test_a_file_that_is_not_a_skops_model_is_refused(tmp_path):
+    path = tmp_path / "model.skops"
+    path.write_bytes(b"\x80\x04not a zip")
+    with pytest.raises(tracking.UntrustedModelError, match="not a readable skops model file"):
+        tracking.load_model_file(path)
+
+
+def test_plot_runs_draws_one_point_per_run_and_group():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    table = COUNTS.assign(kind=["a", "b", "b"])
+    fig = tracking.plot_runs(table, x="false_alarms", y="roc_auc", group="kind")
+    ax = fig.axes[0]
+    assert [len(c.get_offsets()) for c in ax.collections] == [1, 2]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("false_alarms", "roc_auc")
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    import time
+    from pathlib import Path
+
+    import pandas as pd
+    from mlops_lab import tracking
+
+    workspace, who, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    store = tracking.open_store(workspace, experiment="shared")
+    # Start writing only when both writers are ready, so their runs really interleave.
+    (Path(workspace) / f"ready-{who}").touch()
+    while not (Path(workspace) / "go").exists():
+        time.sleep(0.01)
+    for i in range(n):
+        tracking.log_run(name=f"{who}-{i}", params={"i": i}, metrics={"m": i}, data=pd.DataFrame({"a": [i]}), user=who, store=store)
+    """
+)
+
+
+def test_two_processes_logging_to_one_fresh_store_at_once_lose_no_run(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    workspace = tmp_path / "ws"
+    n = 40
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(workspace), who, str(n)],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("ana", "bo")
+    ]
+    deadline = time.monotonic() + 120
+    while not all((workspace / f"ready-{who}").exists() for who in ("ana", "bo")):
+        assert time.monotonic() < deadline and all(w.poll() is None for w in writers), "a writer did not start"
+        time.sleep(0.05)
+    (workspace / "go").touch()
+    errors = [w.communicate(timeout=300)[1] for w in writers]
+    assert [w.returncode for w in writers] == [0, 0], errors
+    table = tracking.compare_runs(store=tracking.open_store(workspace, experiment="shared"))
+    assert sorted(table.index) == sorted(f"{who}-{i}" for who in ("ana", "bo") for i in range(n))
+    assert table["user"].value_counts().to_dict() == {"ana": n, "bo": n}
+
+
+def test_importing_tracking_loads_no_heavy_library():
+    code = "import sys, mlops_lab.tracking; print(sorted({'mlflow', 'pandas', 'sklearn', 'skops'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
