@@ -1,0 +1,262 @@
+"""Validation: every planted fault is caught by the check designed for it, clean data passes every check,
+and the model gate blocks a candidate that is better on average but worse on a slice."""
+
+import subprocess
+import sys
+
+import pytest
+
+from mlops_lab import data, training, validation
+from mlops_lab.validation import RETRAIN, SCHEMA_SKEW, STOP, VALUE_SKEW
+
+SEED = 42
+
+
+@pytest.fixture(scope="module")
+def year():
+    return data.make_customers(
+        n_months=12, seed=SEED, covariate_drift=0.5, covariate_drift_start=6, concept_drift=1.0, concept_drift_month=6
+    )
+
+
+@pytest.fixture(scope="module")
+def months(year):
+    return dict(data.monthly_batches(year))
+
+
+@pytest.fixture(scope="module")
+def train(year):
+    return year[year["month"] < "2025-07-01"].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def schema(train):
+    return validation.infer_schema(train)
+
+
+@pytest.fixture(scope="module")
+def gate_setup(year, train):
+    new = year[(year["month"] >= "2025-07-01") & (year["month"] < "2025-10-01")]
+    test = year[year["month"] >= "2025-10-01"].reset_index(drop=True)
+    return {
+        "test": test,
+        "current": training.train_model(train, seed=SEED),
+        "baseline": validation.fit_baseline(new),
+        "good": training.train_model(new, seed=SEED),
+        "west_bug": training.train_model(
+            validation.drop_cancellations(new, column="region", value="west", share=0.3, seed=SEED), seed=SEED
+        ),
+        "mailed_bug": training.train_model(
+            validation.drop_cancellations(new, column="payment_method", value="mailed-check", share=0.5, seed=SEED),
+            seed=SEED,
+        ),
+    }
+
+
+# The check designed for each fault that data.inject_faults plants: (check, column).
+DESIGNED_CHECK = {
+    "missing_values": ("no missing values", "monthly_charges"),
+    "out_of_range": ("value range [0, 72]", "tenure_months"),
+    "unseen_category": ("known categories", "contract"),
+    "renamed_column": ("required column", "support_calls"),
+    "missing_column": ("required column", "data_usage_gb"),
+}
+
+
+def test_every_fault_has_a_designed_check():
+    assert set(DESIGNED_CHECK) == set(data.FAULTS)
+
+
+@pytest.mark.parametrize("fault", data.FAULTS)
+def test_each_planted_fault_is_caught_by_its_check_and_stops_the_pipeline(fault, schema, months):
+    clean = months["2025-04"]
+    result = schema.validate(data.inject_faults(clean, faults=[fault], rate=0.05, seed=SEED), name=fault)
+    schema_findings = [(f.check, f.column) for f in result.findings if f.kind == SCHEMA_SKEW]
+    assert schema_findings == [DESIGNED_CHECK[fault]]
+    assert not result.value_skew
+    assert result.action == STOP
+    finding = next(f for f in result.findings if f.kind == SCHEMA_SKEW)
+    if fault in ("missing_values", "out_of_range", "unseen_category"):
+        assert finding.failing_rows == 50  # 5 % of 1000 rows
+
+
+def test_shifted_distribution_is_value_skew_and_triggers_retraining(schema, months):
+    result = schema.validate(months["2025-12"], name="drifted")
+    assert not result.schema_skew and result.value_skew
+    assert result.action == RETRAIN
+    shifted = {(f.check, f.column) for f in result.findings}
+    assert ("mean shift", "monthly_charges") in shifted
+    assert all(f.kind == VALUE_SKEW for f in result.findings)
+
+
+def test_clean_data_passes_every_check(schema, months):
+    calm = data.make_customers(n_months=12, seed=SEED + 1)
+    for name, batch in [*list(months.items())[:6], *data.monthly_batches(calm)]:
+        result = schema.validate(batch, name=name)
+        assert result.findings == (), (name, result)
+        assert result.action == "continue"
+    report = validation.run_code_tests(seed=SEED)
+    assert report.passed and len(report.checks) == 3 and all(c.devops for c in report.checks)
+
+
+def test_code_tests_fail_when_preprocessing_lets_nans_through(monkeypatch):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    def build_without_imputer(kind="logistic_regression", *, params=None, seed=0):
+        preprocess = ColumnTransformer(
+            [
+                ("numeric", StandardScaler(), list(data.NUMERIC_FEATURES)),
+                ("categorical", OneHotEncoder(handle_unknown="ignore"), list(data.CATEGORICAL_FEATURES)),
+            ]
+        )
+        return Pipeline([("preprocess", preprocess), ("classifier", LogisticRegression(random_state=seed))])
+
+    monkeypatch.setattr(training, "build_model", build_without_imputer)
+    report = validation.run_code_tests(seed=SEED)
+    outcome = {c.check: c.passed for c in report.checks}
+    assert outcome["no NaNs produced"] is False
+    assert not report.passed
+
+
+def test_schema_types_categories_and_contract_ranges(schema):
+    by_column = {e.column: e for e in schema.expectations}
+    assert list(by_column) == list(data.FEATURES)
+    assert by_column["contract"].allowed == tuple(sorted(data.CATEGORIES["contract"]))
+    assert (by_column["tenure_months"].low, by_column["tenure_months"].high) == data.VALID_RANGES["tenure_months"]
+    assert by_column["tenure_months"].source == "data contract"
+    assert not any(e.nullable for e in schema.expectations)
+    with pytest.raises(ValueError, match="no column"):
+        validation.infer_schema(data.inject_faults(data.make_customers(n_months=1), faults=["missing_column"]))
+
+
+def test_gate_blocks_a_candidate_better_overall_but_worse_on_a_slice(gate_setup):
+    s = gate_setup
+    slices = [{"column": "region"}, {"column": "contract"}]
+    bad = validation.validate_model(
+        s["west_bug"], data=s["test"], current=s["current"], baseline=s["baseline"], slices=slices
+    )
+    assert bad.overall.passed and bad.overall.candidate > bad.overall.current
+    assert not bad.promote
+    assert bad.blocked_by == ("region = west",)
+    good = validation.validate_model(
+        s["good"], data=s["test"], current=s["current"], baseline=s["baseline"], slices=slices
+    )
+    assert good.promote and len(good.rows) == 1 + 4 + 3
+
+
+def test_gate_requires_beating_the_current_model_and_the_baseline(gate_setup):
+    s = gate_setup
+    same = validation.validate_model(s["current"], data=s["test"], current=s["current"])
+    assert not same.promote and "not better than the current model" in same.overall.reason
+    weak = validation.fit_baseline(s["test"], column="region")
+    below = validation.validate_model(weak, data=s["test"], baseline=s["baseline"])
+    assert not below.promote and "worse than the baseline" in below.overall.reason
+    first = validation.validate_model(s["good"], data=s["test"], slices=[{"column": "region"}])
+    assert first.promote  # no current model yet: nothing on a slice to fall behind
+
+
+def test_slice_tolerance_decides(gate_setup):
+    s = gate_setup
+    spec = [{"column": "region", "value": "west"}]
+    strict = validation.validate_model(s["west_bug"], data=s["test"], current=s["current"], slices=spec)
+    drop = strict.rows[1].current - strict.rows[1].candidate
+    assert drop > 0
+    lenient = validation.validate_model(
+        s["west_bug"], data=s["test"], current=s["current"], slices=spec, tolerance=drop + 0.01
+    )
+    assert not strict.promote and lenient.promote
+
+
+def test_gate_rejects_bad_specs(gate_setup):
+    s = gate_setup
+    with pytest.raises(ValueError, match="unknown metric"):
+        validation.validate_model(s["good"], data=s["test"], metric="speed")
+    with pytest.raises(ValueError, match="no rows with region"):
+        validation.validate_model(s["good"], data=s["test"], slices=[{"column": "region", "value": "mars"}])
+    with pytest.raises(ValueError, match="unknown key"):
+        validation.validate_model(s["good"], data=s["test"], slices=[{"column": "region", "where": "x"}])
+
+
+def test_drop_cancellations_changes_only_the_slice_churners(year):
+    faulty = validation.drop_cancellations(year, column="region", value="west", share=0.5, seed=SEED)
+    changed = faulty["churned"] != year["churned"]
+    assert changed.any()
+    assert (year.loc[changed, "region"] == "west").all() and (year.loc[changed, "churned"] == 1).all()
+    west_churners = ((year["region"] == "west") & (year["churned"] == 1)).sum()
+    assert 0.4 < changed.sum() / west_churners < 0.6
+
+
+def test_data_rule_exercise_feedback(months):
+    clean = {m: months[m] for m in ("2025-01", "2025-04", "2025-07", "2025-10")}
+    faulty = {f: data.inject_faults(months["2025-04"], faults=[f], seed=SEED) for f in data.FAULTS}
+    check = lambda spec: validation.check_data_rule(spec, clean=clean, faulty=faulty)  # noqa: E731
+    solution = check({"column": "tenure_months", "min": 0, "max": 72})
+    assert solution.passed and "catches out_of_range" in solution.message
+    too_tight = check({"column": "tenure_months", "min": 1, "max": 60})
+    assert not too_tight.passed and "false alarms" in too_tight.message
+    too_loose = check({"column": "tenure_months", "min": -10, "max": 100})
+    assert not too_loose.passed and "catches none" in too_loose.message
+    assert check({"column": "monthly_charges", "nullable": False}).passed
+    for spec, message in [
+        ("tenure_months >= 0", "a data rule is a dict"),
+        ({"column": "age", "min": 0}, "'column' must be one of"),
+        ({"column": "tenure_months", "minimum": 0}, "unknown key"),
+        ({"column": "tenure_months"}, "checks nothing"),
+        ({"column": "tenure_months", "min": "0"}, "'min' must be a number"),
+    ]:
+        feedback = check(spec)
+        assert not feedback.passed and message in feedback.message
+
+
+def test_slice_rule_exercise_feedback(gate_setup):
+    s = gate_setup
+    check = lambda spec: validation.check_slice_rule(  # noqa: E731
+        spec, data=s["test"], current=s["current"], good=s["good"], faulty=s["mailed_bug"]
+    )
+    assert check({"column": "payment_method", "value": "mailed-check"}).passed
+    assert check({"column": "payment_method"}).passed
+    missed = check({"column": "region", "value": "north"})
+    assert not missed.passed and "does not block" in missed.message
+    assert not check({"column": "planet"}).passed
+    assert not check("payment_method").passed
+
+
+def test_continuous_training_stops_on_schema_skew_and_promotes_through_the_gate(schema, months, train, gate_setup):
+    broken = data.inject_faults(months["2025-08"], faults=["unseen_category"], seed=SEED)
+    stream = [("2025-07", months["2025-07"]), ("2025-08", broken), ("2025-09", months["2025-09"])]
+    log = validation.continuous_training(stream, schema=schema, current=gate_setup["current"], history=train, seed=SEED)
+    steps = {s.batch: s for s in log.steps}
+    assert steps["2025-08"].skew == SCHEMA_SKEW and steps["2025-08"].decision.startswith("stopped")
+    assert steps["2025-08"].candidate is None
+    decided = [s for s in log.steps if s.candidate is not None]
+    assert all(s.decision == "promoted" or s.decision.startswith("blocked") for s in decided)
+    assert (log.model is gate_setup["current"]) == (log.promotions == 0)
+
+
+def test_results_render_as_stable_tables(schema, months, gate_setup):
+    result = schema.validate(data.inject_faults(months["2025-04"], faults=["out_of_range"], seed=SEED), name="<b>")
+    text = repr(result)
+    assert text == repr(
+        schema.validate(data.inject_faults(months["2025-04"], faults=["out_of_range"], seed=SEED), name="<b>")
+    )
+    assert "SCHEMA SKEW -> stop the pipeline" in text and "value range [0, 72]" in text and "0x" not in text
+    assert "&lt;b&gt;" in result._repr_html_() and "<table>" in result._repr_html_()
+    summary = repr(validation.validation_summary([result]))
+    assert "stop the pipeline" in summary
+    s = gate_setup
+    table = repr(validation.slice_table({"current": s["current"], "good": s["good"]}, s["test"], columns=["region"]))
+    assert table.splitlines()[1].split()[:4] == ["slice", "rows", "current", "good"]
+    assert len(table.splitlines()) == 3 + 1 + 4
+
+
+def test_importing_validation_loads_no_heavy_library():
+    code = (
+        "import sys, mlops_lab.validation;"
+        "heavy = {'pandas', 'numpy', 'sklearn', 'pandera'} & set(sys.modules);"
+        "print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
