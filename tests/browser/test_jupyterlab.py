@@ -6,7 +6,7 @@ workspace (``MLOPS_LAB_WORKSPACE``). The test runs all cells from the Run menu, 
 clicking, and checks the feedback, the learner's progress file and the lab's plot. Screenshots are saved in
 ``build/screenshots/`` (``$MLOPS_LAB_SCREENSHOTS`` to change it).
 
-It needs Debian's ``chromium`` (``/usr/bin/chromium``, or ``$MLOPS_LAB_CHROMIUM``) and Python Playwright, and is
+It needs Debian's ``chromium`` (on PATH, or ``$MLOPS_LAB_CHROMIUM``) and Python Playwright, and is
 skipped without them, unless ``MLOPS_LAB_REQUIRE_BROWSER=1`` (set by ``make test-browser``) turns the skip into a
 failure.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -30,7 +31,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "00_start_here"
-CHROMIUM = Path(os.environ.get("MLOPS_LAB_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM = Path(os.environ.get("MLOPS_LAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium")
 # Headless without a GPU, sandbox (CI runs as root) or anything that phones home.
 CHROMIUM_FLAGS = [
     "--headless",
