@@ -280,3 +280,68 @@ def test_the_diagram_is_drawn_from_the_definition(history):
     assert len([p for p in ax.patches if p.__class__.__name__ == "FancyBboxPatch"]) == len(pipeline.STEPS)
     assert len(ax.texts) == 2 * len(pipeline.STEPS) + edges
     assert "5 executed, 3 cached" in ax.get_title()
+
+
+# --- the same pipeline on Kubeflow Pipelines ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def kfp_outcome(tmp_path_factory):
+    """A KFP local run in the background and the in-process run with the same parameters."""
+    from mlops_lab import kfp_pipeline
+
+    workspace = tmp_path_factory.mktemp("kfp")
+    job = kfp_pipeline.submit_local_run(workspace, **SMALL, model_params={"C": 0.3})
+    in_process = pipeline.run_pipeline(workspace, **SMALL, model_params={"C": 0.3})
+    return workspace, job.wait(), in_process
+
+
+def test_kfp_local_run_matches_the_in_process_run(kfp_outcome):
+    from mlops_lab.kfp_pipeline import task_name
+
+    _, run, in_process = kfp_outcome
+    assert run.status == "SUCCESS" and run.tasks == tuple(task_name(s) for s in pipeline.STEP_NAMES)
+    assert run.metrics == in_process.metrics
+    assert run.artifacts == {key: artifact.content_hash for key, artifact in in_process.artifacts.items()}
+    # The runner's chatter went to the log file, not to the caller.
+    log = run.log_file.read_text()
+    assert run.log_lines == len(log.splitlines()) > 100 and "Executing task" in log
+    assert "KFP local run: SUCCESS, 8 tasks" in repr(run) and "/tmp" not in repr(run)
+
+
+def test_compiled_yaml_parses_and_names_every_step(kfp_outcome):
+    import yaml
+
+    from mlops_lab.kfp_pipeline import PIPELINE_FILE, describe_pipeline_spec, task_name
+
+    workspace, _, _ = kfp_outcome
+    path = workspace / "kfp" / PIPELINE_FILE
+    spec = describe_pipeline_spec(path)
+    assert spec.schema_version == "2.1.0" and spec.name == "churn-lifecycle" and spec.sdk_version.startswith("kfp-")
+    assert [t["task"] for t in spec.tasks] == [task_name(s) for s in pipeline.STEP_NAMES]
+    assert set(spec.parameters) == set(pipeline.PipelineParameters.__dataclass_fields__)
+    for step, task in zip(pipeline.STEPS, spec.tasks, strict=True):
+        assert task["runs after"] == (", ".join(sorted(task_name(u) for u in step.upstream)) or "-")
+        assert task["writes"] == ", ".join(sorted(step.outputs))
+    raw = yaml.safe_load(path.read_text())
+    commands = " ".join(" ".join(e["container"]["command"]) for e in raw["deploymentSpec"]["executors"].values())
+    assert "pip install" not in commands and spec.images == ("mlops-lab/python:3.11",)
+
+
+def test_a_failing_kfp_run_raises_with_its_log_and_prints_nothing(tmp_path, capfd):
+    from mlops_lab.kfp_pipeline import run_local
+
+    with pytest.raises(RuntimeError, match="status FAILURE; full log: .*local_run.log"):
+        run_local(tmp_path, n_months=3, customers_per_month=20, train_months=5)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    assert "train_months must be between 1 and 2" in (tmp_path / "kfp" / "local_run.log").read_text()
+
+
+def test_importing_the_kfp_module_does_not_import_kfp():
+    import subprocess
+    import sys
+
+    code = "import sys, mlops_lab.kfp_pipeline, mlops_lab.pipeline; print(sorted({'kfp', 'pandas', 'sklearn'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

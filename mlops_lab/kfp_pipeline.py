@@ -1,0 +1,419 @@
+"""The lifecycle pipeline as Kubeflow Pipelines (KFP v2) components: run locally, compiled for Vertex AI Pipelines.
+
+Each component is a thin wrapper around the matching step of :mod:`mlops_lab.pipeline`,
+so the in-process runner and Kubeflow execute the same code and, for the same seed, write
+byte-identical artifacts::
+
+    run = run_local(workspace, seed=42)      # KfpRun: every task in its own Python process
+    run.metrics                              # same numbers as pipeline.run_pipeline(seed=42).metrics
+    path = compile_pipeline(workspace)       # the YAML (PipelineSpec) Vertex AI Pipelines runs
+    describe_pipeline_spec(path)             # its tasks, components and dependencies as a table
+
+The local runner is ``kfp.local.SubprocessRunner(use_venv=False)``: no container, no network,
+the current virtual environment. Components are built with ``install_kfp_package=False``,
+so no task calls pip: the image (here, this environment) already holds kfp and the
+workbook. On Vertex AI the same holds for the container image given as ``base_image``:
+build it from the workbook (``pip install .``), push it to Artifact Registry, and compile
+with that image's name.
+
+The runner's own output (about 15 log lines per task, with colours, timestamps and temporary
+paths) goes to a log file in the workspace, never to the notebook. ``kfp`` is imported only
+inside these functions, so importing :mod:`mlops_lab` stays instant.
+"""
+
+import contextlib
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlops_lab.pipeline import PIPELINE_NAME, STEPS, PipelineParameters, content_hash
+from mlops_lab.progress import open_workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+KFP_DIR = "kfp"
+PIPELINE_FILE = "churn_lifecycle.yaml"
+LOG_FILE = "local_run.log"
+JOB_LOG = "job.log"
+# The container every task runs in on Vertex AI: an image with this workbook and kfp installed.
+BASE_IMAGE = "mlops-lab/python:3.11"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def task_name(step: str) -> str:
+    """KFP's name for the task of a step: ``train_model`` becomes ``train-model``."""
+    return step.replace("_", "-")
+
+
+def build_pipeline(*, base_image: str = BASE_IMAGE) -> Any:
+    """The KFP pipeline (a ``GraphComponent``): one lightweight Python component per lifecycle step."""
+    from kfp import dsl
+    from kfp.dsl import Artifact, Dataset, Input, Metrics, Model, Output
+
+    # Each function body runs in its own process (a container on Vertex AI), so it imports what it needs.
+    def extract_data(
+        seed: int,
+        n_months: int,
+        customers_per_month: int,
+        covariate_drift: float,
+        concept_drift: float,
+        snapshot: Output[Dataset],
+    ):
+        from mlops_lab import pipeline
+
+        pipeline.extract_data(
+            snapshot.path,
+            seed=seed,
+            n_months=n_months,
+            customers_per_month=customers_per_month,
+            covariate_drift=covariate_drift,
+            concept_drift=concept_drift,
+        )
+
+    def analyze_data(snapshot: Input[Dataset], statistics: Output[Artifact]):
+        from mlops_lab import pipeline
+
+        pipeline.analyze_data(snapshot.path, statistics.path)
+
+    def prepare_data(
+        snapshot: Input[Dataset],
+        statistics: Input[Artifact],
+        train_months: int,
+        train: Output[Dataset],
+        test: Output[Dataset],
+    ):
+        from mlops_lab import pipeline
+
+        pipeline.prepare_data(snapshot.path, statistics.path, train.path, test.path, train_months=train_months)
+
+    def train_model(train: Input[Dataset], model_kind: str, model_params: dict, seed: int, model: Output[Model]):
+        from mlops_lab import pipeline
+
+        pipeline.train_model(train.path, model.path, model_kind=model_kind, model_params=model_params, seed=seed)
+
+    def evaluate_model(model: Input[Model], test: Input[Dataset], threshold: float, metrics: Output[Metrics]):
+        import json
+
+        from mlops_lab import pipeline
+
+        pipeline.evaluate_model(model.path, test.path, metrics.path, threshold=threshold)
+        with open(metrics.path, encoding="utf-8") as handle:
+            # Logged metrics show up in the Vertex AI Pipelines console and in Vertex AI Experiments.
+            for name, value in json.load(handle)["model"].items():
+                metrics.log_metric(name, value)
+
+    def validate_model(metrics: Input[Metrics], min_roc_auc: float, validation: Output[Artifact]):
+        from mlops_lab import pipeline
+
+        pipeline.validate_model(metrics.path, validation.path, min_roc_auc=min_roc_auc)
+
+    def deploy_model(
+        model: Input[Model], validation: Input[Artifact], test: Input[Dataset], deployment: Output[Artifact]
+    ):
+        from mlops_lab import pipeline
+
+        pipeline.deploy_model(model.path, validation.path, test.path, deployment.path)
+
+    def monitor_model(
+        model: Input[Model],
+        train: Input[Dataset],
+        test: Input[Dataset],
+        deployment: Input[Artifact],
+        drift_threshold: float,
+        report: Output[Artifact],
+    ):
+        from mlops_lab import pipeline
+
+        pipeline.monitor_model(
+            model.path, train.path, test.path, deployment.path, report.path, drift_threshold=drift_threshold
+        )
+
+    def component(function: Any) -> Any:
+        return dsl.component(function, base_image=base_image, install_kfp_package=False)
+
+    extract, analyze, prepare, train_, evaluate, validate, deploy, monitor = map(
+        component,
+        (
+            extract_data,
+            analyze_data,
+            prepare_data,
+            train_model,
+            evaluate_model,
+            validate_model,
+            deploy_model,
+            monitor_model,
+        ),
+    )
+    defaults = PipelineParameters()
+
+    @dsl.pipeline(name=PIPELINE_NAME, description="The eight steps of the ML lifecycle on the MLOps Lab churn data.")
+    def churn_lifecycle(
+        seed: int = defaults.seed,
+        n_months: int = defaults.n_months,
+        customers_per_month: int = defaults.customers_per_month,
+        covariate_drift: float = defaults.covariate_drift,
+        concept_drift: float = defaults.concept_drift,
+        train_months: int = defaults.train_months,
+        model_kind: str = defaults.model_kind,
+        model_params: dict = {},  # noqa: B006 (KFP reads the default; it is never mutated)
+        threshold: float = defaults.threshold,
+        min_roc_auc: float = defaults.min_roc_auc,
+        drift_threshold: float = defaults.drift_threshold,
+    ) -> Metrics:
+        snapshot = extract(
+            seed=seed,
+            n_months=n_months,
+            customers_per_month=customers_per_month,
+            covariate_drift=covariate_drift,
+            concept_drift=concept_drift,
+        ).outputs["snapshot"]
+        statistics = analyze(snapshot=snapshot).outputs["statistics"]
+        split = prepare(snapshot=snapshot, statistics=statistics, train_months=train_months)
+        model = train_(
+            train=split.outputs["train"], model_kind=model_kind, model_params=model_params, seed=seed
+        ).outputs["model"]
+        metrics = evaluate(model=model, test=split.outputs["test"], threshold=threshold).outputs["metrics"]
+        validation = validate(metrics=metrics, min_roc_auc=min_roc_auc).outputs["validation"]
+        deployment = deploy(model=model, validation=validation, test=split.outputs["test"]).outputs["deployment"]
+        monitor(
+            model=model,
+            train=split.outputs["train"],
+            test=split.outputs["test"],
+            deployment=deployment,
+            drift_threshold=drift_threshold,
+        )
+        return metrics
+
+    return churn_lifecycle
+
+
+def compile_pipeline(workspace: str | os.PathLike[str] | None = None, *, base_image: str = BASE_IMAGE) -> Path:
+    """Compile the pipeline to the PipelineSpec YAML that Vertex AI Pipelines accepts; return its path."""
+    from kfp import compiler
+
+    target = open_workspace(workspace) / KFP_DIR / PIPELINE_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    compiler.Compiler().compile(build_pipeline(base_image=base_image), package_path=str(target))
+    return target
+
+
+@dataclass(frozen=True)
+class PipelineSpecSummary:
+    """The essentials of a compiled pipeline: format version, parameters and the task graph."""
+
+    name: str
+    schema_version: str
+    sdk_version: str
+    parameters: dict[str, str]
+    tasks: tuple[dict[str, Any], ...]
+    images: tuple[str, ...]
+
+    def table(self) -> "pd.DataFrame":
+        import pandas as pd
+
+        return pd.DataFrame(list(self.tasks), columns=["task", "component", "runs after", "reads", "writes"]).set_index(
+            "task"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"pipeline {self.name!r}: schemaVersion {self.schema_version}, {self.sdk_version}, "
+            f"{len(self.tasks)} tasks, {len(self.parameters)} parameters, image {', '.join(self.images)}"
+        )
+
+
+def describe_pipeline_spec(path: str | os.PathLike[str]) -> PipelineSpecSummary:
+    """Read a compiled pipeline YAML back: it must parse, and it names every task and what it depends on."""
+    import yaml
+
+    spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    components = spec["components"]
+    tasks = []
+    for name, task in spec["root"]["dag"]["tasks"].items():
+        component = components[task["componentRef"]["name"]]
+        reads = sorted(task.get("inputs", {}).get("artifacts", {}))
+        writes = sorted(component.get("outputDefinitions", {}).get("artifacts", {}))
+        tasks.append(
+            {
+                "task": name,
+                "component": task["componentRef"]["name"],
+                "runs after": ", ".join(task.get("dependentTasks", [])) or "-",
+                "reads": ", ".join(reads) or "-",
+                "writes": ", ".join(writes),
+            }
+        )
+    order = {task_name(s.name): i for i, s in enumerate(STEPS)}
+    tasks.sort(key=lambda t: order.get(t["task"], len(order)))
+    executors = spec["deploymentSpec"]["executors"].values()
+    parameters = spec["root"]["inputDefinitions"]["parameters"]
+    return PipelineSpecSummary(
+        name=spec["pipelineInfo"]["name"],
+        schema_version=spec["schemaVersion"],
+        sdk_version=spec["sdkVersion"],
+        parameters={name: p["parameterType"] for name, p in parameters.items()},
+        tasks=tuple(tasks),
+        images=tuple(sorted({e["container"]["image"] for e in executors})),
+    )
+
+
+@dataclass(frozen=True)
+class KfpRun:
+    """A local Kubeflow run: which tasks ran, their outputs' content hashes, the model's metrics."""
+
+    status: str
+    tasks: tuple[str, ...]  # in the order the runner executed them
+    artifacts: dict[str, str]  # "step.output" -> content hash, named like pipeline.PipelineRun.artifacts
+    metrics: dict[str, float]
+    log_file: Path
+    log_lines: int
+    seconds: float
+
+    def __repr__(self) -> str:
+        return (
+            f"KFP local run: {self.status}, {len(self.tasks)} tasks in separate processes "
+            f"({', '.join(self.tasks)}); {self.log_lines} lines of runner log kept in {KFP_DIR}/{LOG_FILE}"
+        )
+
+
+def run_local(
+    workspace: str | os.PathLike[str] | None = None, *, parameters: PipelineParameters | None = None, **overrides: Any
+) -> KfpRun:
+    """Run the KFP pipeline with the local subprocess runner (offline), its log kept out of the notebook.
+
+    Takes the same parameters as :func:`mlops_lab.pipeline.run_pipeline` (except ``data``).
+    A failing run raises ``RuntimeError`` with the end of the log and the log's path.
+    """
+    import json
+    from dataclasses import asdict
+
+    from kfp import local
+
+    params = {**asdict(parameters or PipelineParameters()), **overrides}
+    home = open_workspace(workspace).resolve() / KFP_DIR
+    home.mkdir(parents=True, exist_ok=True)
+    log_file = home / LOG_FILE
+    churn_lifecycle = build_pipeline()
+    started = time.perf_counter()
+    with open(log_file, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        local.init(
+            runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(home / "runs"), raise_on_error=False
+        )
+        result = churn_lifecycle(**params)
+    seconds = time.perf_counter() - started
+    text = _ANSI.sub("", log_file.read_text(encoding="utf-8"))
+    finished = re.findall(r"Pipeline '.+' finished with status (\w+)", text)
+    status = finished[-1] if finished else "UNKNOWN"
+    if status != "SUCCESS":
+        tail = "\n".join(text.splitlines()[-15:])
+        raise RuntimeError(f"the KFP local run ended with status {status}; full log: {log_file}\n{tail}")
+    metrics_file = Path(result.output.path)
+    run_dir = metrics_file.parent.parent
+    artifacts = {}
+    for step in STEPS:
+        for output in step.outputs:
+            artifacts[f"{step.name}.{output}"] = content_hash(run_dir / task_name(step.name) / output)
+    return KfpRun(
+        status=status,
+        tasks=tuple(re.findall(r"Executing task '([\w-]+)'", text)),
+        artifacts=artifacts,
+        metrics=dict(json.loads(metrics_file.read_text(encoding="utf-8"))["model"]),
+        log_file=log_file,
+        log_lines=len(text.splitlines()),
+        seconds=round(seconds, 1),
+    )
+
+
+@dataclass
+class KfpJob:
+    """A KFP local run going on in a background process, like a submitted Vertex AI ``PipelineJob``."""
+
+    process: Any
+    workspace: Path
+
+    @property
+    def result_file(self) -> Path:
+        return self.workspace / KFP_DIR / "result.json"
+
+    def done(self) -> bool:
+        return self.process.poll() is not None
+
+    def wait(self, timeout: float = 600) -> KfpRun:
+        """Wait for the run to end and return its :class:`KfpRun`; a failed run raises ``RuntimeError``."""
+        import json
+
+        code = self.process.wait(timeout=timeout)
+        job_log = self.workspace / KFP_DIR / JOB_LOG
+        if code != 0 or not self.result_file.exists():
+            tail = "\n".join(job_log.read_text(encoding="utf-8").splitlines()[-15:]) if job_log.exists() else ""
+            raise RuntimeError(f"the background KFP run failed (exit code {code}); log: {job_log}\n{tail}")
+        record = json.loads(self.result_file.read_text(encoding="utf-8"))
+        return KfpRun(**{**record, "tasks": tuple(record["tasks"]), "log_file": Path(record["log_file"])})
+
+
+def submit_local_run(
+    workspace: str | os.PathLike[str] | None = None, *, parameters: PipelineParameters | None = None, **overrides: Any
+) -> KfpJob:
+    """Compile the pipeline and run it locally in a background process; ``.wait()`` returns the :class:`KfpRun`.
+
+    Each KFP task starts a fresh Python process that imports pandas and scikit-learn, so the
+    whole run takes several seconds; in the background it overlaps with the notebook's
+    own work, and the kernel never imports kfp nor sees the runner's output.
+    """
+    import json
+    import subprocess
+    import sys
+    from dataclasses import asdict
+
+    params = {**asdict(parameters or PipelineParameters()), **overrides}
+    home = open_workspace(workspace).resolve() / KFP_DIR
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "result.json").unlink(missing_ok=True)
+    with open(home / JOB_LOG, "w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mlops_lab.kfp_pipeline", str(home.parent), json.dumps(params)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    return KfpJob(process=process, workspace=home.parent)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m mlops_lab.kfp_pipeline WORKSPACE PARAMETERS_JSON``: compile, run locally, write result.json."""
+    import json
+    from dataclasses import asdict
+
+    workspace, params = Path(argv[0]), json.loads(argv[1])
+    compile_pipeline(workspace)
+    run = run_local(workspace, **params)
+    record = {**asdict(run), "log_file": str(run.log_file)}
+    target = workspace / KFP_DIR / "result.json"
+    target.with_suffix(".tmp").write_text(json.dumps(record, indent=1), encoding="utf-8")
+    target.with_suffix(".tmp").replace(target)
+    return 0
+
+
+def compare_runs(in_process: Any, kfp_run: KfpRun) -> "pd.DataFrame":
+    """Artifact by artifact: the content hash from the in-process run next to the KFP run's."""
+    import pandas as pd
+
+    rows = [
+        {
+            "artifact": key,
+            "in-process": artifact.content_hash,
+            "kubeflow (local)": kfp_run.artifacts.get(key, "-"),
+            "identical": "yes" if kfp_run.artifacts.get(key) == artifact.content_hash else "NO",
+        }
+        for key, artifact in in_process.artifacts.items()
+    ]
+    return pd.DataFrame(rows).set_index("artifact")
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
