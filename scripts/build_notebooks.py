@@ -6,12 +6,15 @@ Each notebook runs in a fresh temporary workspace with the same environment as t
 (PYTHONHASHSEED=0, telemetry off), from the notebooks/ folder, with the python3 kernel.
 A notebook edited after its script (in JupyterLab, say) is not overwritten without --force:
 sync the edit into the script first (`jupytext --sync notebooks/NAME.ipynb`).
+The script is formatted with `ruff format` first, so the notebook's code cells and the script that
+`make lint` checks are both formatted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +51,10 @@ def _stable_cell_ids(notebook) -> None:
         cell.id = cell_id
 
 
+def _format(script: Path) -> None:
+    subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", str(script)], check=True)
+
+
 def build(name: str, *, force: bool = False) -> float:
     import jupytext
     import nbformat
@@ -61,6 +68,8 @@ def build(name: str, *, force: bool = False) -> float:
             raise EditedNotebookError(
                 f"{target} was edited after {script}; sync it first (jupytext --sync {target}) or pass --force"
             )
+    _format(script)
+    notebook = jupytext.read(script)
     _stable_cell_ids(notebook)
     notebook.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     notebook.metadata.setdefault("language_info", {"name": "python"})
@@ -80,6 +89,7 @@ def build(name: str, *, force: bool = False) -> float:
     nbformat.validate(notebook)
     nbformat.write(notebook, target)
     jupytext.write(notebook, script, fmt="py:percent")
+    _format(script)  # jupytext's own blank lines between cells, made to agree with the formatter
     return elapsed
 
 
