@@ -39,6 +39,166 @@ def _progress(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch(args: argparse.Namespace) -> int:
+    import os
+
+    from mlops_lab.batch import BatchInputError, BatchRow, read_roster, read_sweep, run_batch
+
+    try:
+        if args.roster:
+            rows = read_roster(args.roster)
+        elif args.params:
+            rows = read_sweep(args.params)
+        else:
+            rows = [BatchRow(name="default", parameters={})]
+        summary = run_batch(
+            args.notebooks,
+            rows,
+            args.output,
+            workers=args.workers or os.cpu_count() or 1,
+            timeout_s=args.timeout,
+            force=args.force,
+            dask_address=args.dask,
+            tracking_uri=args.tracking_uri,
+            progress_bar=not args.no_progress,
+        )
+    except BatchInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(repr(summary))
+    return 1 if summary.failures else 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from mlops_lab.grading import grade_submissions, load_reference_facts
+
+    try:
+        facts = load_reference_facts(args.facts) if args.facts else None
+        gradebook = grade_submissions(args.submissions, facts=facts, banks_dir=args.quizzes)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not gradebook.rows:
+        print(f"error: no progress.json or .ipynb files found in {', '.join(args.submissions)}", file=sys.stderr)
+        return 2
+    path = gradebook.write_csv(args.output)
+    print(repr(gradebook))
+    flagged = len(gradebook.flagged)
+    print(
+        f"Gradebook for {len(gradebook.learners)} learner(s) written to {path}"
+        + (f"; {flagged} item(s) flagged." if flagged else ".")
+    )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from mlops_lab.report import build_report
+
+    try:
+        report = build_report(batch_dir=args.batch, gradebook=args.gradebook, title=args.title)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Class report written to {report.write(args.output)}")
+    return 0
+
+
+def _add_instructor_verbs(verbs: argparse._SubParsersAction) -> None:
+    import os
+
+    batch = verbs.add_parser(
+        "batch",
+        help="run notebooks headless for every learner or sweep point (papermill)",
+        description=(
+            "Execute NOTEBOOKs once per roster row (or sweep point) in long-lived workers. Each row gets "
+            "OUTPUT/<row>/ with the executed notebooks, a <notebook>.run.json record and its own workspace/ "
+            "(progress.json, MLflow store). Inputs are never modified. A failing notebook is recorded with its "
+            "cell and error and the batch goes on; running the same command again skips the runs that already "
+            "succeeded. Exit status: 0 all succeeded, 1 some failed, 2 bad input."
+        ),
+    )
+    batch.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="notebooks (.ipynb) to execute")
+    rows = batch.add_mutually_exclusive_group()
+    rows.add_argument(
+        "--roster",
+        metavar="CSV",
+        help="one row per learner: a 'learner' column (its folder name) and one column per notebook parameter; "
+        "cells are read as Python/JSON literals (42, 0.5, \"{'q1': 'b'}\") or else as text; empty cells keep the default",
+    )
+    rows.add_argument(
+        "--params",
+        metavar="YAML",
+        help="a sweep instead of a roster: 'grid' (parameter: [values], every combination), "
+        "'fixed' (parameter: value) and/or 'runs' (a list of parameter mappings, optional 'name')",
+    )
+    batch.add_argument("--output", required=True, metavar="DIR", help="folder for the outputs (created if needed)")
+    batch.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"local worker processes (default: the number of cores, {os.cpu_count()})",
+    )
+    batch.add_argument(
+        "--timeout", type=float, default=600.0, metavar="SECONDS", help="time limit per notebook run (default: 600)"
+    )
+    batch.add_argument("--force", action="store_true", help="rerun everything, including runs that already succeeded")
+    batch.add_argument(
+        "--dask",
+        metavar="SCHEDULER_ADDRESS",
+        help="run on a Dask distributed cluster (e.g. tcp://10.0.0.5:8786) instead of local processes; the notebooks "
+        "and OUTPUT must be at the same path on every worker (a shared file system)",
+    )
+    batch.add_argument(
+        "--tracking-uri",
+        default=os.environ.get("MLFLOW_TRACKING_URI"),
+        metavar="URI",
+        help="MLflow tracking server every notebook logs to, e.g. http://127.0.0.1:5000 "
+        "(default: $MLFLOW_TRACKING_URI if set, else each row's own SQLite store in its workspace)",
+    )
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
+    batch.set_defaults(func=_batch)
+
+    grade = verbs.add_parser(
+        "grade",
+        help="write a gradebook from learners' progress files and executed notebooks (never runs them)",
+        description=(
+            "Grade SUBMISSIONS against the quiz banks without executing anything: quiz answers come from progress.json "
+            "records and from the quiz_answers value of each notebook's parameters / injected-parameters cell (read "
+            "as a literal, never run); every answer is graded again, and a stored score that disagrees is flagged as "
+            "tampered. A SUBMISSION is a file, a learner's folder, or a folder with one sub-folder per learner (such "
+            "as a batch output folder). Unreadable files are reported for that learner; the others are graded."
+        ),
+    )
+    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="progress.json / .ipynb files or folders")
+    grade.add_argument(
+        "--output", default="gradebook.csv", metavar="CSV", help="gradebook to write (default: gradebook.csv)"
+    )
+    grade.add_argument(
+        "--facts",
+        metavar="YAML",
+        help="reference values for questions about a learner's own results ('00_start_here: {n_rows: 12000}'); "
+        "without it, the 'expected' value stored with each answer is used",
+    )
+    grade.add_argument("--quizzes", metavar="DIR", help="folder of quiz banks (default: the workbook's quizzes/)")
+    grade.set_defaults(func=_grade)
+
+    report = verbs.add_parser(
+        "report",
+        help="one self-contained HTML class report from a batch folder and/or a gradebook",
+        description=(
+            "Write one HTML page (inline CSS and PNG plots, nothing fetched) with completion, scores, the questions "
+            "the class gets wrong most, run durations, failures with their error, flagged submissions and each "
+            "learner's key lab metrics. Give --batch, --gradebook or both."
+        ),
+    )
+    report.add_argument("--batch", metavar="DIR", help="a batch output folder (from mlops-lab batch)")
+    report.add_argument("--gradebook", metavar="CSV", help="a gradebook (from mlops-lab grade)")
+    report.add_argument("--output", default="report.html", metavar="HTML", help="page to write (default: report.html)")
+    report.add_argument("--title", default="MLOps Lab: class report", help="the page title")
+    report.set_defaults(func=_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlops-lab", description="MLOps Lab: tools for learners and instructors.")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -52,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     progress = verbs.add_parser("progress", help="print the learner's score per notebook")
     progress.add_argument("--workspace", help="workspace folder (default: $MLOPS_LAB_WORKSPACE or ./workspace)")
     progress.set_defaults(func=_progress)
+
+    _add_instructor_verbs(verbs)
     return parser
 
 
