@@ -1,0 +1,338 @@
+"""The class report: one self-contained HTML page from a batch folder and/or a gradebook.
+
+The page has inline CSS and inline PNG plots (base64), no scripts and no links to fetch, so it
+can be mailed or opened offline. It shows completion, scores, the questions the class gets wrong
+most, run durations, failed runs with their error, flagged submissions, and each learner's key
+lab metrics (the results from their own runs that the quiz checked them against).
+
+Every text that comes from a learner's files (names, answers, error messages) is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_lab.batch import WORKSPACE_DIR, RunResult, describe_error, read_batch
+from mlops_lab.grading import Gradebook, GradeRow
+from mlops_lab.progress import PROGRESS_FILE
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#1f2328;padding:0 1em}
+h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.8em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #d0d7de;padding:.3em .6em;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #d0d7de;border-radius:6px;padding:.6em 1em;min-width:9em}
+.card b{display:block;font-size:1.5em}.bad{color:#cf222e}.good{color:#1a7f37}.muted{color:#656d76}
+img{max-width:100%;border:1px solid #d0d7de;border-radius:6px;margin:.4em 0}code{font-size:.85em}
+"""
+_IGNORED_PARAMETERS = {"workspace", "quiz_answers", "solutions"}
+
+
+@dataclass
+class ClassReport:
+    """What the report is built from; ``html()`` renders it, ``write()`` saves it."""
+
+    runs: list[RunResult] = field(default_factory=list)
+    gradebook: Gradebook | None = None
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # learner -> "notebook.fact" -> value
+    title: str = "MLOps Lab: class report"
+
+    def html(self) -> str:
+        sections = [f"<h1>{_e(self.title)}</h1>", self._cards()]
+        if self.runs:
+            sections += [self._completion(), self._durations(), self._failures()]
+        if self.gradebook is not None and self.gradebook.rows:
+            sections += [self._scores(), self._most_missed(), self._flags()]
+        sections.append(self._metrics())
+        body = "\n".join(s for s in sections if s)
+        return (
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{_e(self.title)}</title><style>{_CSS}</style></head><body>\n{body}\n</body></html>\n"
+        )
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.html(), encoding="utf-8")
+        return path
+
+    def _learners(self) -> list[str]:
+        names = {r.row for r in self.runs}
+        if self.gradebook is not None:
+            names |= set(self.gradebook.learners)
+        return sorted(names)
+
+    def _cards(self) -> str:
+        cards = [("learners", str(len(self._learners())), "")]
+        if self.runs:
+            failed = sum(1 for r in self.runs if r.status == "failed")
+            cards.append(
+                ("runs succeeded", f"{len(self.runs) - failed}/{len(self.runs)}", "good" if not failed else "")
+            )
+            cards.append(("runs failed", str(failed), "bad" if failed else "good"))
+        if self.gradebook is not None and self.gradebook.rows:
+            questions = [r for r in self.gradebook.rows if r.kind == "question"]
+            if questions:
+                share = sum(r.score for r in questions) / len(questions)
+                cards.append(("mean quiz score", f"{share:.0%}", ""))
+            flagged = len(self.gradebook.flagged)
+            cards.append(("flagged items", str(flagged), "bad" if flagged else "good"))
+        inner = "".join(f'<div class="card"><b class="{c}">{_e(v)}</b>{_e(k)}</div>' for k, v, c in cards)
+        return f'<div class="cards">{inner}</div>'
+
+    def _completion(self) -> str:
+        by_notebook: dict[str, list[RunResult]] = defaultdict(list)
+        for r in self.runs:
+            by_notebook[r.notebook].append(r)
+        rows = []
+        for notebook in sorted(by_notebook):
+            runs = by_notebook[notebook]
+            ok = sum(1 for r in runs if r.status != "failed")
+            rows.append([notebook, f"{ok}/{len(runs)}", f"{ok / len(runs):.0%}"])
+        return "<h2>Completion</h2>" + _table(["notebook", "runs completed", "share"], rows, numeric={1, 2})
+
+    def _durations(self) -> str:
+        by_notebook: dict[str, list[float]] = defaultdict(list)
+        for r in self.runs:
+            by_notebook[r.notebook].append(r.duration_s)
+        rows = [
+            [nb, str(len(d)), f"{statistics.median(d):.1f}", f"{max(d):.1f}", f"{sum(d):.1f}"]
+            for nb, d in sorted(by_notebook.items())
+        ]
+        table = _table(["notebook", "runs", "median s", "max s", "total s"], rows, numeric={1, 2, 3, 4})
+        plot = _plot_durations(by_notebook) if by_notebook else ""
+        return "<h2>Durations</h2>" + table + plot
+
+    def _failures(self) -> str:
+        failed = [r for r in self.runs if r.status == "failed"]
+        if not failed:
+            return '<h2>Failures</h2><p class="good">No run failed.</p>'
+        rows = [
+            [
+                r.row,
+                r.notebook,
+                "" if (r.error or {}).get("cell") is None else str(r.error["cell"]),
+                (r.error or {}).get("source", ""),
+                describe_error(r.error),
+            ]
+            for r in failed
+        ]
+        return "<h2>Failures</h2>" + _table(["learner", "notebook", "cell", "code", "error"], rows)
+
+    def _scores(self) -> str:
+        assert self.gradebook is not None
+        totals = self.gradebook.totals()
+        notebooks = sorted({t["notebook"] for t in totals})
+        per_learner: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        for t in totals:
+            per_learner[t["learner"]][t["notebook"]] = t
+        rows, shares = [], []
+        for learner in sorted(per_learner):
+            cells, got, out_of = [learner], 0.0, 0
+            for nb in notebooks:
+                t = per_learner[learner].get(nb)
+                if t is None:
+                    cells.append("")
+                    continue
+                cells.append(f"{t['quiz']:g}/{t['questions']} · ex {t['passed']}/{t['exercises']}")
+                got += t["quiz"] + t["passed"]
+                out_of += t["questions"] + t["exercises"]
+            share = got / out_of if out_of else 0.0
+            shares.append(share)
+            rows.append(cells + [f"{share:.0%}"])
+        table = _table(["learner", *notebooks, "overall"], rows, numeric={len(notebooks) + 1})
+        return (
+            '<h2>Scores</h2><p class="muted">quiz points / questions · exercises passed / exercises</p>'
+            + table
+            + _plot_scores(shares)
+        )
+
+    def _most_missed(self) -> str:
+        assert self.gradebook is not None
+        by_question: dict[tuple[str, str], list[GradeRow]] = defaultdict(list)
+        for r in self.gradebook.rows:
+            if r.kind == "question":
+                by_question[(r.notebook, r.item)].append(r)
+        stats = []
+        for (notebook, item), rows in by_question.items():
+            missed = [r for r in rows if r.score < 1]
+            wrong_answers = Counter(r.answer for r in missed if r.answer)
+            common = ", ".join(f"{a} ({n})" for a, n in wrong_answers.most_common(2))
+            unanswered = sum(1 for r in missed if not r.answer)
+            common = ", ".join(p for p in (common, f"no answer ({unanswered})" if unanswered else "") if p)
+            stats.append(
+                (len(missed) / len(rows), notebook, item, len(rows), sum(r.score for r in rows) / len(rows), common)
+            )
+        stats.sort(key=lambda s: (-s[0], s[1], s[2]))
+        rows = [[nb, item, f"{share:.0%}", f"{mean:.2f}", str(n), common] for share, nb, item, n, mean, common in stats]
+        table = _table(
+            ["notebook", "question", "missed by", "mean score", "learners", "most common wrong answers"],
+            rows,
+            numeric={2, 3, 4},
+        )
+        return "<h2>Questions the class gets wrong most</h2>" + table + _plot_missed(stats[:10])
+
+    def _flags(self) -> str:
+        assert self.gradebook is not None
+        flagged = self.gradebook.flagged
+        if not flagged:
+            return '<h2>Flagged submissions</h2><p class="good">Every submission was readable and consistent.</p>'
+        rows = [[r.learner, r.notebook, r.item, r.flag, r.issue] for r in flagged]
+        return "<h2>Flagged submissions</h2>" + _table(["learner", "notebook", "item", "flag", "issue"], rows)
+
+    def _metrics(self) -> str:
+        parameters: dict[str, dict[str, Any]] = defaultdict(dict)
+        for r in self.runs:
+            parameters[r.row].update({k: v for k, v in r.parameters.items() if k not in _IGNORED_PARAMETERS})
+        learners = sorted(set(self.metrics) | {k for k, v in parameters.items() if v})
+        if not learners:
+            return ""
+        parameter_names = sorted({k for v in parameters.values() for k in v})
+        metric_names = sorted({k for v in self.metrics.values() for k in v})
+        rows = []
+        for learner in learners:
+            cells = [learner]
+            cells += [json.dumps(parameters[learner][p]) if p in parameters[learner] else "" for p in parameter_names]
+            cells += [
+                f"{self.metrics[learner][m]:g}" if m in self.metrics.get(learner, {}) else "" for m in metric_names
+            ]
+            rows.append(cells)
+        numeric = set(range(1 + len(parameter_names), 1 + len(parameter_names) + len(metric_names)))
+        note = '<p class="muted">Parameters of each learner\'s runs, and the results of their own labs that their quiz was checked against.</p>'
+        return (
+            "<h2>Key lab metrics per learner</h2>"
+            + note
+            + _table(["learner", *parameter_names, *metric_names], rows, numeric=numeric)
+        )
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td{' class=num' if i in numeric else ''}>{_e(c)}</td>" for i, c in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _png(figure: Any, alt: str) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{encoded}">'
+
+
+def _figure(height: float = 3.0) -> tuple[Any, Any]:
+    from matplotlib.figure import Figure  # no pyplot: no global state, no display backend needed
+
+    figure = Figure(figsize=(7, height))
+    return figure, figure.add_subplot()
+
+
+def _plot_durations(by_notebook: dict[str, list[float]]) -> str:
+    figure, ax = _figure()
+    names = sorted(by_notebook)
+    ax.boxplot([by_notebook[n] for n in names], vert=False)
+    ax.set_yticks(range(1, len(names) + 1), labels=names)
+    ax.set(title="Run duration per notebook", xlabel="seconds")
+    return _png(figure, "run durations per notebook")
+
+
+def _plot_scores(shares: list[float]) -> str:
+    figure, ax = _figure()
+    ax.hist([s * 100 for s in shares], bins=[i * 10 for i in range(11)], color="#0969da", edgecolor="white")
+    ax.set(title="Overall score per learner", xlabel="% of quiz points and exercises", ylabel="learners")
+    return _png(figure, "histogram of overall scores")
+
+
+def _plot_missed(stats: list[tuple[Any, ...]]) -> str:
+    if not stats:
+        return ""
+    figure, ax = _figure(0.4 * len(stats) + 1.2)
+    labels = [f"{nb} · {item}" for _, nb, item, *_ in stats][::-1]
+    ax.barh(labels, [s[0] * 100 for s in stats][::-1], color="#cf222e")
+    ax.set(title="Share of learners who missed each question", xlabel="% of learners", xlim=(0, 100))
+    return _png(figure, "questions missed most")
+
+
+def collect_metrics(
+    runs: Sequence[RunResult], output_dir: str | os.PathLike[str] | None, gradebook: Gradebook | None
+) -> dict[str, dict[str, float]]:
+    """Each learner's own lab results: the ``expected`` values of their ``answer_fact`` questions.
+
+    Read from the progress files in the batch's workspaces (as data), or else from the gradebook.
+    """
+    from mlops_lab.quiz import QuizBankError, bank_path, load_bank
+
+    facts_of: dict[str, dict[str, str]] = {}
+
+    def fact_names(notebook: str) -> dict[str, str]:
+        if notebook not in facts_of:
+            try:
+                bank = load_bank(bank_path(notebook))
+                facts_of[notebook] = {q.id: q.answer_fact for q in bank.questions if q.answer_fact}
+            except QuizBankError:
+                facts_of[notebook] = {}
+        return facts_of[notebook]
+
+    metrics: dict[str, dict[str, float]] = defaultdict(dict)
+    if output_dir is not None:
+        for learner in sorted({r.row for r in runs}):
+            try:
+                data = json.loads(
+                    (Path(output_dir) / learner / WORKSPACE_DIR / PROGRESS_FILE).read_text(encoding="utf-8")
+                )
+                sections = data["notebooks"].items()
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue
+            for notebook, section in sections:
+                questions = section.get("questions", {}) if isinstance(section, dict) else {}
+                for qid, fact in fact_names(notebook).items():
+                    value = questions.get(qid, {}).get("expected") if isinstance(questions.get(qid), dict) else None
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        metrics[learner][f"{notebook}.{fact}"] = float(value)
+    if gradebook is not None:
+        for r in gradebook.rows:
+            fact = fact_names(r.notebook).get(r.item) if r.kind == "question" and r.notebook else None
+            if fact and r.expected and f"{r.notebook}.{fact}" not in metrics[r.learner]:
+                try:
+                    metrics[r.learner][f"{r.notebook}.{fact}"] = float(r.expected)
+                except ValueError:
+                    continue
+    return {k: v for k, v in metrics.items() if v}
+
+
+def build_report(
+    *,
+    batch_dir: str | os.PathLike[str] | None = None,
+    gradebook: str | os.PathLike[str] | Gradebook | None = None,
+    title: str = "MLOps Lab: class report",
+) -> ClassReport:
+    """Gather a batch folder's run records and/or a gradebook (CSV path or object) into a report."""
+    from mlops_lab.grading import read_gradebook
+
+    if batch_dir is None and gradebook is None:
+        raise ValueError("give a batch folder, a gradebook, or both")
+    runs: list[RunResult] = []
+    if batch_dir is not None:
+        if not Path(batch_dir).is_dir():
+            raise ValueError(f"{batch_dir}: no such batch folder")
+        runs = read_batch(batch_dir)
+        if not runs:
+            raise ValueError(f"{batch_dir}: no run records (*/*.run.json); is this a batch output folder?")
+    book = read_gradebook(gradebook) if isinstance(gradebook, (str, os.PathLike)) else gradebook
+    return ClassReport(runs=runs, gradebook=book, metrics=collect_metrics(runs, batch_dir, book), title=title)
