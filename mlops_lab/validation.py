@@ -933,6 +933,116 @@ def check_slice_rule(
     )
 
 
+# ----------------------------------------------------------------------------- what each pipeline sees
+
+
+def fault_report(code_tests: CheckReport, results: Mapping[str, DataValidation | GateDecision]) -> Table:
+    """One row per fault: what the DevOps checks (code tests) said, which MLOps check caught it, what happened next."""
+    devops = (
+        f"{sum(c.passed for c in code_tests.checks)}/{len(code_tests.checks)} {'PASS' if code_tests.passed else 'FAIL'}"
+    )
+    rows = []
+    for fault, result in results.items():
+        if isinstance(result, GateDecision):
+            caught = "model gate: " + ", ".join(result.blocked_by) if not result.promote else "-"
+            action = "promote" if result.promote else "block the promotion"
+        else:
+            caught, action = result.caught_by, result.action
+        rows.append((fault, devops, caught, action))
+    return Table(
+        "Which check caught each fault",
+        ("fault", "code tests (DevOps CI)", "caught by (MLOps checks)", "pipeline action"),
+        tuple(rows),
+    )
+
+
+@dataclass(frozen=True)
+class MonthQuality:
+    """One month of a deployed model's life: its quality, and what a freshly retrained model would have done."""
+
+    month: str
+    code_tests: str
+    churn_rate: float
+    forecast: float
+    cost: float
+    retrained_cost: float | None
+
+
+@dataclass(frozen=True)
+class QualityByMonth:
+    """A frozen model's quality month by month (see :func:`quality_by_month`)."""
+
+    months: tuple[MonthQuality, ...]
+
+    def table(self) -> Table:
+        rows = tuple(
+            (
+                m.month,
+                m.code_tests,
+                f"{m.churn_rate:.2f}",
+                f"{m.forecast:.2f}",
+                f"{m.cost:.2f}",
+                "-" if m.retrained_cost is None else f"{m.retrained_cost:.2f}",
+            )
+            for m in self.months
+        )
+        return Table(
+            "The deployed model, month by month (same code, same tests)",
+            (
+                "month",
+                "code tests",
+                "churn rate",
+                "forecast churn rate",
+                "cost per customer",
+                "cost if retrained quarterly",
+            ),
+            rows,
+            "forecast: the model's average churn probability; cost: missed churners and needless retention "
+            "offers per customer; "
+            "retrained: a model retrained every quarter on the quarter before.",
+        )
+
+    def __repr__(self) -> str:
+        return repr(self.table())
+
+    def _repr_html_(self) -> str:
+        return self.table()._repr_html_()
+
+
+def quality_by_month(
+    model: Any, frame: pd.DataFrame, *, code_tests: CheckReport, window: int = 3, seed: int = 0
+) -> QualityByMonth:
+    """Score ``model`` on each month of ``frame`` beside the code tests' result, which never changes.
+
+    From month ``window`` on, a model retrained every ``window`` months on the ``window`` months
+    before is scored too: the gap is what keeping the frozen model costs the business.
+    """
+    from mlops_lab.data import monthly_batches
+    from mlops_lab.training import business_cost, train_model
+
+    status = (
+        f"{sum(c.passed for c in code_tests.checks)}/{len(code_tests.checks)} {'PASS' if code_tests.passed else 'FAIL'}"
+    )
+    batches = list(monthly_batches(frame))
+    months = []
+    retrained_model = None
+    for i, (month, batch) in enumerate(batches):
+        if i >= window and i % window == 0:
+            previous = frame[TIME_COLUMN].isin([b[TIME_COLUMN].iloc[0] for _, b in batches[i - window : i]])
+            retrained_model = train_model(frame[previous], seed=seed)
+        months.append(
+            MonthQuality(
+                month,
+                status,
+                round(float(batch[TARGET].mean()), 4),
+                round(float(model.predict_proba(batch[list(FEATURES)])[:, 1].mean()), 4),
+                business_cost(model, batch),
+                None if retrained_model is None else business_cost(retrained_model, batch),
+            )
+        )
+    return QualityByMonth(tuple(months))
+
+
 # ----------------------------------------------------------------------------- continuous training
 
 

@@ -260,3 +260,30 @@ def test_importing_validation_loads_no_heavy_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_quality_by_month_shows_silent_decay_with_unchanged_code_tests(year, train, gate_setup):
+    report = validation.run_code_tests(seed=SEED)
+    monthly = validation.quality_by_month(gate_setup["current"], year, code_tests=report, seed=SEED)
+    assert [m.month for m in monthly.months] == [f"2025-{i:02d}" for i in range(1, 13)]
+    assert {m.code_tests for m in monthly.months} == {"3/3 PASS"}
+    assert all(abs(m.churn_rate - m.forecast) < 0.03 for m in monthly.months[:6])
+    assert monthly.months[-1].churn_rate - monthly.months[-1].forecast > 0.1
+    assert [m.retrained_cost is None for m in monthly.months[:4]] == [True, True, True, False]
+    assert all(m.retrained_cost < m.cost for m in monthly.months[9:])
+    assert "cost if retrained quarterly" in repr(monthly)
+
+
+def test_fault_report_names_the_check_that_caught_each_fault(schema, months, gate_setup):
+    s = gate_setup
+    report = validation.run_code_tests(seed=SEED)
+    gate = validation.validate_model(
+        s["west_bug"], data=s["test"], current=s["current"], slices=[{"column": "region"}], name="W"
+    )
+    results = {
+        "out of range": schema.validate(data.inject_faults(months["2025-04"], faults=["out_of_range"], seed=SEED)),
+        "lost labels": gate,
+    }
+    rows = validation.fault_report(report, results).rows
+    assert rows[0] == ("out of range", "3/3 PASS", "value range [0, 72] (tenure_months)", STOP)
+    assert rows[1] == ("lost labels", "3/3 PASS", "model gate: region = west", "block the promotion")

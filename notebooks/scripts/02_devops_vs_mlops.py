@@ -1,0 +1,419 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,scripts//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · DevOps vs MLOps: testing an ML system with CI, CD and CT
+#
+# DevOps taught software teams to ship small changes often and safely: every change is built and tested by
+# machines, not by hand. An ML system is software too, so it needs all of that. But it also has two more moving
+# parts that code tests never look at: the **data** and the **model** learned from it. This notebook shows
+# where DevOps stops protecting an ML system, and builds the checks MLOps adds.
+#
+# **Learning objectives.** By the end of this notebook you can:
+# 1. describe what CI and CD give software, and tell continuous delivery from continuous deployment;
+# 2. explain, with an example, why passing code tests do not mean a healthy ML system;
+# 3. validate data against a schema with pandera, and tell **schema skew** (stop the pipeline) from **value
+#    skew** (retrain);
+# 4. gate a candidate model against the current model, a baseline and data slices before promoting it;
+# 5. say what continuous training (CT) adds, and name the five areas where ML differs from ordinary software.
+
+# %% tags=["parameters"]
+# Parameters: papermill (and instructors' batches) replace these values.
+seed = 42  # every random number in the notebook comes from this seed
+workspace = None  # folder for your progress (None: $MLOPS_LAB_WORKSPACE or ./workspace)
+quiz_answers = {}  # headless quiz answers, e.g. {"ci-cd-not-ct": "a"}
+solutions = {}  # reference solutions for "Your turn" exercises (CI injects them)
+mode = "full"  # "full" or "smoke"; this lab is small, so both run the same data
+
+# %%
+from mlops_lab import data, training, validation
+from mlops_lab.environment import configure_offline
+from mlops_lab.exercises import ExerciseBook
+from mlops_lab.progress import open_workspace
+from mlops_lab.quiz import scorecard, show_quiz
+
+configure_offline()
+workspace = open_workspace(workspace)
+your_turn = ExerciseBook("02_devops_vs_mlops", solutions=solutions, workspace=workspace)
+
+# %% [markdown]
+# ## 1. What DevOps gives software
+#
+# **Continuous integration (CI).** Developers merge small changes into the shared code many times a day. Each
+# change triggers the same automatic steps: check out the code, build it, run the unit tests, and merge only if
+# everything is green. Bugs are found minutes after they are written, by the person who wrote them.
+#
+# **Continuous delivery (CD).** Every build that passes CI is packaged, tested further (integration, acceptance)
+# and kept ready to release. Build, test, release becomes a routine instead of an event.
+#
+# | | continuous delivery | continuous deployment |
+# |---|---|---|
+# | every change is built and tested automatically | yes | yes |
+# | every passing change is ready for production | yes | yes |
+# | the release to production | a person decides (one click) | automatic, no human step |
+#
+# Our churn project has a DevOps pipeline too: the unit tests of its ML code. They check that the feature
+# logic is right, that preprocessing never produces NaNs, and that training converges on a tiny sample.
+
+# %%
+code_tests = validation.run_code_tests(seed=seed)
+code_tests
+
+# %% [markdown]
+# ## 2. Why that is not enough for ML
+#
+# Here is a year of the churn business. The model is trained on January to June and deployed. From July the
+# customers change: prices go up, more of them choose month-to-month contracts, and they become much more price
+# sensitive. Nobody touches the code, so CI runs the same tests every month and they pass every month.
+
+# %%
+customers = data.make_customers(
+    n_months=12, seed=seed, covariate_drift=0.5, covariate_drift_start=6, concept_drift=1.0, concept_drift_month=6
+)
+train = customers[customers["month"] < "2025-07-01"].reset_index(drop=True)
+current_model = training.train_model(train, seed=seed)
+monthly = validation.quality_by_month(current_model, customers, code_tests=code_tests, seed=seed)
+monthly
+
+# %%
+import matplotlib.pyplot as plt
+
+labels = [m.month for m in monthly.months]
+fig, ax = plt.subplots(figsize=(8, 3.2))
+ax.plot(labels, [m.cost for m in monthly.months], marker="o", label="deployed model (frozen)")
+ax.plot(labels, [m.retrained_cost for m in monthly.months], marker="s", label="retrained every quarter")
+ax.axvline("2025-07", color="grey", linestyle="--", label="customers change")
+ax.set(title="Cost of acting on the model's decisions", xlabel="month", ylabel="cost per customer")
+ax.tick_params(axis="x", labelrotation=45)
+ax.legend()
+plt.show()
+
+# %%
+before = sum(m.cost for m in monthly.months[:6]) / 6
+after = sum(m.cost for m in monthly.months[9:]) / 3
+retrained_after = sum(m.retrained_cost for m in monthly.months[9:]) / 3
+print(f"Code tests: {monthly.months[-1].code_tests} in every month.")
+print(f"Frozen model: {before:.2f} per customer in January-June, {after:.2f} in October-December.")
+print(f"A model retrained on the last quarter: {retrained_after:.2f} per customer in October-December.")
+print(
+    f"December: {monthly.months[-1].churn_rate:.0%} of customers churned; the model forecast {monthly.months[-1].forecast:.0%}."
+)
+
+# %% [markdown]
+# The code did not change, so its tests could not notice anything. The model got worse **silently**: it still
+# answers every request, its forecast looks plausible, and only the business numbers drift away. Software does
+# not decay when the world changes; a model does, because what it learned was a snapshot of the data.
+#
+# So an ML pipeline has to test two more things than a software pipeline: the **data** that comes in, and the
+# **model** that goes out. Google Cloud's MLOps guide puts it this way: CI also tests and validates data,
+# data schemas and models; CD delivers a training pipeline that then deploys the model; and continuous
+# training (CT), which only ML has, retrains and serves models automatically.
+
+# %% [markdown]
+# ## 3. Lab: a CI pipeline for a small ML project
+#
+# The pipeline has four stages. Stage 1 is what DevOps already runs; stages 2 to 4 are what MLOps adds.
+#
+# | stage | checks | in a plain DevOps pipeline? |
+# |---|---|---|
+# | 1. code tests | feature logic, no NaNs, training converges | yes |
+# | 2. data validation | schema (columns, types, missing values, ranges, categories) and statistics | no |
+# | 3. model validation | the candidate beats the current model and a baseline, overall and on slices | no |
+# | 4. continuous training | stages 2 and 3 run by themselves whenever new data arrives | no |
+#
+# Stage 1 ran above: 3/3 passed. Now the data.
+#
+# ### 3.1 Data validation: a schema inferred from training data
+#
+# `validation.infer_schema` reads the training data and writes down what good data looks like: the required
+# columns, their types, whether values may be missing, and the allowed categories. Numeric ranges come from the
+# data contract (`data.VALID_RANGES`), because the smallest and largest values of one sample are too tight:
+# next month's perfectly good data would break them. The schema also keeps the training statistics, to
+# measure how far a new batch has moved.
+
+# %%
+schema = validation.infer_schema(train)
+schema
+
+# %% [markdown]
+# Now a clean month, the same month with each fault that `data.inject_faults` plants, and a month whose
+# distribution has shifted. Two kinds of problems, two different reactions (Google's level-1 rule):
+#
+# - **schema skew**: the data does not match the schema (a column is missing, a value is impossible, a category
+#   is unknown). Training on it would produce garbage: **stop the pipeline** and let a person look.
+# - **value skew**: the data is valid but its statistics moved (here: a mean moves by more than 0.25 training
+#   standard deviations, or a category's share by more than 0.1). The world changed: **trigger retraining**.
+
+# %%
+months = dict(data.monthly_batches(customers))
+clean = months["2025-04"]
+batches = {"clean month (2025-04)": clean}
+for fault in data.FAULTS:
+    batches[fault.replace("_", " ")] = data.inject_faults(clean, faults=[fault], rate=0.05, seed=seed)
+batches["shifted distribution (2025-12)"] = months["2025-12"]
+data_results = {name: schema.validate(batch, name=name) for name, batch in batches.items()}
+validation.validation_summary(data_results.values())
+
+# %% [markdown]
+# Each report lists every failing check at once (pandera's *lazy* validation), with how many rows fail and
+# examples, so whoever is on call sees the whole problem in one go:
+
+# %%
+data_results["out of range"]
+
+# %%
+data_results["shifted distribution (2025-12)"]
+
+# %% [markdown]
+# Behind `schema.validate` is pandera. This is the real call, on the batch with an unknown contract type:
+
+# %%
+import pandera.pandas as pa
+
+try:
+    schema.pandera_schema().validate(batches["unseen category"], lazy=True)
+except pa.errors.SchemaErrors as errors:
+    failures = errors.failure_cases[["column", "check", "failure_case"]].drop_duplicates()
+    print(failures.to_string(index=False))
+
+# %% [markdown]
+# One thing data validation cannot see: in July the customers became more price sensitive, yet July's data
+# passes every check. A change in *how features relate to churn* (concept drift) leaves the features looking
+# normal. Only fresh labels, and the model checks below, reveal it.
+
+# %%
+schema.validate(months["2025-07"], name="2025-07")
+
+# %% [markdown]
+# ### 3.2 Model validation: the gate before promotion
+#
+# In October the team has three months of labelled new data (July to September). It trains a candidate on
+# them. Before the candidate replaces the current model, a gate compares them on October to December:
+#
+# - overall, the candidate must beat the **current model** and a **baseline** (a one-line rule: each customer's
+#   churn probability is the churn rate of their contract type);
+# - on each **slice** (each region, each contract type) it must not trail the current model by more than 0.02.
+#   A better average can hide a group of customers the new model serves badly.
+#
+# The metric is F1 at the 0.5 threshold: the business calls the customers the model flags, so it cares about
+# those decisions. We also train a second candidate on an extract with an upstream bug: a third of the west
+# region's cancellations were lost (recorded as "stayed"). Every value is still valid, so data validation
+# cannot see it.
+
+# %%
+new_data = customers[(customers["month"] >= "2025-07-01") & (customers["month"] < "2025-10-01")]
+holdout = customers[customers["month"] >= "2025-10-01"].reset_index(drop=True)
+baseline = validation.fit_baseline(new_data)
+candidate = training.train_model(new_data, seed=seed)
+west_extract = validation.drop_cancellations(new_data, column="region", value="west", share=0.3, seed=seed)
+west_candidate = training.train_model(west_extract, seed=seed)
+print(baseline)
+print(f"Data validation of the buggy extract: {schema.validate(west_extract, name='extract').verdict}")
+
+# %%
+gate_slices = [{"column": "region"}, {"column": "contract"}]
+good_gate = validation.validate_model(
+    candidate, data=holdout, current=current_model, baseline=baseline, slices=gate_slices, name="candidate A"
+)
+good_gate
+
+# %%
+west_gate = validation.validate_model(
+    west_candidate, data=holdout, current=current_model, baseline=baseline, slices=gate_slices, name="candidate W"
+)
+west_gate
+
+# %% [markdown]
+# Candidate W beats the current model and the baseline on average, and the current model on every other
+# slice. Promoted on its average, it would stop calling many churners in the west; the slice check blocks it.
+# Note also the current model's own score: after the customers changed, it does *worse* than the one-line rule.
+#
+# ### 3.3 What continuous training adds
+#
+# So far a person ran each check. With CT the same pipeline runs by itself whenever a month of labelled data
+# arrives: validate the data, stop on schema skew, otherwise train a candidate on the last three accepted months
+# and gate it against the serving model on the new month. To make it realistic, October's file arrives without
+# its `data_usage_gb` column.
+
+# %%
+arrivals = [(month, months[month]) for month in ("2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "2025-12")]
+arrivals[3] = ("2025-10", data.inject_faults(months["2025-10"], faults=["missing_column"], seed=seed))
+ct_log = validation.continuous_training(
+    arrivals,
+    schema=schema,
+    current=current_model,
+    history=train,
+    baseline=baseline,
+    slices=[{"column": "region"}],
+    seed=seed,
+)
+ct_log
+
+# %% [markdown]
+# Nobody had to notice the decay or start a retraining: each month the pipeline decided on its own, promoted
+# candidates that passed the gate, kept the serving model when one did not, and refused October's broken file.
+#
+# ### 3.4 The CI report: which check caught each fault
+#
+# Every fault of this lab, against what a plain DevOps pipeline (code tests only) reported:
+
+# %%
+faults_seen = {name: result for name, result in data_results.items() if name != "clean month (2025-04)"}
+faults_seen["concept change (2025-07)"] = schema.validate(months["2025-07"], name="2025-07")
+faults_seen["lost west cancellations"] = west_gate
+validation.fault_report(code_tests, faults_seen)
+
+# %% [markdown]
+# The code tests passed every time: they were never going to see any of this. Data validation caught the five
+# schema faults and the shift. Two problems passed data validation because every value in them was valid: the
+# lost west cancellations, which the slice gate caught, and the concept change, which no data check can see.
+# It shows only in the model's results on fresh labels (section 2), which is why continuous training scores
+# the serving model and each candidate on every new month.
+#
+# ## 4. Your turn
+#
+# **Exercise 1: write a data check.** A data check is a plain dict: `{"column": ..., "min": ..., "max": ...}`
+# for a numeric range, `{"column": ..., "allowed": [...]}` for categories, or `{"column": ..., "nullable": False}`
+# to forbid missing values. Yours is run on four clean months (January, April, July and the shifted October) and
+# on a batch for each planted fault. It passes when it catches at least one fault and raises **no false alarm**
+# on clean data. The default rule below is a guess about tenure: fix it so it catches the out-of-range tenure
+# values without firing on good customers.
+
+# %%
+my_data_check = {"column": "tenure_months", "min": 1, "max": 60}  # your turn: change the rule
+
+# %%
+clean_months = {month: months[month] for month in ("2025-01", "2025-04", "2025-07", "2025-10")}
+faulty_batches = {fault: data.inject_faults(clean, faults=[fault], seed=seed) for fault in data.FAULTS}
+my_data_check = your_turn.submit(
+    "data-check",
+    my_data_check,
+    check=lambda rule: validation.check_data_rule(rule, clean=clean_months, faulty=faulty_batches),
+)
+
+# %% [markdown]
+# **Exercise 2: write a slice check.** Another candidate, B, was trained on an extract with a different upstream
+# bug. It passes the lab's gate (regions and contract types):
+
+# %%
+mailed_extract = validation.drop_cancellations(
+    new_data, column="payment_method", value="mailed-check", share=0.5, seed=seed
+)
+candidate_b = training.train_model(mailed_extract, seed=seed)
+validation.validate_model(
+    candidate_b, data=holdout, current=current_model, baseline=baseline, slices=gate_slices, name="candidate B"
+).verdict
+
+# %% [markdown]
+# Find the segment where B falls behind the current model in this table, then write a slice spec that blocks
+# B without blocking the good candidate A. A slice spec is a dict: `{"column": ..., "value": ...}` for one
+# segment, or `{"column": ...}` for every value of a column.
+
+# %%
+validation.slice_table({"current": current_model, "candidate A": candidate, "candidate B": candidate_b}, holdout)
+
+# %%
+my_slice_check = {"column": "region", "value": "north"}  # your turn: change the slice
+
+# %%
+my_slice_check = your_turn.submit(
+    "slice-check",
+    my_slice_check,
+    check=lambda spec: validation.check_slice_rule(
+        spec, data=holdout, current=current_model, good=candidate, faulty=candidate_b
+    ),
+)
+
+# %% [markdown]
+# ## 5. DevOps vs MLOps: the five areas where ML differs
+#
+# Google Cloud's MLOps guide names five areas where an ML system differs from ordinary software. Each row below
+# is filled from what this notebook showed.
+
+# %%
+blocked_slice = west_gate.blocked_by[0]
+west_row = next(r for r in west_gate.rows if r.scope == blocked_slice)
+stopped = sum(step.decision.startswith("stopped") for step in ct_log.steps)
+validation.Table(
+    "DevOps vs MLOps, from this lab",
+    ("area", "software (DevOps)", "ML system (MLOps)", "what this notebook showed"),
+    (
+        (
+            "team skills",
+            "software engineers build and run it",
+            "data scientists build models; not always production engineers",
+            f"reading a slice gate ({blocked_slice}: {west_row.candidate:.3f} vs {west_row.current:.3f}) needs data and model skills",
+        ),
+        (
+            "development",
+            "code changes, deterministic builds",
+            "experiments: which data, parameters and model won must be recorded",
+            "three candidates from the same code, told apart only by their data and results",
+        ),
+        (
+            "testing",
+            "unit and integration tests of code",
+            "plus data validation, model quality and model validation",
+            f"code tests: {sum(c.passed for c in code_tests.checks)}/{len(code_tests.checks)} PASS on every fault; "
+            f"data checks stopped {sum(r.schema_skew for r in data_results.values())} batches",
+        ),
+        (
+            "deployment",
+            "deploy a package or service",
+            "deploy a pipeline that retrains and redeploys the model",
+            f"CT promoted {ct_log.promotions} models and stopped {stopped} batch without a person",
+        ),
+        (
+            "production",
+            "code does not decay on its own",
+            "models decay as data changes: track statistics and quality, retrain",
+            f"cost per customer {before:.2f} -> {after:.2f} with unchanged code",
+        ),
+    ),
+)
+
+# %% [markdown]
+# ## 6. Quiz
+#
+# Pick an answer and press **Check** for each question. Two questions ask about numbers from this notebook's
+# lab: look back at the output above.
+
+# %%
+show_quiz(
+    "02_devops_vs_mlops",
+    answers=quiz_answers,
+    facts={"west_f1_gap": round(west_row.current - west_row.candidate, 3)},
+    workspace=workspace,
+)
+
+# %% [markdown]
+# ## 7. Summary
+#
+# - DevOps CI/CD builds, tests and releases code automatically; continuous delivery leaves the release to a
+#   person, continuous deployment does not.
+# - An ML system can get worse while its code and tests stay the same, because the data changes.
+# - MLOps adds data validation (schema skew stops the pipeline, value skew triggers retraining), model validation
+#   (beat the current model and a baseline, overall and on every slice) and continuous training (both run
+#   automatically when new data arrives).
+#
+# **On Google Cloud.** **Cloud Build** runs the CI/CD part (build, unit tests, deploy the pipeline).
+# **Vertex AI Pipelines** runs the training pipeline that CT triggers, with data validation steps (TensorFlow
+# Data Validation infers a schema and detects skew and drift, as pandera and our statistics do here) and a model
+# evaluation step; **Vertex AI Model Evaluation** reports metrics per model version, including on data slices,
+# and **Vertex AI Model Registry** holds the versions the gate promotes. In production, **Vertex AI Model
+# Monitoring** watches serving data for skew and drift, the signal that starts the next retraining.
+
+# %%
+print(scorecard("02_devops_vs_mlops", workspace=workspace))
