@@ -44,13 +44,16 @@ test: install
 	$(BIN)/mlops-lab quiz validate
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests $(NOTEBOOKS) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
+# Every notebook executed headless by `mlops-lab batch` into $(BATCH_DIR)/<row>/ (notebooks/ is never written), then
+# a class report. ROSTER=roster.csv runs one row per learner (default: one row named "default" with the notebooks'
+# own parameters); WORKERS=N local processes; FORCE=1 reruns runs that already succeeded (otherwise they are skipped).
 BATCH_DIR ?= build/batch
 batch: install
-	mkdir -p $(BATCH_DIR)/workspace
-	for nb in $(NOTEBOOKS); do \
-		$(BIN)/papermill --cwd notebooks -p workspace $(abspath $(BATCH_DIR))/workspace $$nb $(BATCH_DIR)/$$(basename $$nb) || exit 1; \
-	done
-	@echo "Executed notebooks are in $(BATCH_DIR)/ (the originals in notebooks/ are untouched)."
+	$(BIN)/mlops-lab batch $(NOTEBOOKS) --output $(BATCH_DIR) $(if $(ROSTER),--roster $(ROSTER)) \
+		$(if $(WORKERS),--workers $(WORKERS)) $(if $(FORCE),--force); status=$$?; \
+	$(BIN)/mlops-lab report --batch $(BATCH_DIR) --output $(BATCH_DIR)/report.html; \
+	echo "Executed notebooks are in $(BATCH_DIR)/<row>/ (the originals in notebooks/ are untouched); report: $(BATCH_DIR)/report.html"; \
+	exit $$status
 
 notebooks: install
 	$(BIN)/python scripts/build_notebooks.py $(NB)
