@@ -31,14 +31,31 @@ Model validation (MLOps adds it)
     ``{"column": "region", "value": "west"}``. :func:`fit_baseline` gives the baseline (each
     segment's training churn rate); :func:`slice_table` compares models slice by slice.
 
+The whole pipeline
+    :func:`run_ci_pipeline` runs the stages in order on new training data (code tests, data
+    validation, training, model validation) -> :class:`CIRun`, whose report marks which checks a
+    plain DevOps pipeline has and which only MLOps adds; schema skew stops it before training.
+    :func:`fault_report` tabulates which check caught each fault.
+
 Continuous training
     :func:`continuous_training` runs data validation and the gate on every new batch, without
-    a human, and returns a :class:`TrainingLog`.
+    a human, and returns a :class:`TrainingLog`. :func:`quality_by_month` shows what happens
+    without it: a frozen model's cost rising month by month while its code tests stay green.
 
 "Your turn" checks take plain values, never code: :func:`check_data_rule` grades a data rule
 (``{"column": ..., "min": ..., "max": ...}``, or ``"allowed": [...]``, or ``"nullable": False``)
 and :func:`check_slice_rule` grades a slice spec. :func:`drop_cancellations` plants the fault
 that only the model gate can see (labels lost for one segment).
+
+Typical use (notebook 04 reuses the same calls)::
+
+    schema = infer_schema(train)                          # once, from training data
+    checked = schema.validate(batch, name="2025-08")
+    if checked.action == STOP: ...                        # schema skew: keep the serving model
+    if checked.action == RETRAIN: ...                     # value skew: train a candidate
+    gate = validate_model(candidate, data=fresh, current=serving, baseline=fit_baseline(train),
+                          slices=[{"column": "region"}])
+    if gate.promote: serving = candidate
 
 pandera, pandas, numpy and scikit-learn are imported inside the functions that use them.
 """
@@ -110,38 +127,55 @@ def _ok(passed: bool) -> str:
 # ----------------------------------------------------------------------------- code tests
 
 
+WARN, SKIP = "WARN", "SKIP"
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """One check of a CI run: which stage ran it, whether plain DevOps CI would have it, the outcome."""
+    """One check of a CI run: its stage, whether it passed, and whether plain DevOps CI has it.
+
+    ``status`` qualifies the result when needed: ``"WARN"`` (passed, with a warning: value skew
+    makes the run retrain) or ``"SKIP"`` (not run, because an earlier stage stopped the run).
+    """
 
     stage: str
     check: str
     passed: bool
     detail: str
     devops: bool = False
+    status: str = ""
+
+    @property
+    def result(self) -> str:
+        return self.status or _ok(self.passed)
 
 
 @dataclass(frozen=True)
 class CheckReport:
-    """The outcome of several checks, shown as one table."""
+    """The outcome of several checks, shown as one table; ``outcome`` sums up what the run decided."""
 
     title: str
     checks: tuple[CheckResult, ...]
+    outcome: str = ""
 
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.checks)
 
+    @property
+    def status(self) -> str:
+        """For example ``"3/3 PASS"``."""
+        return f"{sum(c.passed for c in self.checks)}/{len(self.checks)} {_ok(self.passed)}"
+
     def table(self) -> Table:
-        rows = tuple(
-            (c.stage, c.check, "yes" if c.devops else "MLOps only", _ok(c.passed), c.detail) for c in self.checks
-        )
+        rows = tuple((c.stage, c.check, "yes" if c.devops else "MLOps only", c.result, c.detail) for c in self.checks)
         n_passed = sum(c.passed for c in self.checks)
+        summary = f"{n_passed}/{len(self.checks)} checks passed"
         return Table(
             self.title,
             ("stage", "check", "in DevOps CI?", "result", "detail"),
             rows,
-            f"{n_passed}/{len(self.checks)} checks passed",
+            f"{summary}: {self.outcome}" if self.outcome else summary,
         )
 
     def __repr__(self) -> str:
@@ -277,8 +311,7 @@ class DataValidation:
     @property
     def caught_by(self) -> str:
         """The checks that fired, most serious first (schema skew before value skew)."""
-        ordered = sorted(self.findings, key=lambda f: f.kind != SCHEMA_SKEW)
-        return "; ".join(dict.fromkeys(f"{f.check} ({f.column})" for f in ordered)) or "-"
+        return _join_checks(sorted(self.findings, key=lambda f: f.kind != SCHEMA_SKEW)) or "-"
 
     @property
     def verdict(self) -> str:
@@ -299,18 +332,22 @@ class DataValidation:
         )
 
     def as_checks(self) -> tuple[CheckResult, ...]:
+        """Two rows for a CI report: the schema (FAIL on schema skew) and the statistics (WARN on value skew)."""
+        schema = [f for f in self.findings if f.kind == SCHEMA_SKEW]
+        values = [f for f in self.findings if f.kind == VALUE_SKEW]
         return (
             CheckResult(
                 "data validation",
-                f"schema of {self.name!r}",
-                not self.schema_skew,
-                "schema skew" if self.schema_skew else "ok",
+                "schema (pandera)",
+                not schema,
+                _join_checks(schema) + f" -> {STOP}" if schema else f"{self.n_rows} rows match the schema",
             ),
             CheckResult(
                 "data validation",
-                f"statistics of {self.name!r}",
-                not self.value_skew,
-                "value skew" if self.value_skew else "ok",
+                "statistics (value skew)",
+                True,
+                _join_checks(values) + f" -> {RETRAIN}" if values else "close to the training data",
+                status=WARN if values else "",
             ),
         )
 
@@ -319,6 +356,10 @@ class DataValidation:
 
     def _repr_html_(self) -> str:
         return self.table()._repr_html_()
+
+
+def _join_checks(findings: Iterable[Finding]) -> str:
+    return "; ".join(dict.fromkeys(f"{f.check} ({f.column})" for f in findings))
 
 
 def _format_value(value: Any) -> str:
@@ -796,16 +837,19 @@ class GateDecision:
         )
 
     def as_checks(self) -> tuple[CheckResult, ...]:
+        """Two rows for a CI report: the overall comparison and the slices."""
         overall = self.overall
         slices = self.rows[1:]
-        worst = [r.scope for r in slices if not r.passed]
+        worse = [f"{r.scope} ({r.candidate - r.current:+.3f})" for r in slices if not r.passed]
         return (
-            CheckResult("model validation", f"{self.name}: overall {self.metric}", overall.passed, overall.reason),
+            CheckResult("model validation", f"overall {self.metric}", overall.passed, overall.reason),
             CheckResult(
                 "model validation",
-                f"{self.name}: {len(slices)} slices",
-                not worst,
-                "worse on " + ", ".join(worst) if worst else "no slice worse than the current model",
+                f"{len(slices)} slices",
+                not worse,
+                "worse than the current model on " + ", ".join(worse)
+                if worse
+                else "no slice worse than the current model",
             ),
         )
 
@@ -933,14 +977,84 @@ def check_slice_rule(
     )
 
 
+# ----------------------------------------------------------------------------- one CI run, end to end
+
+
+@dataclass(frozen=True)
+class CIRun:
+    """One run of the ML pipeline's CI: the report, and the pieces a notebook may look at more closely."""
+
+    report: CheckReport
+    data: DataValidation
+    gate: GateDecision | None = None
+    candidate: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def outcome(self) -> str:
+        return self.report.outcome
+
+    def __repr__(self) -> str:
+        return repr(self.report)
+
+    def _repr_html_(self) -> str:
+        return self.report._repr_html_()
+
+
+def run_ci_pipeline(
+    new_data: pd.DataFrame,
+    *,
+    code_tests: CheckReport,
+    schema: DataSchema,
+    holdout: pd.DataFrame,
+    current: Any | None = None,
+    baseline: Any | None = None,
+    slices: Iterable[Mapping[str, Any]] = (),
+    metric: str = "f1",
+    tolerance: float = 0.02,
+    name: str = "run",
+    seed: int = 0,
+) -> CIRun:
+    """Run the whole pipeline on ``new_data``: code tests, data validation, training, model validation.
+
+    ``code_tests`` are reused (the code did not change). Schema skew stops the run: no model is
+    trained and the model checks are skipped. Otherwise a candidate is trained on ``new_data``
+    and gated on ``holdout`` against ``current`` and ``baseline`` (see :func:`validate_model`).
+    """
+    from mlops_lab.training import train_model
+
+    checked = schema.validate(new_data, name=name)
+    checks = [*code_tests.checks, *checked.as_checks()]
+    if not code_tests.passed or checked.schema_skew:
+        stage = "code tests" if not code_tests.passed else "data validation (schema skew)"
+        checks += [
+            CheckResult(
+                "model validation", f"overall {metric}", False, "no model trained: the run stopped", status=SKIP
+            ),
+            CheckResult("model validation", "slices", False, "no model trained: the run stopped", status=SKIP),
+        ]
+        return CIRun(CheckReport(f"CI run {name!r}", tuple(checks), f"STOPPED at {stage}"), checked)
+    candidate = train_model(new_data, seed=seed)
+    gate = validate_model(
+        candidate,
+        data=holdout,
+        current=current,
+        baseline=baseline,
+        metric=metric,
+        slices=slices,
+        tolerance=tolerance,
+        name=name,
+    )
+    checks += gate.as_checks()
+    outcome = "PROMOTE the candidate" if gate.promote else "BLOCKED at model validation: the current model stays"
+    return CIRun(CheckReport(f"CI run {name!r}", tuple(checks), outcome), checked, gate, candidate)
+
+
 # ----------------------------------------------------------------------------- what each pipeline sees
 
 
 def fault_report(code_tests: CheckReport, results: Mapping[str, DataValidation | GateDecision]) -> Table:
     """One row per fault: what the DevOps checks (code tests) said, which MLOps check caught it, what happened next."""
-    devops = (
-        f"{sum(c.passed for c in code_tests.checks)}/{len(code_tests.checks)} {'PASS' if code_tests.passed else 'FAIL'}"
-    )
+    devops = code_tests.status
     rows = []
     for fault, result in results.items():
         if isinstance(result, GateDecision):
@@ -1020,9 +1134,7 @@ def quality_by_month(
     from mlops_lab.data import monthly_batches
     from mlops_lab.training import business_cost, train_model
 
-    status = (
-        f"{sum(c.passed for c in code_tests.checks)}/{len(code_tests.checks)} {'PASS' if code_tests.passed else 'FAIL'}"
-    )
+    status = code_tests.status
     batches = list(monthly_batches(frame))
     months = []
     retrained_model = None

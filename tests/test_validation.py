@@ -287,3 +287,34 @@ def test_fault_report_names_the_check_that_caught_each_fault(schema, months, gat
     rows = validation.fault_report(report, results).rows
     assert rows[0] == ("out of range", "3/3 PASS", "value range [0, 72] (tenure_months)", STOP)
     assert rows[1] == ("lost labels", "3/3 PASS", "model gate: region = west", "block the promotion")
+
+
+def test_ci_pipeline_stops_on_schema_skew_blocks_on_a_slice_and_promotes_good_data(year, schema, gate_setup):
+    s = gate_setup
+    new = year[(year["month"] >= "2025-07-01") & (year["month"] < "2025-10-01")]
+    setup = dict(
+        code_tests=validation.run_code_tests(seed=SEED),
+        schema=schema,
+        holdout=s["test"],
+        current=s["current"],
+        baseline=s["baseline"],
+        slices=[{"column": "region"}],
+        seed=SEED,
+    )
+    good = validation.run_ci_pipeline(new, name="good", **setup)
+    assert good.outcome == "PROMOTE the candidate" and good.gate.promote and good.report.passed
+    assert [c.devops for c in good.report.checks] == [True] * 3 + [False] * 4
+
+    buggy = validation.drop_cancellations(new, column="region", value="west", share=0.3, seed=SEED)
+    blocked = validation.run_ci_pipeline(buggy, name="buggy", **setup)
+    statuses = {c.check: c.result for c in blocked.report.checks}
+    assert statuses["schema (pandera)"] == "PASS" and statuses["overall f1"] == "PASS"
+    assert statuses["4 slices"] == "FAIL" and blocked.outcome.startswith("BLOCKED")
+
+    broken = validation.run_ci_pipeline(
+        data.inject_faults(new, faults=["missing_column"], seed=SEED), name="broken", **setup
+    )
+    assert broken.gate is None and broken.candidate is None
+    assert [c.result for c in broken.report.checks][3:] == ["FAIL", "WARN", "SKIP", "SKIP"]
+    assert broken.outcome == "STOPPED at data validation (schema skew)"
+    assert "4/7 checks passed: STOPPED" in repr(broken)
