@@ -1,0 +1,116 @@
+"""Model evaluation beyond one number: training curves and metrics per data slice.
+
+Vertex AI shows training curves in TensorBoard (and Experiments' time-series metrics)
+and stores a model evaluation per model version, optionally per slice of the data. Here:
+:func:`training_curve` replays a boosted model stage by stage to get training and
+validation loss per iteration, :func:`log_training_curve` records it in MLflow as a
+metric history, and :func:`evaluate_slices` scores a model on each value of a column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mlops_lab.data import FEATURES, TARGET
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+    from sklearn.pipeline import Pipeline
+
+
+@dataclass(frozen=True)
+class TrainingCurve:
+    """Loss per boosting iteration on the training and the validation data."""
+
+    history: pd.DataFrame
+
+    @property
+    def best_step(self) -> int:
+        """The iteration with the lowest validation loss: training past it only fits noise."""
+        return int(self.history["valid_loss"].idxmin())
+
+    def __repr__(self) -> str:
+        last = self.history.iloc[-1]
+        best = self.history.loc[self.best_step]
+        return (
+            f"TrainingCurve({len(self.history)} iterations: validation loss lowest at iteration {self.best_step} "
+            f"({best['valid_loss']:.4f}); at the last one train {last['train_loss']:.4f}, validation {last['valid_loss']:.4f})"
+        )
+
+    def plot(self, *, title: str = "Training curve") -> Figure:
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 3))
+        ax.plot(self.history.index, self.history["train_loss"], label="training loss")
+        ax.plot(self.history.index, self.history["valid_loss"], label="validation loss")
+        ax.axvline(self.best_step, color="grey", linestyle=":", label=f"lowest validation loss ({self.best_step})")
+        ax.set(title=title, xlabel="boosting iteration", ylabel="log loss")
+        ax.legend()
+        fig.tight_layout()
+        return fig
+
+
+def training_curve(model: Pipeline, train: pd.DataFrame, valid: pd.DataFrame) -> TrainingCurve:
+    """Training and validation log loss after each stage of a fitted boosted pipeline (gradient boosting)."""
+    import pandas as pd
+    from sklearn.metrics import log_loss
+
+    classifier = model[-1]
+    if not hasattr(classifier, "staged_predict_proba"):
+        raise ValueError(
+            f"{type(classifier).__name__} has no stages; train a gradient_boosting model for a training curve"
+        )
+    preprocess = model[:-1]
+    rows = []
+    stages = zip(
+        classifier.staged_predict_proba(preprocess.transform(train[list(FEATURES)])),
+        classifier.staged_predict_proba(preprocess.transform(valid[list(FEATURES)])),
+        strict=True,
+    )
+    for step, (train_proba, valid_proba) in enumerate(stages, start=1):
+        rows.append(
+            {
+                "step": step,
+                "train_loss": log_loss(train[TARGET], train_proba, labels=[0, 1]),
+                "valid_loss": log_loss(valid[TARGET], valid_proba, labels=[0, 1]),
+            }
+        )
+    return TrainingCurve(history=pd.DataFrame(rows).set_index("step").round(6))
+
+
+def log_training_curve(curve: TrainingCurve, *, run_name: str, params: dict[str, Any] | None = None) -> str:
+    """Log the curve as MLflow metric histories (``train_loss``/``valid_loss`` per step) in a new run; returns its id.
+
+    MLflow's UI draws these as charts, as Vertex AI Experiments does with time-series metrics.
+    """
+    import time
+
+    import mlflow
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    metrics = [
+        Metric(key=key, value=float(value), timestamp=now, step=int(step))
+        for step, row in curve.history.iterrows()
+        for key, value in row.items()
+    ]
+    with mlflow.start_run(run_name=run_name) as run:
+        if params:
+            mlflow.log_params(params)
+        mlflow.tracking.MlflowClient().log_batch(run.info.run_id, metrics=metrics)
+        mlflow.log_metric("best_step", curve.best_step)
+    return run.info.run_id
+
+
+def evaluate_slices(model: Pipeline, frame: pd.DataFrame, *, by: str) -> pd.DataFrame:
+    """Holdout metrics for every value of column ``by`` (plus the whole set): where does the model do worse?"""
+    import pandas as pd
+
+    from mlops_lab.training import evaluate_model
+
+    rows = {"(all)": evaluate_model(model, frame)}
+    for value, part in frame.groupby(by, sort=True):
+        rows[f"{by}={value}"] = evaluate_model(model, part)
+    return pd.DataFrame({name: {**e.as_dict(), "rows": e.n_rows} for name, e in rows.items()}).T.astype({"rows": int})

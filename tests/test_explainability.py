@@ -1,0 +1,20 @@
+import pandas as pd
+
+from mlops_lab import data, training
+from mlops_lab.explainability import feature_attributions
+
+
+def test_a_feature_the_model_never_sees_gets_no_attribution_and_a_strong_one_leads():
+    customers = data.make_customers(n_months=3, customers_per_month=400, seed=4)
+    train, test = data.split_by_month(customers, train_months=2)
+    # Region does not influence churn in the generator: make it constant so the model cannot use it at all.
+    train = train.assign(region="north")
+    model = training.train_model(train, seed=0)
+    first = feature_attributions(model, test, n_repeats=3, seed=0)
+    again = feature_attributions(model, test, n_repeats=3, seed=0)
+    pd.testing.assert_frame_equal(first.table, again.table)
+    assert sorted(first.table.index) == sorted(data.FEATURES)
+    assert first.table.loc["region", "importance"] == 0
+    assert first.table.index[0] in {"contract", "tenure_months"}
+    assert first.table["importance"].is_monotonic_decreasing
+    assert repr(first).splitlines()[0] == "Feature attributions (drop in roc_auc when the feature is shuffled)"
