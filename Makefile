@@ -14,7 +14,7 @@ export PYTHONHASHSEED := 0
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: install lab test test-browser batch notebooks lint clean
+.PHONY: install lab mlflow-ui test test-browser batch notebooks lint clean
 
 # The project's Jupyter config (etc/jupyter: JupyterLab's news pop-up off, so the lab works offline and nothing covers
 # the widgets) goes into the environment, where every `jupyter` started from .venv reads it.
@@ -39,6 +39,15 @@ $(STAMP): requirements.lock pyproject.toml
 lab: install
 	@echo "Starting JupyterLab on notebooks/; open the http://127.0.0.1 URL it prints (Ctrl-C stops it)."
 	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser --ip=127.0.0.1 $(ROOT_FLAG)
+
+# MLflow's own web UI on the tracking store the notebooks write ($MLOPS_LAB_WORKSPACE, else notebooks/workspace, where
+# JupyterLab's kernels run), served on 127.0.0.1 only. `make mlflow-ui MLFLOW_PORT=5001` picks another port.
+MLFLOW_WORKSPACE ?= $(or $(MLOPS_LAB_WORKSPACE),notebooks/workspace)
+MLFLOW_PORT ?= 5000
+mlflow-ui: install
+	@test -f $(MLFLOW_WORKSPACE)/mlflow.db || echo "No runs in $(MLFLOW_WORKSPACE) yet (run notebook 01 first); the UI starts empty."
+	@echo "MLflow UI on http://127.0.0.1:$(MLFLOW_PORT) (Ctrl-C stops it)."
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath $(MLFLOW_WORKSPACE))/mlflow.db --host 127.0.0.1 --port $(MLFLOW_PORT)
 
 test: install
 	$(BIN)/mlops-lab quiz validate

@@ -300,3 +300,45 @@ def test_importing_tracking_loads_no_heavy_library():
     code = "import sys, mlops_lab.tracking; print(sorted({'mlflow', 'pandas', 'sklearn', 'skops'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_recent_months_only_changes_the_training_data_not_the_test_months():
+    full_train, full_test = tracking.recipe_data({"n_months": 12, "customers_per_month": 50})
+    recent_train, recent_test = tracking.recipe_data({"n_months": 12, "customers_per_month": 50, "train_from_month": 3})
+    assert recent_test.equals(full_test)
+    assert recent_train["month"].nunique() == 6 and recent_train["month"].min() == full_train["month"].unique()[3]
+    with pytest.raises(ValueError, match="train_from_month must be between 0 and 8"):
+        tracking.recipe_data({"train_from_month": 9})
+
+
+def test_check_recorded_value_names_the_runs_that_used_a_wrong_value():
+    table = COUNTS.assign(threshold=[0.3, 0.5, 0.5])
+    assert tracking.check_recorded_value(0.3, table=table, run="eager", column="threshold").passed
+    wrong = tracking.check_recorded_value(0.5, table=table, run="eager", column="threshold")
+    assert not wrong.passed and "balanced, cautious used that value" in wrong.message
+    with pytest.raises(ValueError, match="no run 'ghost'"):
+        tracking.check_recorded_value(0.3, table=table, run="ghost", column="threshold")
+
+
+def test_check_cost_choice_accepts_only_the_cheapest_run():
+    right = tracking.check_cost_choice("cautious", table=COUNTS, missed_churner_cost=10, false_alarm_cost=10)
+    assert right.passed and "3.1000" in right.message
+    wrong = tracking.check_cost_choice("eager", table=COUNTS, missed_churner_cost=10, false_alarm_cost=10)
+    assert not wrong.passed and "4.0000" in wrong.message
+    assert (
+        "no run named 'nope'"
+        in tracking.check_cost_choice("nope", table=COUNTS, missed_churner_cost=1, false_alarm_cost=1).message
+    )
+
+
+def test_check_filter_runs_mlflow_search_and_reports_what_it_found(store):
+    for name, user in [("a-1", "ana"), ("b-1", "bo"), ("b-2", "bo")]:
+        tracking.log_run(
+            name=name, params={}, metrics={"m": 1.0}, data=pd.DataFrame({"a": [1]}), user=user, store=store
+        )
+    assert tracking.check_filter("tags.`mlflow.user` = 'bo'", expected=["b-1", "b-2"], store=store).passed
+    assert tracking.check_filter("attributes.run_name LIKE 'b-%'", expected=["b-1", "b-2"], store=store).passed
+    too_many = tracking.check_filter("metrics.m = 1", expected=["b-1", "b-2"], store=store)
+    assert not too_many.passed and "finds 3 run(s)" in too_many.message
+    broken = tracking.check_filter("user is bo", expected=["b-1", "b-2"], store=store)
+    assert not broken.passed and "cannot parse" in broken.message

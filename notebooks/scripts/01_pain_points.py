@@ -1,0 +1,431 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,scripts//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · Pain points: experiment tracking and a model registry
+#
+# The course lists five pain points of ML practitioners: keeping track of **versions** (of models, code and
+# data), controlling the **experiment space**, pinpointing the **best model for the use case**,
+# **collaborating**, and **reproducing** results. In this notebook you first feel them, in a typical
+# "level 0" session where results live in variables and file names. Then you redo the same work with MLflow
+# experiment tracking and its model registry, and every painful question becomes a single query.
+#
+# **Learning objectives.** By the end of this notebook you can:
+# 1. name what a month-old notebook session cannot tell you, and why;
+# 2. log a run with MLflow: parameters, metrics, the data fingerprint, the code version and the model;
+# 3. record a whole sweep and compare its runs as a table and a plot;
+# 4. choose the best model by a business cost, and show that the choice changes with the cost;
+# 5. register a model, move the `champion` and `challenger` aliases and load a model by alias, safely;
+# 6. rebuild a model from what was recorded, and see what breaks when one thing was not.
+
+# %% tags=["parameters"]
+# Parameters: papermill (and instructors' batches) replace these values.
+seed = 42  # every random number in the notebook comes from this seed
+workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
+quiz_answers = {}  # headless quiz answers, e.g. {"file-names": "b"}
+solutions = {}  # reference solutions for "Your turn" exercises (CI injects them)
+mode = "full"  # "full" or "smoke" (a quicker run with less data)
+
+# %%
+from mlops_lab import data, tracking, training
+from mlops_lab.environment import configure_offline
+from mlops_lab.exercises import ExerciseBook
+from mlops_lab.progress import open_workspace
+from mlops_lab.quiz import scorecard, show_quiz
+
+configure_offline()
+workspace = open_workspace(workspace)
+your_turn = ExerciseBook("01_pain_points", solutions=solutions, workspace=workspace)
+customers_per_month = 200 if mode == "smoke" else 500
+
+# %% [markdown]
+# ## 1. A level-0 week
+#
+# Here is how a lot of ML work really starts: one person, one notebook, a few days of trying things. Read the
+# four cells below as four days of that person's week. Each day changes something: the data subset, the model,
+# a hyperparameter, the decision threshold. Results go into variables; models go into files whose names are
+# the only notes.
+
+# %%
+import skops.io
+
+level0 = workspace / "level0"
+level0.mkdir(exist_ok=True)
+customers = data.make_customers(n_months=12, customers_per_month=customers_per_month, seed=seed)
+train, test = data.split_by_month(customers, train_months=9)
+
+# Monday: a first logistic regression on all nine training months.
+model = training.train_model(train, kind="logistic_regression", seed=seed)
+auc = training.evaluate_model(model, test).roc_auc
+skops.io.dump(model, level0 / "churn_model.skops")
+
+# %%
+# Tuesday: "recent data matters more": train on the last six months only, and try a random forest.
+recent = train[train["month"] >= "2025-04-01"]
+model = training.train_model(recent, kind="random_forest", params={"max_depth": 6}, seed=seed)
+auc2 = training.evaluate_model(model, test).roc_auc
+skops.io.dump(model, level0 / "churn_model_v2.skops")
+
+# %%
+# Wednesday: a colleague sends a "cleaned" extract without heavy support callers; gradient boosting,
+# and a lower threshold that "looked better".
+cleaned = train[train["support_calls"] <= 4]
+model = training.train_model(cleaned, kind="gradient_boosting", params={"max_depth": 2, "n_estimators": 50}, seed=seed)
+auc = training.evaluate_model(model, test, threshold=0.3).roc_auc
+skops.io.dump(model, level0 / "churn_model_final.skops")
+
+# %%
+# Thursday: back to logistic regression, stronger regularisation, all the data again. Ship it.
+model = training.train_model(train, kind="logistic_regression", params={"C": 0.05}, seed=seed)
+auc3 = training.evaluate_model(model, test).roc_auc
+skops.io.dump(model, level0 / "churn_model_final_v2_USE_THIS.skops")
+print(f"auc={auc:.4f}  auc2={auc2:.4f}  auc3={auc3:.4f}")
+
+# %% [markdown]
+# ## 2. A month later
+#
+# The model in `churn_model_final_v2_USE_THIS.skops` is in production. The team now asks:
+#
+# | question | pain point | what the level-0 week left behind |
+# |---|---|---|
+# | Which data and which code produced the model we shipped? | versions | a file name; `train` was overwritten, the code edited since |
+# | Which hyperparameters and threshold did Wednesday's model use, and what did it score? | experiment space | `auc` was overwritten on Wednesday by a different model's score |
+# | Which model is best when a missed churner costs 100 and a false alarm 10? | best model for the use case | nobody kept the numbers needed to compute a cost |
+# | What did our colleague try last week, on which data? | collaboration | their files, on their laptop |
+# | Can we rebuild the shipped model and get the same metrics? | reproducibility | only if someone remembers every step |
+#
+# All that survives is a folder of files. The model files know their own hyperparameters, but nothing about the
+# data, the threshold, the scores or who made them:
+
+# %%
+for path in sorted(level0.iterdir()):
+    print(path.name)
+shipped = skops.io.load(level0 / "churn_model_final_v2_USE_THIS.skops", trusted=list(tracking.TRUSTED_TYPES))
+print("C =", shipped.get_params()["classifier__C"], "| training data? threshold? metrics? author? not recorded")
+
+# %% [markdown]
+# ## 3. The same work, tracked
+#
+# **Experiment tracking** records every training run in a store: its parameters, its metrics, its artifacts
+# (the model) and tags such as who ran it. Here the store is MLflow's, in a SQLite file inside your workspace
+# (`mlflow.db`), created on first use. Set the environment variable `MLFLOW_TRACKING_URI` to a shared MLflow
+# server and the same code logs there instead, so a whole class or team sees one store.
+#
+# `tracking.open_store` points MLflow at the store and selects an **experiment**: a named group of runs about
+# one problem.
+
+# %%
+import mlflow
+
+store = tracking.open_store(workspace, experiment="01_pain_points")
+print(f"experiment {store.experiment!r} in a {'local SQLite' if store.is_local else 'shared'} store")
+
+# %% [markdown]
+# ### 3.1 One run, by hand
+#
+# This is what logging a run looks like in plain MLflow. The run records the *recipe* of the model (every value
+# needed to rebuild it), its metrics, two tags that answer "which version?" (a fingerprint of the training data
+# and a hash of the training code) and the model itself, stored in the safe **skops** format rather than pickle.
+# `tracking.outcome_metrics` adds the counts of missed churners and false alarms to the usual metrics, so any
+# business cost can be computed later from the store alone.
+
+# %%
+recipe = {**tracking.RECIPE_DEFAULTS, "data_seed": seed, "customers_per_month": customers_per_month, "seed": seed}
+train, test = tracking.recipe_data(recipe)
+model = training.train_model(train, kind=recipe["kind"], seed=recipe["seed"])
+
+with mlflow.start_run(run_name="baseline", tags={"mlflow.user": "you"}):
+    mlflow.log_params(recipe)
+    mlflow.log_metrics(tracking.outcome_metrics(model, test, threshold=recipe["threshold"]))
+    mlflow.set_tags({"data_fingerprint": data.fingerprint(train), "code_version": tracking.code_version()})
+    mlflow.sklearn.log_model(
+        model,
+        name="model",
+        serialization_format="skops",
+        skops_trusted_types=list(tracking.TRUSTED_TYPES),
+        pip_requirements=tracking.pip_requirements(),  # pinned, so MLflow does not have to guess them
+    )
+print("logged run 'baseline'")
+
+# %% [markdown]
+# `tracking.train_and_log(recipe, name=..., user=...)` does exactly these calls for any recipe, so the sweep
+# below stays short. It is a convenience, not magic: open `mlops_lab/tracking.py` and you will find the same
+# `mlflow.start_run`, `log_params`, `log_metrics`, `set_tags` and `log_model`.
+#
+# ### 3.2 The experiment space: a sweep where every trial is recorded
+#
+# The week's ideas become a list of trials: model kinds, hyperparameters, thresholds and one data subset
+# (`train_from_month=3`: recent months only). Every trial is a run; nothing is overwritten.
+
+# %%
+sweep = [
+    {"kind": "logistic_regression", "C": 1.0, "threshold": 0.3},
+    {"kind": "logistic_regression", "C": 0.05, "threshold": 0.5},
+    {"kind": "logistic_regression", "C": 1.0, "threshold": 0.5, "train_from_month": 3},
+    {"kind": "random_forest", "max_depth": 6, "threshold": 0.5},
+    {"kind": "random_forest", "max_depth": 6, "threshold": 0.3},
+    {"kind": "gradient_boosting", "max_depth": 2, "n_estimators": 50, "threshold": 0.5},
+    {"kind": "gradient_boosting", "max_depth": 2, "n_estimators": 50, "threshold": 0.2},
+]
+for number, trial in enumerate(sweep, start=1):
+    tracking.train_and_log({**recipe, **trial}, name=f"trial-{number}", user="you", log_model=True, store=store)
+
+runs = tracking.compare_runs(store=store)
+shown = [
+    "user",
+    "kind",
+    "C",
+    "max_depth",
+    "threshold",
+    "train_from_month",
+    "roc_auc",
+    "recall",
+    "precision",
+    "data_fingerprint",
+]
+runs[shown]
+
+# %% [markdown]
+# One table now answers the version questions: every run carries its data fingerprint (the recent-months
+# trial trained on different data, and it shows) and its code version (the same for all runs here:
+# `runs["code_version"].nunique()` is 1). The plot shows the trade-off the sweep explored: lowering the
+# threshold catches more churners at the price of more false alarms.
+
+# %%
+import matplotlib.pyplot as plt
+
+tracking.plot_runs(
+    runs, x="false_alarms", y="missed_churners", group="kind", title="Each run's mistakes on the test months"
+)
+plt.show()
+
+# %% [markdown]
+# The table is built on MLflow's own query API. `mlflow.search_runs` takes a filter in a small SQL-like
+# language over `params.`, `metrics.`, `tags.` and `attributes.`, which answers questions directly:
+
+# %%
+found = mlflow.search_runs(filter_string="params.kind = 'random_forest' and metrics.recall > 0.7")
+found[["tags.mlflow.runName", "params.max_depth", "params.threshold", "metrics.recall"]]
+
+# %% [markdown]
+# ### 3.3 The best model depends on the use case
+#
+# The highest ROC AUC is one answer. But the retention team acts on the model's *decisions*: a missed churner
+# loses a customer's revenue, a false alarm spends a retention offer on someone who would have stayed. The cost
+# per customer of each run follows from its logged counts, for any prices. Watch the winner change:
+
+# %%
+print(tracking.best_run(runs, metric="roc_auc"))
+for missed, alarm in [(100, 10), (50, 25), (20, 20), (10, 30)]:
+    print(tracking.best_by_cost(runs, missed_churner_cost=missed, false_alarm_cost=alarm))
+
+# %% [markdown]
+# No model is best in general. Record enough (here: the counts behind the cost) and you can answer "best for
+# whom?" whenever the business changes its prices, without retraining anything.
+#
+# ### 3.4 Collaboration: a second person in the same store
+#
+# Bo, a colleague, tries two ideas of their own. On a shared server (`MLFLOW_TRACKING_URI`) Bo's runs would
+# arrive from Bo's laptop; here we log them for Bo. Bo forgets one thing: the random forest's seed is not
+# recorded (`omit=("seed",)`).
+
+# %%
+tracking.train_and_log(
+    {**recipe, "kind": "gradient_boosting", "max_depth": 3, "n_estimators": 50, "threshold": 0.3},
+    name="bo-1",
+    user="bo",
+    log_model=True,
+)
+tracking.train_and_log(
+    {**recipe, "kind": "random_forest", "max_depth": 8, "seed": 7, "threshold": 0.4},
+    name="bo-2",
+    user="bo",
+    omit=("seed",),
+)
+runs = tracking.compare_runs(store=store)
+runs.groupby("user").agg(runs=("kind", "size"), best_auc=("roc_auc", "max"))
+
+# %% [markdown]
+# ## 4. The model registry: names, versions and aliases
+#
+# A **model registry** gives models a name and numbered versions, each linked to the run that produced it.
+# Instead of a file called `..._final_v2_USE_THIS`, an **alias** such as `champion` points at the version in
+# production, and `challenger` at the one being evaluated against it. Promoting or rolling back is moving an
+# alias, not copying files. These are the real MLflow calls:
+
+# %%
+from mlflow import MlflowClient
+
+team_choice = tracking.best_by_cost(runs, missed_churner_cost=100, false_alarm_cost=10)
+run = mlflow.search_runs(filter_string=f"attributes.run_name = '{team_choice.run}'", output_format="list")[0]
+model_id = run.outputs.model_outputs[0].model_id  # MLflow 3: a logged model has its own id
+version = mlflow.register_model(f"models:/{model_id}", "churn-model")
+MlflowClient().set_registered_model_alias("churn-model", "champion", version.version)
+
+# %% [markdown]
+# The helpers do the same in one line each. Bo's gradient boosting becomes the challenger; the table shows
+# which run every version came from.
+
+# %%
+tracking.register_model("bo-1", name="churn-model", alias="challenger", store=store)
+tracking.registry_table("churn-model")
+
+# %% [markdown]
+# Serving code asks for `churn-model@champion`, never for a file name. `tracking.load_model` downloads the
+# version the alias points to and loads it with skops, checking every type in the file against the package's
+# own allow-list (`tracking.TRUSTED_TYPES`). The loaded model scores exactly what its run recorded:
+
+# %%
+champion = tracking.load_model("churn-model", alias="champion")
+recorded = runs.loc[team_choice.run, "recall"]
+print(
+    f"champion = {team_choice.run}; recall recorded {recorded:.4f}, recall of the loaded model {training.evaluate_model(champion, test, threshold=runs.loc[team_choice.run, 'threshold']).recall:.4f}"
+)
+
+# %% [markdown]
+# Why skops and not pickle? Loading a pickle file runs whatever code the file asks for. A skops file only
+# describes objects, and loading refuses types nobody reviewed. Here is a file that names `os.system`
+# (nothing runs: skops only writes a reference to the function):
+
+# %%
+import os
+
+from sklearn.preprocessing import FunctionTransformer
+
+skops.io.dump(FunctionTransformer(func=os.system), workspace / "suspicious.skops")
+try:
+    tracking.load_model_file(workspace / "suspicious.skops")
+except tracking.UntrustedModelError as error:
+    print(str(error).replace(str(workspace), "<workspace>"))
+
+# %% [markdown]
+# MLflow's own `mlflow.sklearn.load_model("models:/churn-model@champion")` works too, but it trusts the list of
+# types stored *inside* the model folder, which whoever wrote the folder controls; the allow-list in code is
+# the safer habit.
+#
+# ## 5. Reproducibility
+#
+# Rebuild the champion from nothing but its recorded parameters: regenerate the data, check its fingerprint,
+# retrain, re-evaluate.
+
+# %%
+tracking.reproduce_run(team_choice.run, store=store)
+
+# %% [markdown]
+# Now Bo's random forest, whose seed was not recorded. The data is right, but the forest grows differently with
+# the default seed, and the metrics no longer match. One missing parameter is enough:
+
+# %%
+tracking.reproduce_run("bo-2", store=store)
+
+# %% [markdown]
+# ## 6. The questions again, one query each
+
+# %%
+shipped_run = tracking.model_version("churn-model", alias="champion").run
+print(
+    f"1. shipped model: churn-model v{version.version} from run {shipped_run}, data {runs.loc[shipped_run, 'data_fingerprint']}, code version recorded: {runs.loc[shipped_run, 'code_version'] == tracking.code_version()}"
+)
+print(
+    f"2. trial-5 used {runs.loc['trial-5', 'kind']} max_depth={runs.loc['trial-5', 'max_depth']:g} threshold={runs.loc['trial-5', 'threshold']} and reached ROC AUC {runs.loc['trial-5', 'roc_auc']:.4f}"
+)
+print(f"3. {tracking.best_by_cost(runs, missed_churner_cost=100, false_alarm_cost=10)}")
+print(f"4. Bo ran {', '.join(runs.index[runs['user'] == 'bo'])}")
+print(f"5. {team_choice.run} reproduced: {tracking.reproduce_run(team_choice.run, store=store).reproduced}")
+
+# %% [markdown]
+# To browse the same store in MLflow's own web UI, run `make mlflow-ui` in a terminal in the workbook folder and
+# open the address it prints (it serves on 127.0.0.1 only).
+#
+# ## 7. Your turn
+#
+# **Exercise 1.** Which decision threshold did `trial-7` use? Look it up in the `runs` table (or with
+# `mlflow.search_runs`) and set the value.
+
+# %%
+trial_7_threshold = 0.5  # your turn: the threshold trial-7 recorded
+
+# %%
+trial_7_threshold = your_turn.submit(
+    "trial-threshold",
+    trial_7_threshold,
+    check=lambda value: tracking.check_recorded_value(value, table=runs, run="trial-7", column="threshold"),
+)
+
+# %% [markdown]
+# **Exercise 2.** Write an MLflow filter string that finds exactly Bo's runs. Hint: who ran a run is the tag
+# `mlflow.user`; a tag name with a dot goes in backticks, as in ``tags.`mlflow.user` ``.
+
+# %%
+bo_filter = "params.kind = 'gradient_boosting'"  # your turn: a filter that finds only Bo's runs
+
+# %%
+bo_filter = your_turn.submit(
+    "bo-filter", bo_filter, check=lambda value: tracking.check_filter(value, expected=["bo-1", "bo-2"], store=store)
+)
+
+# %% [markdown]
+# **Exercise 3.** The marketing team revises its prices: a missed churner costs 50 and a false alarm 25. Which
+# run should be the champion now? Use `tracking.business_costs(runs, ...)` or `tracking.best_by_cost(...)` and
+# give the run name.
+
+# %%
+best_for_marketing = tracking.best_run(runs, metric="roc_auc").run  # your turn: the cheapest run at 50 / 25
+
+# %%
+best_for_marketing = your_turn.submit(
+    "cost-choice",
+    best_for_marketing,
+    check=lambda value: tracking.check_cost_choice(value, table=runs, missed_churner_cost=50, false_alarm_cost=25),
+)
+
+# %% [markdown]
+# ## 8. Quiz
+#
+# Three questions ask for numbers your own runs produced: find them in the tables above.
+
+# %%
+facts = {
+    "n_runs": len(runs),
+    "best_auc": tracking.best_run(runs, metric="roc_auc").value,
+    "team_cost": team_choice.value,
+    "n_data_versions": runs["data_fingerprint"].nunique(),
+}
+show_quiz("01_pain_points", answers=quiz_answers, facts=facts, workspace=workspace)
+
+# %% [markdown]
+# ## 9. Summary, and the same steps on Google Cloud
+#
+# - A level-0 session loses versions, trials, costs, authors and recipes; a tracking store keeps them.
+# - Every run records parameters, metrics, the data fingerprint and the code version; a sweep is a table.
+# - "Best" is a business question: log what a cost needs and the answer follows from the store.
+# - A registry names versions and moves aliases; models load by alias, from skops files, against an allow-list.
+# - A run is reproducible only if everything that shaped the model was recorded, the seed included.
+#
+# | step here | local tool | on Vertex AI |
+# |---|---|---|
+# | `open_store`, an experiment | MLflow tracking store (SQLite or a shared server) | **Vertex AI Experiments**: `aiplatform.init(experiment=...)` |
+# | a run with params, metrics, tags | `mlflow.start_run`, `log_params`, `log_metrics` | **Vertex AI Experiments**: `aiplatform.start_run`, `log_params`, `log_metrics` (its autologging is built on MLflow) |
+# | compare runs as a table | `mlflow.search_runs`, `compare_runs` | **Vertex AI Experiments**: `aiplatform.get_experiment_df()` and the console's run comparison |
+# | data fingerprint, code version, model artifact of a run | run tags and artifacts | **Vertex ML Metadata**: artifacts, executions, events and contexts form the lineage graph |
+# | register a model version | `mlflow.register_model` | **Vertex AI Model Registry**: a model with numbered versions |
+# | `champion` / `challenger` aliases | `set_registered_model_alias` | **Vertex AI Model Registry** version aliases (the first version gets `default`) |
+# | load by alias | `models:/churn-model@champion` | deploy the aliased version to an endpoint |
+#
+# Next, notebook 02 turns these habits into an automated check: a CI pipeline that validates data and refuses a
+# model that does not beat the champion.
+
+# %%
+print(scorecard("01_pain_points", workspace=workspace))
