@@ -63,6 +63,7 @@ pandera, pandas, numpy and scikit-learn are imported inside the functions that u
 from __future__ import annotations
 
 import html
+import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -594,8 +595,15 @@ def _parse_rule(spec: Any) -> dict[str, Any]:
     if not set(spec) & {"min", "max", "allowed", "nullable"}:
         raise ValueError("the rule checks nothing yet: add 'min' and/or 'max', 'allowed', or 'nullable': False")
     for key in ("min", "max"):
-        if key in spec and (isinstance(spec[key], bool) or not isinstance(spec[key], (int, float))):
-            raise ValueError(f"'{key}' must be a number, got {spec[key]!r}")
+        if key not in spec:
+            continue
+        if spec["column"] in CATEGORICAL_FEATURES:
+            raise ValueError(
+                f"'{key}' needs a numeric column, one of {list(NUMERIC_FEATURES)}; {spec['column']!r} holds categories"
+            )
+        value = spec[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"'{key}' must be a finite number, got {value!r}")
     if "allowed" in spec and not (isinstance(spec["allowed"], (list, tuple)) and spec["allowed"]):
         raise ValueError(f"'allowed' must be a non-empty list of values, got {spec['allowed']!r}")
     if "nullable" in spec and not isinstance(spec["nullable"], bool):
@@ -735,8 +743,9 @@ def _parse_slices(slices: Iterable[Any], frame: pd.DataFrame) -> list[tuple[str,
         if unknown:
             raise ValueError(f"unknown key(s) {unknown} in the slice; use {sorted(_SLICE_KEYS)}")
         column = spec["column"]
-        if column not in frame.columns:
-            raise ValueError(f"no column {column!r} to slice on; choose from {list(CATEGORICAL_FEATURES)}")
+        if column not in CATEGORICAL_FEATURES or column not in frame.columns:
+            # Slices are segments the business reports on; a numeric or id column would make thousands of them.
+            raise ValueError(f"cannot slice on {column!r}; choose a categorical column: {list(CATEGORICAL_FEATURES)}")
         values = sorted(str(v) for v in frame[column].dropna().unique())
         if "value" in spec:
             if str(spec["value"]) not in values:

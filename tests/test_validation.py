@@ -178,6 +178,9 @@ def test_gate_rejects_bad_specs(gate_setup):
         validation.validate_model(s["good"], data=s["test"], slices=[{"column": "region", "value": "mars"}])
     with pytest.raises(ValueError, match="unknown key"):
         validation.validate_model(s["good"], data=s["test"], slices=[{"column": "region", "where": "x"}])
+    for column in ("customer_id", "tenure_months", "churned"):
+        with pytest.raises(ValueError, match="cannot slice on"):
+            validation.validate_model(s["good"], data=s["test"], slices=[{"column": column}])
 
 
 def test_drop_cancellations_changes_only_the_slice_churners(year):
@@ -205,7 +208,9 @@ def test_data_rule_exercise_feedback(months):
         ({"column": "age", "min": 0}, "'column' must be one of"),
         ({"column": "tenure_months", "minimum": 0}, "unknown key"),
         ({"column": "tenure_months"}, "checks nothing"),
-        ({"column": "tenure_months", "min": "0"}, "'min' must be a number"),
+        ({"column": "tenure_months", "min": "0"}, "'min' must be a finite number"),
+        ({"column": "tenure_months", "max": float("nan")}, "'max' must be a finite number"),
+        ({"column": "contract", "min": 0}, "'min' needs a numeric column"),
     ]:
         feedback = check(spec)
         assert not feedback.passed and message in feedback.message
