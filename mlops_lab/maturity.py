@@ -1,0 +1,1057 @@
+"""MLOps maturity levels 0, 1 and 2, operated side by side on the same year and a half of data.
+
+One churn business, one model, three ways of running it (Google Cloud's MLOps maturity levels):
+
+* :class:`Level0Manual`: a data scientist trains the model by hand and hands the file over.
+  Nobody monitors it; it is retrained only after the business has felt bad months for
+  ``human_delay`` months in a row. No data validation, no model validation.
+* :class:`Level1PipelineAutomation`: the *training pipeline* is deployed, and a
+  :class:`Trigger` (schedule, new data, performance drop or distribution shift) runs it:
+  continuous training. Data validation stops the pipeline on a broken batch; model
+  validation promotes a new model only if it beats the current one. New pipeline *code*
+  still reaches production through a manual release, ``release_delay`` months later, with
+  no automated tests.
+* :class:`Level2CICD`: level 1 plus CI/CD of the pipeline itself: a code change passes
+  automated tests (:func:`run_ci`) and is deployed the same month; a broken change is blocked.
+
+A :class:`Scenario` is the world they all face: monthly batches from
+:func:`mlops_lab.data.make_customers` with a gradual covariate shift, a sudden concept change,
+a data-quality incident (:func:`mlops_lab.data.inject_faults`) and two changes to the
+pipeline's code: a new feature, then a broken refactoring.
+
+Quality is the business cost of the model's mistakes per customer
+(:func:`mlops_lab.training.business_cost`: a missed churner costs 100, a false alarm 10),
+so *lower is better*, and the business sets a target: a month costing more is *off target*.
+The cost is a better yardstick than accuracy or ROC AUC here, because drift also changes
+how many customers churn, which moves those metrics even for a perfectly fresh model.
+
+Models trained on the same data with the same code are identical, so a :class:`World`
+caches them: the three levels, and the policy search of the "Your turn" exercise, share
+every model and every measurement, which keeps a whole comparison to a few seconds.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mlops_lab.data import FEATURES, TARGET
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from sklearn.pipeline import Pipeline
+
+    from mlops_lab.exercises import Feedback
+    from mlops_lab.monitoring import DriftTimeline
+    from mlops_lab.tracking import TrackingStore
+    from mlops_lab.validation import CheckReport, DataSchema, DataValidation, GateDecision
+
+TRIGGER_KINDS: tuple[str, ...] = ("schedule", "new_data", "performance", "drift")
+TRIGGER_UNITS: dict[str, str] = {
+    "schedule": "run every N months",
+    "new_data": "new validated rows since the last run",
+    "performance": "cost per customer last month",
+    "drift": "largest feature distance to the training data",
+}
+# Share of the newest month held out to compare a candidate with the production model.
+HOLDOUT_SHARE = 0.25
+# The model validation gate (mlops_lab.validation.validate_model) compares candidate and
+# production model on this metric, on the held-out part of the newest month.
+GATE_METRIC = "roc_auc"
+
+
+# ---------------------------------------------------------------------------------------
+# The pipeline's code: three versions of the feature step
+# ---------------------------------------------------------------------------------------
+
+
+def _features_v1(frame: pd.DataFrame) -> pd.DataFrame:
+    """v1: support calls are not joined from the ticketing system yet, so the column carries no signal."""
+    return frame.assign(support_calls=0)
+
+
+def _features_v2(frame: pd.DataFrame) -> pd.DataFrame:
+    """v2: the new feature: support calls from the ticketing system."""
+    return frame
+
+
+def _features_v3(frame: pd.DataFrame) -> pd.DataFrame:
+    """v3: "support calls per month of tenure"; new customers have a tenure of 0, so this divides by zero."""
+    return frame.assign(support_calls=frame["support_calls"] / frame["tenure_months"])
+
+
+@dataclass(frozen=True)
+class PipelineCode:
+    """One version of the training pipeline's code (here, its feature step)."""
+
+    version: str
+    description: str
+    feature_step: Callable[[pd.DataFrame], pd.DataFrame] = field(repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return f"PipelineCode({self.version}: {self.description})"
+
+
+CODE_V1 = PipelineCode("v1", "first model, without support calls", _features_v1)
+CODE_V2 = PipelineCode("v2", "new feature: support calls", _features_v2)
+CODE_V3 = PipelineCode("v3", "refactoring: support calls per month of tenure (divides by zero)", _features_v3)
+
+
+def build_pipeline_model(code: PipelineCode, *, seed: int = 0) -> Pipeline:
+    """The feature step of ``code`` in front of :func:`mlops_lab.training.build_model`.
+
+    The feature step travels inside the model, so serving computes features with exactly
+    the code that training used.
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from mlops_lab.training import build_model
+
+    return Pipeline([("features", FunctionTransformer(code.feature_step)), ("model", build_model(seed=seed))])
+
+
+def run_ci(code: PipelineCode, sample: pd.DataFrame, *, seed: int = 0) -> CheckReport:
+    """Test a pipeline version before it may reach production (level 2's continuous integration).
+
+    The checks the Google Cloud MLOps guide lists for pipeline CI, run on a small sample with
+    this version's feature step: the feature logic yields finite values, the model trains,
+    and it beats a constant guess.
+    """
+    import numpy as np
+
+    from mlops_lab.training import evaluate_model
+    from mlops_lab.validation import CheckReport, CheckResult
+
+    stage = f"pipeline CI ({code.version})"
+    checks = []
+    numeric = code.feature_step(sample[list(FEATURES)]).select_dtypes("number").to_numpy(dtype=float)
+    bad = int((~np.isfinite(numeric)).sum())
+    checks.append(
+        CheckResult(
+            stage, "feature logic: no NaN or infinite values", bad == 0, f"{bad} non-finite values", devops=True
+        )
+    )
+    half = len(sample) // 2
+    try:
+        model = build_pipeline_model(code, seed=seed).fit(
+            sample.iloc[:half][list(FEATURES)], sample.iloc[:half][TARGET]
+        )
+    except ValueError as exc:
+        checks.append(CheckResult(stage, "training runs on a sample", False, str(exc).splitlines()[0], devops=True))
+        return CheckReport(f"CI of pipeline code {code.version}", tuple(checks))
+    checks.append(CheckResult(stage, "training runs on a sample", True, f"trained on {half} rows", devops=True))
+    auc = evaluate_model(model, sample.iloc[half:]).roc_auc
+    checks.append(CheckResult(stage, "model beats a constant guess", auc > 0.5, f"ROC AUC {auc:.3f} > 0.5"))
+    return CheckReport(f"CI of pipeline code {code.version}", tuple(checks))
+
+
+# ---------------------------------------------------------------------------------------
+# The world: data, events and cached models
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    month: int
+    kind: str  # covariate_shift | concept_change | data_incident | code_change | broken_code_change
+    label: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The business's data over time and what happens to it (months are numbered from 0).
+
+    The first ``history_months`` months train the first model; production starts after them.
+    """
+
+    n_months: int = 18
+    customers_per_month: int = 3000
+    history_months: int = 3
+    covariate_drift: float = 0.5
+    covariate_drift_start: int = 5
+    concept_drift: float = 2.0
+    concept_drift_month: int = 11
+    incident_month: int | None = 7
+    new_feature_month: int | None = 4
+    broken_change_month: int | None = 9
+    cost_target: float = 20.0
+    window_months: int = 2
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if self.history_months < 1 or self.n_months <= self.history_months:
+            raise ValueError("the scenario needs at least one history month and one production month")
+        if self.window_months < 1:
+            raise ValueError("window_months must be at least 1")
+        for name in ("incident_month", "new_feature_month", "broken_change_month", "concept_drift_month"):
+            month = getattr(self, name)
+            if month is not None and not self.history_months <= month < self.n_months:
+                raise ValueError(
+                    f"{name}={month} must fall in production, months {self.history_months} to {self.n_months - 1}"
+                )
+
+    @property
+    def production_months(self) -> range:
+        return range(self.history_months, self.n_months)
+
+    def events(self) -> tuple[Event, ...]:
+        found = []
+        if self.covariate_drift > 0:
+            found.append(Event(self.covariate_drift_start, "covariate_shift", "customer mix starts shifting"))
+        if self.concept_drift > 0:
+            found.append(Event(self.concept_drift_month, "concept_change", "customers become price sensitive"))
+        if self.incident_month is not None:
+            found.append(Event(self.incident_month, "data_incident", "broken upstream data"))
+        if self.new_feature_month is not None:
+            found.append(Event(self.new_feature_month, "code_change", "new feature (code v2)"))
+        if self.broken_change_month is not None:
+            found.append(Event(self.broken_change_month, "broken_code_change", "broken refactoring (code v3)"))
+        return tuple(sorted(found, key=lambda e: e.month))
+
+    def code_changes(self) -> tuple[tuple[int, PipelineCode], ...]:
+        changes = []
+        if self.new_feature_month is not None:
+            changes.append((self.new_feature_month, CODE_V2))
+        if self.broken_change_month is not None:
+            changes.append((self.broken_change_month, CODE_V3))
+        return tuple(sorted(changes, key=lambda change: change[0]))
+
+
+ModelKey = tuple[str, tuple[int, ...], bool]
+
+
+class _KnownPredictions:
+    """Stands in for a model whose probabilities on one batch are already known.
+
+    ``training.business_cost`` and ``validation.validate_model`` call ``predict_proba``; a
+    model predicts each month once and every later question reuses the answer.
+    """
+
+    def __init__(self, proba: np.ndarray) -> None:
+        self.proba = proba
+
+    def rows_from(self, start: int) -> _KnownPredictions:
+        return _KnownPredictions(self.proba[start:])
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        import numpy as np
+
+        if len(features) != len(self.proba):
+            raise ValueError(f"known predictions cover {len(self.proba)} rows, asked for {len(features)}")
+        return np.column_stack([1 - self.proba, self.proba])
+
+
+class World:
+    """A scenario's monthly batches, with every trained model and measurement cached."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        from mlops_lab.data import inject_faults, make_customers, monthly_batches
+
+        self.scenario = scenario
+        frame = make_customers(
+            n_months=scenario.n_months,
+            customers_per_month=scenario.customers_per_month,
+            seed=scenario.seed,
+            covariate_drift=scenario.covariate_drift,
+            covariate_drift_start=scenario.covariate_drift_start,
+            concept_drift=scenario.concept_drift,
+            concept_drift_month=scenario.concept_drift_month,
+        )
+        batches = list(monthly_batches(frame))
+        self.labels: tuple[str, ...] = tuple(label for label, _ in batches)
+        self.batches: list[pd.DataFrame] = [batch for _, batch in batches]
+        if scenario.incident_month is not None:
+            self.batches[scenario.incident_month] = inject_faults(
+                self.batches[scenario.incident_month],
+                faults=["missing_values", "out_of_range", "unseen_category"],
+                rate=0.3,
+                seed=scenario.seed,
+            )
+        self._models: dict[ModelKey, Pipeline] = {}
+        self._predictions: dict[tuple[ModelKey, int], _KnownPredictions] = {}
+        self._costs: dict[tuple[ModelKey, int], float] = {}
+        self._drift: dict[tuple[ModelKey, int], float] = {}
+        self._validations: dict[int, DataValidation] = {}
+        self._gates: dict[tuple[ModelKey, ModelKey, int], GateDecision] = {}
+        self._ci: dict[str, CheckReport] = {}
+        self._schema: DataSchema | None = None
+
+    def holdout(self, month: int) -> pd.DataFrame:
+        batch = self.batches[month]
+        return batch.iloc[int(len(batch) * (1 - HOLDOUT_SHARE)) :]
+
+    def training_data(self, key: ModelKey) -> pd.DataFrame:
+        """The rows a model was trained on: whole months, the last one minus its holdout if asked."""
+        import pandas as pd
+
+        _, months, hold_out_last = key
+        parts = [self.batches[m] for m in months[:-1]]
+        last = self.batches[months[-1]]
+        parts.append(last.iloc[: int(len(last) * (1 - HOLDOUT_SHARE))] if hold_out_last else last)
+        return pd.concat(parts, ignore_index=True)
+
+    def model(self, key: ModelKey) -> Pipeline:
+        """Train (once) the model of ``key`` = (code version, months, last month held out?).
+
+        Raises ``ValueError`` when the code cannot train, as a broken pipeline step would.
+        """
+        if key not in self._models:
+            code = CODES[key[0]]
+            train = self.training_data(key)
+            self._models[key] = build_pipeline_model(code, seed=self.scenario.seed).fit(
+                train[list(FEATURES)], train[TARGET]
+            )
+        return self._models[key]
+
+    def predictions(self, key: ModelKey, month: int) -> _KnownPredictions:
+        """A model's churn probabilities for a month's batch, computed once."""
+        if (key, month) not in self._predictions:
+            proba = self.model(key).predict_proba(self.batches[month][list(FEATURES)])[:, 1]
+            self._predictions[(key, month)] = _KnownPredictions(proba)
+        return self._predictions[(key, month)]
+
+    def cost(self, key: ModelKey, month: int) -> float:
+        """Business cost per customer of a model on a month's batch."""
+        from mlops_lab.training import business_cost
+
+        if (key, month) not in self._costs:
+            self._costs[(key, month)] = business_cost(self.predictions(key, month), self.batches[month])
+        return self._costs[(key, month)]
+
+    def drift(self, key: ModelKey, month: int) -> float:
+        """Largest per-feature distance (Vertex AI metrics) between a model's training data and a month."""
+        from mlops_lab.monitoring import detect_skew
+
+        if (key, month) not in self._drift:
+            self._drift[(key, month)] = detect_skew(self.training_data(key), self.batches[month]).max_distance
+        return self._drift[(key, month)]
+
+    def data_validation(self, month: int) -> DataValidation:
+        """Automated data validation of a month's batch against the schema of the first training data."""
+        from mlops_lab.validation import infer_schema
+
+        if self._schema is None:
+            self._schema = infer_schema(self.training_data(self.initial_key()))
+        if month not in self._validations:
+            self._validations[month] = self._schema.validate(self.batches[month], name=self.labels[month])
+        return self._validations[month]
+
+    def gate(self, candidate: ModelKey, production: ModelKey, month: int) -> GateDecision:
+        """Model validation: does the candidate beat the production model on the newest month's holdout?"""
+        from mlops_lab.validation import validate_model
+
+        if (candidate, production, month) not in self._gates:
+            start = len(self.batches[month]) - len(self.holdout(month))
+            self._gates[(candidate, production, month)] = validate_model(
+                self.predictions(candidate, month).rows_from(start),
+                data=self.holdout(month),
+                current=self.predictions(production, month).rows_from(start),
+                metric=GATE_METRIC,
+            )
+        return self._gates[(candidate, production, month)]
+
+    def ci(self, code: PipelineCode) -> CheckReport:
+        """The CI run of a pipeline version (cached: the same code always gives the same result)."""
+        if code.version not in self._ci:
+            self._ci[code.version] = run_ci(
+                code, self.batches[self.scenario.history_months - 1], seed=self.scenario.seed
+            )
+        return self._ci[code.version]
+
+    def drift_timeline(self) -> DriftTimeline:
+        """Every production month against the first model's training data: what monitoring would chart."""
+        from mlops_lab.monitoring import drift_over_time
+
+        baseline = self.training_data(self.initial_key())
+        return drift_over_time(
+            baseline, [(self.labels[m], self.batches[m]) for m in self.scenario.production_months], kind="skew"
+        )
+
+    def initial_key(self) -> ModelKey:
+        return (CODE_V1.version, tuple(range(self.scenario.history_months)), False)
+
+
+CODES: dict[str, PipelineCode] = {c.version: c for c in (CODE_V1, CODE_V2, CODE_V3)}
+
+
+# ---------------------------------------------------------------------------------------
+# The three levels, as policies
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What a trigger can see at the end of a month."""
+
+    months_in_production: int
+    new_rows: int
+    cost: float
+    drift: float
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """When continuous training runs the pipeline; ``threshold`` is in :data:`TRIGGER_UNITS` of ``kind``."""
+
+    kind: str = "performance"
+    threshold: float = 20.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in TRIGGER_KINDS:
+            raise ValueError(f"unknown trigger {self.kind!r}; choose from {list(TRIGGER_KINDS)}")
+        if not self.threshold > 0:
+            raise ValueError(f"a trigger threshold must be positive, got {self.threshold!r}")
+
+    def fires(self, signals: Signals) -> str | None:
+        """The reason to run the pipeline now, or None."""
+        if self.kind == "schedule" and signals.months_in_production % max(1, round(self.threshold)) == 0:
+            return f"schedule: every {round(self.threshold)} months"
+        if self.kind == "new_data" and signals.new_rows >= self.threshold:
+            return f"new data: {signals.new_rows} new rows"
+        if self.kind == "performance" and signals.cost > self.threshold:
+            return f"performance drop: cost {signals.cost:.2f} > {self.threshold:g}"
+        if self.kind == "drift" and signals.drift >= self.threshold:
+            return f"distribution shift: distance {signals.drift:.3f} >= {self.threshold:g}"
+        return None
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({TRIGGER_UNITS[self.kind]}: {self.threshold:g})"
+
+
+@dataclass(frozen=True)
+class Level0Manual:
+    """Level 0: manual, script-driven, interactive. No pipeline, no monitoring, no validation.
+
+    The business complains after ``human_delay`` months off target in a row; then a data
+    scientist retrains by hand on the last months with the newest code that runs, and hands
+    the model file over.
+    """
+
+    human_delay: int = 3
+    level: int = 0
+    name: str = "level 0: manual"
+
+    def notices_problem(self, months_off_target_in_a_row: int) -> bool:
+        return months_off_target_in_a_row >= self.human_delay
+
+
+@dataclass(frozen=True)
+class Level1PipelineAutomation:
+    """Level 1: continuous training by a deployed pipeline with data and model validation.
+
+    New pipeline code is released by hand ``release_delay`` months after it is written,
+    untested; a failing pipeline is repaired by hand ``release_delay`` months after it breaks.
+    """
+
+    trigger: Trigger = field(default_factory=Trigger)
+    release_delay: int = 3
+    validate_data: bool = True
+    validate_model: bool = True
+    ci_cd: bool = False
+    level: int = 1
+    name: str = "level 1: pipeline automation"
+
+
+@dataclass(frozen=True)
+class Level2CICD(Level1PipelineAutomation):
+    """Level 2: level 1 plus CI/CD of the pipeline: every code change is tested and, if it passes, deployed at once."""
+
+    release_delay: int = 3  # still the time a human needs to repair what CI could not have caught
+    ci_cd: bool = True
+    level: int = 2
+    name: str = "level 2: CI/CD pipeline automation"
+
+
+Policy = Level0Manual | Level1PipelineAutomation
+
+
+def default_policies(
+    *, trigger: str = "performance", threshold: float | None = None, human_delay: int = 3, cost_target: float = 20.0
+) -> tuple[Policy, ...]:
+    """Level 0, 1 and 2 with one trigger for levels 1 and 2 (``threshold`` None: that trigger's default)."""
+    chosen = Trigger(trigger, default_threshold(trigger, cost_target=cost_target) if threshold is None else threshold)
+    return (
+        Level0Manual(human_delay=human_delay),
+        Level1PipelineAutomation(trigger=chosen, release_delay=human_delay),
+        Level2CICD(trigger=chosen, release_delay=human_delay),
+    )
+
+
+def default_threshold(kind: str, *, cost_target: float = 20.0) -> float:
+    from mlops_lab.monitoring import DEFAULT_THRESHOLD
+
+    defaults = {"schedule": 3, "new_data": 4000, "performance": cost_target, "drift": DEFAULT_THRESHOLD}
+    if kind not in defaults:
+        raise ValueError(f"unknown trigger {kind!r}; choose from {list(TRIGGER_KINDS)}")
+    return defaults[kind]
+
+
+# ---------------------------------------------------------------------------------------
+# Operating a level for the whole scenario
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One training run (or its failure), as the metadata store would keep it."""
+
+    month: str
+    reason: str
+    code_version: str
+    outcome: str  # promoted | rejected | failed
+    training_months: str
+    candidate_score: float | None  # the gate metric on the newest month's holdout
+    production_score: float | None
+
+
+@dataclass(frozen=True)
+class LevelOutcome:
+    """What happened to one level over the scenario, month by month."""
+
+    policy: Policy
+    months: tuple[str, ...]
+    costs: tuple[float, ...]
+    serving_code: tuple[str, ...]
+    runs: tuple[RunRecord, ...]
+    journal: tuple[tuple[str, str], ...]  # (month, what happened), in order
+    manual_interventions: int
+    incidents: int  # problems that reached production unnoticed or untested
+    alerts: int  # problems caught automatically (data validation, CI)
+    cost_target: float
+
+    @property
+    def name(self) -> str:
+        return self.policy.name
+
+    @property
+    def retrains(self) -> int:
+        """Models trained (by hand or by the pipeline), failed runs excluded."""
+        return sum(1 for r in self.runs if r.outcome != "failed")
+
+    @property
+    def promotions(self) -> int:
+        return sum(1 for r in self.runs if r.outcome == "promoted")
+
+    @property
+    def off_target(self) -> tuple[bool, ...]:
+        return tuple(c > self.cost_target for c in self.costs)
+
+    @property
+    def months_off_target(self) -> int:
+        return sum(self.off_target)
+
+    @property
+    def longest_recovery(self) -> int:
+        """The longest run of consecutive months off target: the worst time to recover."""
+        longest = current = 0
+        for off in self.off_target:
+            current = current + 1 if off else 0
+            longest = max(longest, current)
+        return longest
+
+    @property
+    def mean_cost(self) -> float:
+        return round(sum(self.costs) / len(self.costs), 2)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "level": self.name,
+            "retrains": self.retrains,
+            "models promoted": self.promotions,
+            "manual interventions": self.manual_interventions,
+            "incidents reaching production": self.incidents,
+            "problems caught automatically": self.alerts,
+            "months off target": self.months_off_target,
+            "longest time to recover (months)": self.longest_recovery,
+            "mean cost per customer": self.mean_cost,
+        }
+
+    def journal_text(self) -> str:
+        return "\n".join(f"{month}  {text}" for month, text in self.journal)
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (
+            f"LevelOutcome({self.name}: {s['retrains']} retrains, {s['manual interventions']} manual interventions, "
+            f"{s['incidents reaching production']} incidents, {s['months off target']} months off target, "
+            f"mean cost {s['mean cost per customer']:.2f})"
+        )
+
+
+def _months_label(world: World, months: Sequence[int]) -> str:
+    return f"{world.labels[months[0]]}..{world.labels[months[-1]]}"
+
+
+class _Operation:
+    """The month-by-month bookkeeping of one level: the production model, runs, the journal."""
+
+    def __init__(self, world: World, policy: Policy, store: TrackingStore | None) -> None:
+        self.world, self.policy, self.store = world, policy, store
+        self.production: ModelKey = world.initial_key()
+        self.new_rows = 0
+        self.runs: list[RunRecord] = []
+        self.journal: list[tuple[str, str]] = [
+            (world.labels[world.scenario.history_months], "first model (code v1) goes live")
+        ]
+        self.manual = self.incidents = self.alerts = 0
+
+    def note(self, month: int, text: str) -> None:
+        self.journal.append((self.world.labels[month], text))
+
+    def train(
+        self, month: int, *, code: PipelineCode, reason: str, months: tuple[int, ...], validate_model: bool
+    ) -> None:
+        """Train a candidate on ``months``; promote it if model validation (when on) says it beats production."""
+        world = self.world
+        hold_out = validate_model
+        key: ModelKey = (code.version, months, hold_out)
+        label = _months_label(world, months)
+        try:
+            world.model(key)
+        except ValueError as exc:
+            self.runs.append(RunRecord(world.labels[month], reason, code.version, "failed", label, None, None))
+            self.note(month, f"pipeline run FAILED ({reason}): {str(exc).splitlines()[0]}")
+            self._track(month, reason, code, "failed", key, {})
+            return
+        self.new_rows = 0
+        if validate_model:
+            gate = world.gate(key, self.production, month)
+            candidate, current, promoted = gate.overall.candidate, gate.overall.current, gate.promote
+            verdict = "promoted" if promoted else "rejected by model validation"
+            self.note(
+                month,
+                f"pipeline run ({reason}), code {code.version}: {GATE_METRIC} {candidate:.3f} vs {current:.3f} -> {verdict}",
+            )
+        else:
+            candidate = current = None
+            promoted = True
+            what = "manual retrain" if self.policy.level == 0 else "pipeline run"
+            self.note(
+                month, f"{what} ({reason}) with code {code.version} on {label}, promoted without model validation"
+            )
+        outcome = "promoted" if promoted else "rejected"
+        self.runs.append(RunRecord(world.labels[month], reason, code.version, outcome, label, candidate, current))
+        metrics = (
+            {} if candidate is None else {f"candidate_{GATE_METRIC}": candidate, f"production_{GATE_METRIC}": current}
+        )
+        self._track(month, reason, code, outcome, key, metrics)
+        if promoted:
+            self.production = key
+
+    def _track(
+        self, month: int, reason: str, code: PipelineCode, outcome: str, key: ModelKey, metrics: dict[str, float]
+    ) -> None:
+        if self.store is None:
+            return
+        from mlops_lab.tracking import log_run
+
+        log_run(
+            name=f"level{self.policy.level}-{self.world.labels[month]}",
+            params={
+                "level": self.policy.level,
+                "month": self.world.labels[month],
+                "pipeline_code": code.version,
+                "training_months": _months_label(self.world, key[1]),
+                "reason": reason,
+            },
+            metrics={**metrics, "promoted": float(outcome == "promoted")},
+            data=self.world.training_data(key),
+            tags={"maturity_level": str(self.policy.level), "outcome": outcome},
+            store=self.store,
+        )
+
+
+def _window(world: World, month: int, *, skip: Iterable[int] = ()) -> tuple[int, ...]:
+    """The last ``window_months`` months up to ``month``, leaving out ``skip`` (quarantined batches)."""
+    skipped = set(skip)
+    usable = [m for m in range(month + 1) if m not in skipped]
+    return tuple(usable[-world.scenario.window_months :])
+
+
+def _operate_level0(world: World, policy: Level0Manual, op: _Operation) -> Iterable[int]:
+    scenario = world.scenario
+    off_in_a_row = 0
+    for month in scenario.production_months:
+        yield month
+        off_in_a_row = off_in_a_row + 1 if world.cost(op.production, month) > scenario.cost_target else 0
+        if month == scenario.incident_month:
+            op.incidents += 1
+            op.note(month, "broken data served and nobody noticed (no validation, no monitoring)")
+        if policy.notices_problem(off_in_a_row) and month + 1 < scenario.n_months:
+            code = _newest_working_code(scenario, month)
+            op.manual += 1
+            op.train(
+                month,
+                code=code,
+                reason=f"complaints after {off_in_a_row} bad months",
+                months=_window(world, month),
+                validate_model=False,
+            )
+            off_in_a_row = 0
+
+
+def _newest_working_code(scenario: Scenario, month: int) -> PipelineCode:
+    """At level 0 the data scientist runs the code by hand, sees a crash at once and keeps the last version that ran."""
+    code = CODE_V1
+    for changed, candidate in scenario.code_changes():
+        if changed <= month and candidate is not CODE_V3:
+            code = candidate
+    return code
+
+
+def _operate_pipeline(world: World, policy: Level1PipelineAutomation, op: _Operation) -> Iterable[int]:
+    scenario = world.scenario
+    deployed = working = CODE_V1
+    # Without CI/CD a code change waits for a manual release: (release month, code).
+    pending = (
+        [] if policy.ci_cd else [(changed + policy.release_delay, code) for changed, code in scenario.code_changes()]
+    )
+    repair_month: int | None = None
+    quarantined: list[int] = []
+    reasons: list[str] = []  # kept until the pipeline can run (data validation may stop it this month)
+    for month in scenario.production_months:
+        yield month
+        # 1. Pipeline code reaches production: CI/CD the same month, or a manual release.
+        for changed, code in scenario.code_changes():
+            if policy.ci_cd and changed == month:
+                report = world.ci(code)
+                if report.passed:
+                    deployed = working = code
+                    op.note(month, f"CI passed for code {code.version}; CD deployed the pipeline the same month")
+                    reasons.append(f"new pipeline {code.version}")
+                else:
+                    op.alerts += 1
+                    failed = next(c for c in report.checks if not c.passed)
+                    op.note(month, f"CI BLOCKED code {code.version}: {failed.check} ({failed.detail})")
+        for code in [code for release, code in pending if release == month]:
+            op.manual += 1
+            deployed = code
+            op.note(month, f"manual release of code {code.version}, {policy.release_delay} months after it was written")
+            reasons.append(f"new pipeline {code.version}")
+        if repair_month == month:
+            op.manual += 1
+            deployed, repair_month = working, None
+            op.note(
+                month,
+                f"engineer repairs the pipeline by hand (back to code {working.version}); it runs at the next trigger",
+            )
+        # 2. Data validation: schema skew stops the pipeline and keeps the batch out of training.
+        if policy.validate_data and world.data_validation(month).schema_skew:
+            op.alerts += 1
+            quarantined.append(month)
+            op.note(
+                month,
+                f"data validation STOPPED the pipeline: schema skew in {_schema_problems(world.data_validation(month))}",
+            )
+            continue
+        if month == scenario.incident_month:
+            op.incidents += 1
+            op.note(month, "broken data accepted: without data validation the pipeline may train on it")
+        op.new_rows += len(world.batches[month])
+        # 3. Continuous training: the trigger looks at this month's signals.
+        signals = Signals(
+            months_in_production=month - scenario.history_months + 1,
+            new_rows=op.new_rows,
+            cost=world.cost(op.production, month),
+            drift=world.drift(op.production, month) if policy.trigger.kind == "drift" else 0.0,
+        )
+        fired = policy.trigger.fires(signals)
+        if fired:
+            reasons.append(fired)
+        if not reasons or month + 1 >= scenario.n_months:
+            continue
+        op.train(
+            month,
+            code=deployed,
+            reason="; ".join(reasons),
+            months=_window(world, month, skip=quarantined),
+            validate_model=policy.validate_model,
+        )
+        reasons = []
+        if op.runs[-1].outcome == "failed" and repair_month is None:
+            op.incidents += 1
+            repair_month = month + policy.release_delay
+            op.note(
+                month, f"the pipeline is broken in production until someone repairs it ({policy.release_delay} months)"
+            )
+        elif op.runs[-1].outcome != "failed":
+            working = deployed
+
+
+def _schema_problems(result: DataValidation) -> str:
+    from mlops_lab.validation import SCHEMA_SKEW
+
+    return "; ".join(dict.fromkeys(f"{f.check} ({f.column})" for f in result.findings if f.kind == SCHEMA_SKEW))
+
+
+def simulate(scenario: Scenario | World, policy: Policy, *, store: TrackingStore | None = None) -> LevelOutcome:
+    """Operate ``policy`` through the whole scenario; every retrain is logged to ``store`` when given."""
+    from threadpoolctl import threadpool_limits
+
+    world = scenario if isinstance(scenario, World) else World(scenario)
+    op = _Operation(world, policy, store)
+    costs, codes = [], []
+    steps = (
+        _operate_level0(world, policy, op) if isinstance(policy, Level0Manual) else _operate_pipeline(world, policy, op)
+    )
+    # Small models train 5x faster on one BLAS thread than on threads fighting for two cores.
+    with threadpool_limits(limits=1):
+        for month in steps:
+            # The model chosen at the end of last month serves this month.
+            costs.append(world.cost(op.production, month))
+            codes.append(op.production[0])
+    return LevelOutcome(
+        policy=policy,
+        months=tuple(world.labels[m] for m in world.scenario.production_months),
+        costs=tuple(costs),
+        serving_code=tuple(codes),
+        runs=tuple(op.runs),
+        journal=tuple(op.journal),
+        manual_interventions=op.manual,
+        incidents=op.incidents,
+        alerts=op.alerts,
+        cost_target=world.scenario.cost_target,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing the levels: table and charts
+# ---------------------------------------------------------------------------------------
+
+EVENT_STYLES: dict[str, tuple[str, str]] = {
+    "covariate_shift": ("#9a6700", "covariate shift starts"),
+    "concept_change": ("#cf222e", "concept change"),
+    "data_incident": ("#8250df", "data-quality incident"),
+    "code_change": ("#1a7f37", "code change: new feature"),
+    "broken_code_change": ("#57606a", "broken code change"),
+}
+LEVEL_COLOURS = ("#cf222e", "#0969da", "#1a7f37")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The levels' outcomes on one scenario: a table, a quality chart and each level's journal."""
+
+    scenario: Scenario
+    outcomes: tuple[LevelOutcome, ...]
+    labels: tuple[str, ...]
+
+    def outcome(self, level: int) -> LevelOutcome:
+        for o in self.outcomes:
+            if o.policy.level == level:
+                return o
+        raise KeyError(f"no level {level} in this comparison")
+
+    def table(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([o.summary() for o in self.outcomes]).set_index("level")
+
+    def facts(self) -> dict[str, float]:
+        """Numbers a quiz can ask about (``level0_months_off_target``, ``level2_retrains``, ...)."""
+        found: dict[str, float] = {}
+        for o in self.outcomes:
+            prefix = f"level{o.policy.level}"
+            found[f"{prefix}_retrains"] = o.retrains
+            found[f"{prefix}_manual_interventions"] = o.manual_interventions
+            found[f"{prefix}_incidents"] = o.incidents
+            found[f"{prefix}_months_off_target"] = o.months_off_target
+            found[f"{prefix}_longest_recovery"] = o.longest_recovery
+            found[f"{prefix}_mean_cost"] = o.mean_cost
+        return found
+
+    def _rows(self) -> list[tuple[str, list[str]]]:
+        """The summary as text, one row per measure and one column per level."""
+        summaries = [o.summary() for o in self.outcomes]
+        measures = [k for k in summaries[0] if k != "level"]
+        return [(m, [f"{s[m]:.2f}" if isinstance(s[m], float) else str(s[m]) for s in summaries]) for m in measures]
+
+    def _caption(self) -> str:
+        months = self.outcomes[0].months
+        return f"{len(months)} production months ({months[0]} to {months[-1]}), cost target {self.scenario.cost_target:g} per customer"
+
+    def __repr__(self) -> str:
+        levels = [f"level {o.policy.level}" for o in self.outcomes]
+        lines = [self._caption(), f"{'':<34}" + "".join(f"{name:>10}" for name in levels)]
+        lines += [f"{measure:<34}" + "".join(f"{v:>10}" for v in values) for measure, values in self._rows()]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(o.name)}</th>" for o in self.outcomes)
+        body = "".join(
+            f"<tr><td>{html.escape(m)}</td>" + "".join(f"<td>{v}</td>" for v in values) + "</tr>"
+            for m, values in self._rows()
+        )
+        return f"<p>{html.escape(self._caption())}</p><table><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def plot_quality(self, *, ax: Axes | None = None) -> Axes:
+        """Cost per customer over time for every level, with the target, the events and every model promotion."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(10, 4.5))
+        months = list(self.outcomes[0].months)
+        x = range(len(months))
+        for o, colour in zip(self.outcomes, LEVEL_COLOURS, strict=False):
+            ax.plot(x, o.costs, marker="o", markersize=3, color=colour, label=o.name)
+            promoted = [
+                months.index(_next_month(months, r.month))
+                for r in o.runs
+                if r.outcome == "promoted" and _next_month(months, r.month)
+            ]
+            ax.scatter(
+                promoted, [o.costs[i] for i in promoted], marker="^", s=90, color=colour, edgecolor="black", zorder=3
+            )
+        ax.scatter([], [], marker="^", s=90, color="white", edgecolor="black", label="new model in production")
+        ax.axhline(
+            self.scenario.cost_target,
+            color="black",
+            linestyle="--",
+            linewidth=1,
+            label=f"target: cost <= {self.scenario.cost_target:g}",
+        )
+        _mark_events(ax, self.scenario, first_month=self.scenario.history_months)
+        ax.set(
+            title="Model quality over time at maturity levels 0, 1 and 2",
+            xlabel="month",
+            ylabel="cost of mistakes per customer (lower is better)",
+        )
+        ax.set_xticks(list(x), months, rotation=45, ha="right")
+        ax.legend(loc="upper left", fontsize="small")
+        return ax
+
+
+def _next_month(months: list[str], month: str) -> str | None:
+    position = months.index(month) + 1
+    return months[position] if position < len(months) else None
+
+
+def _mark_events(ax: Axes, scenario: Scenario, *, first_month: int) -> None:
+    """Vertical lines at the scenario's events (x positions count from ``first_month``)."""
+    for event in scenario.events():
+        colour, text = EVENT_STYLES[event.kind]
+        ax.axvline(event.month - first_month, color=colour, linestyle=":", linewidth=2, label=f"{text} ({event.label})")
+
+
+def plot_monitoring(world: World, *, ax: Axes | None = None) -> Axes:
+    """The monitoring chart: every feature's distance to the first model's training data, month by month."""
+    timeline = world.drift_timeline()
+    ax = timeline.plot(ax=ax, title="Monitoring: each feature's distance to the training data (Vertex AI metrics)")
+    _mark_events(ax, world.scenario, first_month=world.scenario.history_months)
+    ax.legend(loc="upper left", fontsize="x-small", ncol=2)
+    return ax
+
+
+def compare_levels(
+    scenario: Scenario | World | None = None,
+    *,
+    policies: Sequence[Policy] | None = None,
+    store: TrackingStore | None = None,
+) -> Comparison:
+    """Operate every policy (default: levels 0, 1 and 2, see :func:`default_policies`) on the same scenario."""
+    world = scenario if isinstance(scenario, World) else World(scenario or Scenario())
+    chosen = (
+        tuple(policies)
+        if policies is not None
+        else default_policies(trigger="schedule", cost_target=world.scenario.cost_target)
+    )
+    outcomes = tuple(simulate(world, p, store=store) for p in chosen)
+    return Comparison(scenario=world.scenario, outcomes=outcomes, labels=world.labels)
+
+
+# ---------------------------------------------------------------------------------------
+# "Your turn": which trigger keeps quality on target with the fewest retrains?
+# ---------------------------------------------------------------------------------------
+
+SEARCH_GRID: dict[str, tuple[float, ...]] = {
+    "schedule": (1, 2, 3, 4, 6),
+    "new_data": (3000, 6000, 9000, 12000),
+    "performance": (14, 16, 18, 20, 22, 24, 26),
+    "drift": (0.05, 0.1, 0.15, 0.2, 0.3),
+}
+
+
+@dataclass(frozen=True)
+class PolicyScore:
+    trigger: str
+    threshold: float
+    months_off_target: int
+    retrains: int
+    mean_cost: float
+
+    def rank(self) -> tuple[int, int, float]:
+        """Fewest months off target first, then fewest retrains, then the lowest cost."""
+        return (self.months_off_target, self.retrains, self.mean_cost)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.trigger} with threshold {self.threshold:g}: {self.months_off_target} months off target, "
+            f"{self.retrains} retrains, mean cost {self.mean_cost:.2f}"
+        )
+
+
+@dataclass(frozen=True)
+class PolicySearch:
+    """Every (trigger, threshold) of a grid, operated at level 2, ranked."""
+
+    scores: tuple[PolicyScore, ...]
+
+    @property
+    def best(self) -> PolicyScore:
+        return min(self.scores, key=PolicyScore.rank)
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        frame = pd.DataFrame([vars(s) for s in sorted(self.scores, key=PolicyScore.rank)])
+        return frame.reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        return f"PolicySearch({len(self.scores)} policies; best: {self.best})"
+
+
+def score_policy(world: World, *, trigger: str, threshold: float) -> PolicyScore:
+    """Operate level 2 with one trigger and summarise the outcome."""
+    outcome = simulate(world, Level2CICD(trigger=Trigger(trigger, float(threshold))))
+    return PolicyScore(trigger, float(threshold), outcome.months_off_target, outcome.retrains, outcome.mean_cost)
+
+
+def search_policies(world: World, *, grid: dict[str, Sequence[float]] | None = None) -> PolicySearch:
+    """Try every trigger and threshold of ``grid`` (default :data:`SEARCH_GRID`) on the world."""
+    chosen = grid or SEARCH_GRID
+    return PolicySearch(
+        tuple(score_policy(world, trigger=k, threshold=t) for k, values in chosen.items() for t in values)
+    )
+
+
+def check_policy(choice: Any, *, world: World, search: PolicySearch) -> Feedback:
+    """Exercise check: does ``{"trigger": ..., "threshold": ...}`` match the best policy of the search?
+
+    It passes with as few months off target as the best policy and at most one retrain more.
+    """
+    from mlops_lab.exercises import Feedback
+
+    if not isinstance(choice, dict) or set(choice) != {"trigger", "threshold"}:
+        return Feedback(False, 'answer with a dict {"trigger": ..., "threshold": ...}')
+    if choice["trigger"] not in TRIGGER_KINDS:
+        return Feedback(False, f"unknown trigger {choice['trigger']!r}; choose from {list(TRIGGER_KINDS)}")
+    try:
+        threshold = float(choice["threshold"])
+        mine = score_policy(world, trigger=choice["trigger"], threshold=threshold)
+    except (TypeError, ValueError) as exc:
+        return Feedback(False, f"the threshold must be a positive number ({exc})")
+    best = search.best
+    if mine.months_off_target <= best.months_off_target and mine.retrains <= best.retrains + 1:
+        return Feedback(True, f"your policy, {mine}, is as good as the best one found by the search: {best}.")
+    if mine.months_off_target > best.months_off_target:
+        hint = "quality stays off target longer: which trigger reacts to what the business feels?"
+    else:
+        hint = (
+            "quality is on target, but it retrains more often than it needs to: raise the threshold or change trigger."
+        )
+    return Feedback(False, f"your policy, {mine}; the best found: {best}. {hint}")

@@ -1,0 +1,196 @@
+"""The maturity-level simulation: deterministic, each trigger fires on its event, level 2 never does worse than level 1."""
+
+import pytest
+
+from mlops_lab import maturity as M
+
+
+@pytest.fixture(scope="module")
+def world():
+    return M.World(M.Scenario())
+
+
+@pytest.fixture(scope="module")
+def comparison(world):
+    return M.compare_levels(world)
+
+
+def test_the_simulation_is_deterministic(comparison):
+    again = M.compare_levels(M.World(M.Scenario()))
+    for first, second in zip(comparison.outcomes, again.outcomes, strict=True):
+        assert first.costs == second.costs
+        assert first.journal == second.journal
+        assert first.runs == second.runs
+    assert repr(comparison) == repr(again)
+
+
+def test_level_2_never_does_worse_than_level_1_on_the_default_scenario(comparison):
+    level1, level2 = comparison.outcome(1), comparison.outcome(2)
+    assert level2.months_off_target <= level1.months_off_target
+    assert level2.longest_recovery <= level1.longest_recovery
+    assert level2.mean_cost <= level1.mean_cost
+    assert level2.incidents <= level1.incidents and level2.manual_interventions <= level1.manual_interventions
+    # ... and both automated levels beat the manual one where it hurts: time off target.
+    assert level1.months_off_target < comparison.outcome(0).months_off_target
+
+
+@pytest.mark.parametrize("trigger", M.TRIGGER_KINDS)
+def test_level_2_is_never_off_target_longer_than_level_1_whatever_the_trigger(world, trigger):
+    level1, level2 = M.default_policies(trigger=trigger)[1:]
+    assert M.simulate(world, level2).months_off_target <= M.simulate(world, level1).months_off_target
+
+
+def test_level_2_ships_the_new_feature_the_same_month_and_ci_blocks_the_broken_change(comparison):
+    scenario = comparison.scenario
+    labels = comparison.labels
+    level1, level2 = comparison.outcome(1), comparison.outcome(2)
+    journal2 = dict.fromkeys(text for _, text in level2.journal)
+    assert (
+        labels[scenario.new_feature_month],
+        "CI passed for code v2; CD deployed the pipeline the same month",
+    ) in level2.journal
+    assert any(
+        m == labels[scenario.broken_change_month] and t.startswith("CI BLOCKED code v3") for m, t in level2.journal
+    )
+    assert not any(r.code_version == "v3" for r in level2.runs) and level2.incidents == 0
+    assert "v3" not in level2.serving_code and not any("FAILED" in t for t in journal2)
+    # Level 1 releases by hand, later, without tests: v2 arrives late and v3 breaks the pipeline.
+    release = labels[scenario.new_feature_month + level1.policy.release_delay]
+    assert (release, "manual release of code v2, 3 months after it was written") in level1.journal
+    assert any(r.code_version == "v3" and r.outcome == "failed" for r in level1.runs)
+    assert level1.incidents == 1 and level1.manual_interventions == 3
+
+
+def test_data_validation_stops_the_pipeline_on_the_incident_and_level_0_does_not_notice(comparison):
+    incident = comparison.labels[comparison.scenario.incident_month]
+    for level in (1, 2):
+        notes = [t for m, t in comparison.outcome(level).journal if m == incident]
+        assert any(t.startswith("data validation STOPPED the pipeline: schema skew") for t in notes)
+        assert not any(r.month == incident for r in comparison.outcome(level).runs)
+    assert (incident, "broken data served and nobody noticed (no validation, no monitoring)") in comparison.outcome(
+        0
+    ).journal
+
+
+def test_level_0_retrains_only_after_the_human_delay(world):
+    scenario = world.scenario
+    for delay in (1, 3):
+        outcome = M.simulate(world, M.Level0Manual(human_delay=delay))
+        first_retrain = outcome.runs[0]
+        off = outcome.off_target
+        position = outcome.months.index(first_retrain.month)
+        assert off[position - delay + 1 : position + 1] == (True,) * delay
+        assert outcome.manual_interventions == len(outcome.runs)
+    assert scenario.concept_drift_month >= scenario.history_months
+
+
+def test_each_trigger_fires_on_the_event_designed_for_it(world):
+    scenario = world.scenario
+    initial = world.initial_key()
+    concept = scenario.concept_drift_month
+    # Performance drop: the first model's cost jumps past the target in the month of the concept change.
+    costs = {m: world.cost(initial, m) for m in scenario.production_months}
+    perf = M.Trigger("performance", scenario.cost_target)
+    fired = [
+        m
+        for m in scenario.production_months
+        if m != scenario.incident_month and perf.fires(M.Signals(1, 0, costs[m], 0.0))
+    ]
+    assert fired and fired[0] == concept
+    # Distribution shift: the first model's training data and the batches drift apart during the covariate shift.
+    drift = M.Trigger("drift", 0.1)
+    distances = {m: world.drift(initial, m) for m in scenario.production_months if m != scenario.incident_month}
+    first_shift = min(m for m, d in distances.items() if drift.fires(M.Signals(1, 0, 0.0, d)))
+    assert scenario.covariate_drift_start < first_shift < concept
+    assert all(distances[m] < 0.1 for m in scenario.production_months if m < scenario.covariate_drift_start)
+    # Schedule: every N months of production, and only then.
+    schedule = M.Trigger("schedule", 3)
+    assert [n for n in range(1, 10) if schedule.fires(M.Signals(n, 0, 0.0, 0.0))] == [3, 6, 9]
+    # New data: once enough validated rows have arrived since the last training.
+    new_data = M.Trigger("new_data", 6000)
+    assert not new_data.fires(M.Signals(1, 3000, 0.0, 0.0)) and new_data.fires(M.Signals(2, 6000, 0.0, 0.0))
+
+
+def test_a_drift_trigger_cannot_see_a_concept_change(world):
+    """The concept change moves the relationship, not the inputs: only the performance trigger reacts to it."""
+    by_drift = M.simulate(world, M.Level2CICD(trigger=M.Trigger("drift", 0.3)))
+    by_performance = M.simulate(world, M.Level2CICD(trigger=M.Trigger("performance", 20)))
+    after = world.scenario.concept_drift_month - world.scenario.history_months
+    assert all(by_drift.off_target[after:])
+    assert sum(by_performance.off_target[after:]) == 1
+
+
+def test_the_summary_table_and_facts_agree(comparison):
+    table = comparison.table()
+    facts = comparison.facts()
+    for outcome in comparison.outcomes:
+        row = table.loc[outcome.name]
+        assert row["months off target"] == facts[f"level{outcome.policy.level}_months_off_target"]
+        assert row["retrains"] == outcome.retrains == sum(r.outcome != "failed" for r in outcome.runs)
+    assert "months off target" in repr(comparison) and "<table>" in comparison._repr_html_()
+
+
+def test_quality_chart_marks_target_events_and_levels(comparison):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = comparison.plot_quality()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_title() and ax.get_xlabel() == "month" and "lower is better" in ax.get_ylabel()
+    assert any(label.startswith("concept change") for label in labels)
+    assert any(label.startswith("target") for label in labels)
+    assert sum(label.startswith("level") for label in labels) == 3
+
+
+def test_monitoring_chart_uses_the_vertex_threshold(world):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = M.plot_monitoring(world)
+    assert "threshold 0.3" in [t.get_text() for t in ax.get_legend().get_texts()]
+    timeline = world.drift_timeline()
+    incident = world.labels[world.scenario.incident_month]
+    # The default covariate shift stays under 0.3; the broken batch of the data incident does not.
+    assert [p for p, r in zip(timeline.periods, timeline.reports, strict=True) if r.alerts] == [incident]
+
+
+def test_policy_search_and_feedback(world):
+    search = M.search_policies(world)
+    best = search.best
+    assert all(best.rank() <= s.rank() for s in search.scores)
+    assert M.check_policy({"trigger": best.trigger, "threshold": best.threshold}, world=world, search=search).passed
+    drift = M.check_policy({"trigger": "drift", "threshold": 0.3}, world=world, search=search)
+    assert not drift.passed and "off target" in drift.message
+    assert not M.check_policy({"trigger": "schedule", "threshold": 1}, world=world, search=search).passed
+    assert "dict" in M.check_policy("performance", world=world, search=search).message
+    assert "unknown trigger" in M.check_policy({"trigger": "moon", "threshold": 1}, world=world, search=search).message
+    assert "positive" in M.check_policy({"trigger": "drift", "threshold": -1}, world=world, search=search).message
+
+
+def test_bad_scenarios_and_triggers_are_refused():
+    with pytest.raises(ValueError, match="incident_month"):
+        M.Scenario(incident_month=1)
+    with pytest.raises(ValueError, match="unknown trigger"):
+        M.Trigger("sometimes", 1)
+    with pytest.raises(ValueError, match="positive"):
+        M.Trigger("drift", 0)
+
+
+def test_ci_checks_the_pipeline_code(world):
+    assert world.ci(M.CODE_V2).passed
+    report = world.ci(M.CODE_V3)
+    assert not report.passed and "non-finite" in report.checks[0].detail
+
+
+def test_every_retrain_is_logged_as_a_tracked_run(tmp_path, world):
+    import mlflow
+
+    from mlops_lab import tracking
+
+    store = tracking.open_store(tmp_path, experiment="maturity-test")
+    outcome = M.simulate(world, M.Level1PipelineAutomation(trigger=M.Trigger("schedule", 3)), store=store)
+    logged = mlflow.search_runs(experiment_ids=[store.experiment_id], output_format="list")
+    assert len(logged) == len(outcome.runs)
+    assert sorted(r.data.tags["outcome"] for r in logged) == sorted(r.outcome for r in outcome.runs)
+    assert {r.data.params["level"] for r in logged} == {"1"}
+    assert {r.data.params["pipeline_code"] for r in logged} == {r.code_version for r in outcome.runs}
