@@ -272,7 +272,7 @@ class Finding:
     check: str
     column: str
     kind: str
-    failing_rows: int
+    failing_rows: int | None  # None for a statistic of the whole batch
     detail: str
 
 
@@ -323,7 +323,10 @@ class DataValidation:
         return "no skew -> continue"
 
     def table(self) -> Table:
-        rows = tuple((f.kind, f.check, f.column, str(f.failing_rows), f.detail) for f in self.findings)
+        rows = tuple(
+            (f.kind, f.check, f.column, "-" if f.failing_rows is None else str(f.failing_rows), f.detail)
+            for f in self.findings
+        )
         if not rows:
             rows = (("-", "every check passed", "-", "0", "-"),)
         return Table(
@@ -452,20 +455,23 @@ class DataSchema:
 
     def value_findings(self, batch: pd.DataFrame) -> list[Finding]:
         """Distribution checks on the columns present: numeric mean shift and categorical share shift (L-infinity)."""
+        import pandas as pd
+
         findings = []
         for column, mean in self.means.items():
             if column not in batch.columns:
                 continue
-            values = batch[column].astype(float)
-            shift = abs(float(values.mean()) - mean) / self.stds[column]
+            # Values that are not numbers are schema skew, reported by the schema check; skip them here.
+            observed = float(pd.to_numeric(batch[column], errors="coerce").mean())
+            shift = abs(observed - mean) / self.stds[column]
             if shift > self.mean_shift_threshold:
                 findings.append(
                     Finding(
                         "mean shift",
                         column,
                         VALUE_SKEW,
-                        len(batch),
-                        f"mean {mean:.2f} -> {float(values.mean()):.2f} ({shift:.2f} sd > {self.mean_shift_threshold:g})",
+                        None,
+                        f"mean {mean:.2f} -> {observed:.2f} ({shift:.2f} sd > {self.mean_shift_threshold:g})",
                     )
                 )
         for column, reference in self.shares.items():
@@ -482,7 +488,7 @@ class DataSchema:
                         "category share shift",
                         column,
                         VALUE_SKEW,
-                        len(batch),
+                        None,
                         f"{worst!r} {reference.get(worst, 0.0):.0%} -> {observed.get(worst, 0.0):.0%} "
                         f"(L-inf {distances[worst]:.2f} > {self.share_shift_threshold:g})",
                     )
@@ -491,6 +497,9 @@ class DataSchema:
 
     def validate(self, batch: pd.DataFrame, *, name: str = "batch") -> DataValidation:
         """Check ``batch`` against the schema and the training statistics; see :class:`DataValidation`."""
+        if batch.empty:
+            empty = Finding("rows", "-", SCHEMA_SKEW, 0, "the batch has no rows")
+            return DataValidation(name=name, n_rows=0, findings=(empty,))
         findings = self.schema_findings(batch) + self.value_findings(batch)
         return DataValidation(name=name, n_rows=len(batch), findings=tuple(findings))
 

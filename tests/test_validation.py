@@ -94,7 +94,7 @@ def test_clean_data_passes_every_check(schema, months):
     for name, batch in [*list(months.items())[:6], *data.monthly_batches(calm)]:
         result = schema.validate(batch, name=name)
         assert result.findings == (), (name, result)
-        assert result.action == "continue"
+        assert result.action == "continue" and result.passed
     report = validation.run_code_tests(seed=SEED)
     assert report.passed and len(report.checks) == 3 and all(c.devops for c in report.checks)
 
@@ -323,3 +323,12 @@ def test_ci_pipeline_stops_on_schema_skew_blocks_on_a_slice_and_promotes_good_da
     assert [c.result for c in broken.report.checks][3:] == ["FAIL", "WARN", "SKIP", "SKIP"]
     assert broken.outcome == "STOPPED at data validation (schema skew)"
     assert "4/7 checks passed: STOPPED" in repr(broken)
+
+
+def test_wrong_types_and_empty_batches_are_schema_skew(schema, months):
+    as_text = months["2025-04"].assign(tenure_months=months["2025-04"]["tenure_months"].astype(str))
+    result = schema.validate(as_text, name="text")
+    assert ("type int64", "tenure_months") in {(f.check, f.column) for f in result.findings}
+    assert result.action == STOP
+    empty = schema.validate(months["2025-04"].iloc[:0], name="empty")
+    assert empty.action == STOP and [f.detail for f in empty.findings] == ["the batch has no rows"]
