@@ -275,7 +275,7 @@ class KfpRun:
     def __repr__(self) -> str:
         return (
             f"KFP local run: {self.status}, {len(self.tasks)} tasks in separate processes "
-            f"({', '.join(self.tasks)}); {self.log_lines} lines of runner log kept in {KFP_DIR}/{LOG_FILE}"
+            f"({', '.join(self.tasks)}); the runner's log is in {KFP_DIR}/{LOG_FILE}"
         )
 
 
@@ -333,10 +333,10 @@ class KfpJob:
 
     process: Any
     workspace: Path
+    result_file: Path
 
-    @property
-    def result_file(self) -> Path:
-        return self.workspace / KFP_DIR / "result.json"
+    def __repr__(self) -> str:
+        return f"KfpJob: pipeline {PIPELINE_NAME!r} submitted to the local SubprocessRunner in a background process"
 
     def done(self) -> bool:
         return self.process.poll() is not None
@@ -371,27 +371,27 @@ def submit_local_run(
     params = {**asdict(parameters or PipelineParameters()), **overrides}
     home = open_workspace(workspace).resolve() / KFP_DIR
     home.mkdir(parents=True, exist_ok=True)
-    (home / "result.json").unlink(missing_ok=True)
+    # One result file per job, so two jobs in one workspace never read each other's result.
+    result_file = home / f"result-{time.time_ns()}.json"
     with open(home / JOB_LOG, "w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "mlops_lab.kfp_pipeline", str(home.parent), json.dumps(params)],
+            [sys.executable, "-m", "mlops_lab.kfp_pipeline", str(home.parent), json.dumps(params), str(result_file)],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    return KfpJob(process=process, workspace=home.parent)
+    return KfpJob(process=process, workspace=home.parent, result_file=result_file)
 
 
 def main(argv: list[str]) -> int:
-    """``python -m mlops_lab.kfp_pipeline WORKSPACE PARAMETERS_JSON``: compile, run locally, write result.json."""
+    """``python -m mlops_lab.kfp_pipeline WORKSPACE PARAMETERS_JSON RESULT_FILE``: compile, run locally, write the result."""
     import json
     from dataclasses import asdict
 
-    workspace, params = Path(argv[0]), json.loads(argv[1])
+    workspace, params, target = Path(argv[0]), json.loads(argv[1]), Path(argv[2])
     compile_pipeline(workspace)
     run = run_local(workspace, **params)
     record = {**asdict(run), "log_file": str(run.log_file)}
-    target = workspace / KFP_DIR / "result.json"
     target.with_suffix(".tmp").write_text(json.dumps(record, indent=1), encoding="utf-8")
     target.with_suffix(".tmp").replace(target)
     return 0

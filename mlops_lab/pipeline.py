@@ -86,6 +86,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from sklearn.pipeline import Pipeline
 
+    from mlops_lab.exercises import Feedback
+
 PIPELINE_NAME = "churn-lifecycle"
 PIPELINE_DIR = "pipeline"
 METADATA_FILE = "metadata.sqlite"
@@ -219,6 +221,17 @@ def extract_data(
         )
     _write_frame(snapshot, source)
     return _artifact("snapshot", "Dataset", snapshot)
+
+
+def describe_statistics(statistics: Artifact) -> pd.DataFrame:
+    """The numeric columns' statistics from :func:`analyze_data`, one row per feature."""
+    import pandas as pd
+
+    numeric = statistics.read_json()["numeric"]
+    columns = ["min", "mean", "max", "missing", "out_of_range"]
+    return pd.DataFrame(
+        [{"feature": name, **{c: stats[c] for c in columns}} for name, stats in numeric.items()]
+    ).set_index("feature")
 
 
 def analyze_data(snapshot: str | os.PathLike[str], statistics: str | os.PathLike[str]) -> Artifact:
@@ -487,7 +500,7 @@ STEPS: tuple[Step, ...] = (
         {"snapshot": "extract_data.snapshot"},
         {"statistics": ("Statistics", "statistics.json")},
         (),
-        "Vertex AI Workbench, TFDV statistics",
+        "Vertex AI Workbench, BigQuery",
     ),
     Step(
         "prepare_data",
@@ -523,7 +536,7 @@ STEPS: tuple[Step, ...] = (
         {"metrics": "evaluate_model.metrics"},
         {"validation": ("ValidationResult", "validation.json")},
         ("min_roc_auc",),
-        "Vertex AI Pipelines condition, Model Registry",
+        "a gate in Vertex AI Pipelines, Model Registry",
     ),
     Step(
         "deploy_model",
@@ -580,6 +593,62 @@ def steps_table() -> pd.DataFrame:
     )
 
 
+def steps_affected_by(parameter: str) -> list[str]:
+    """The steps a change of ``parameter`` can rerun: those that take it, and everything downstream of them."""
+    if parameter not in {f.name for f in fields(PipelineParameters)}:
+        raise KeyError(f"no pipeline parameter {parameter!r}")
+    affected: list[str] = []
+    for current in STEPS:
+        if parameter in current.parameters or any(name in affected for name in current.upstream):
+            affected.append(current.name)
+    return affected
+
+
+def check_lifecycle_order(value: list[str]) -> Feedback:
+    """Exercise check: are the eight lifecycle steps (their names, e.g. "data analysis") in order?"""
+    from mlops_lab.exercises import Feedback
+
+    expected = [s.stage for s in STEPS]
+    given = [str(v).strip().lower() for v in value]
+    unknown = [v for v in given if v not in expected]
+    if unknown or len(given) != len(expected) or set(given) != set(expected):
+        missing = [e for e in expected if e not in given]
+        return Feedback(
+            False, f"list each of the eight steps once; unknown: {unknown or 'none'}, missing: {missing or 'none'}."
+        )
+    if given == expected:
+        return Feedback(
+            True,
+            "data comes first (extraction, analysis, preparation), then the model (training, "
+            "evaluation, validation), then operations (serving, monitoring), which starts the next iteration.",
+        )
+    first_wrong = next(i for i, (g, e) in enumerate(zip(given, expected, strict=True)) if g != e)
+    where = f"the order is right up to step {first_wrong}, but" if first_wrong else "the order starts wrong:"
+    return Feedback(False, f"{where} step {first_wrong + 1} is not {given[first_wrong]!r}.")
+
+
+def check_rerun_prediction(value: list[str], *, parameter: str) -> Feedback:
+    """Exercise check: does ``value`` name exactly the steps that rerun when ``parameter`` changes?"""
+    from mlops_lab.exercises import Feedback
+
+    expected = steps_affected_by(parameter)
+    given = [str(v).strip() for v in value]
+    unknown = sorted(set(given) - set(STEP_NAMES))
+    if unknown:
+        return Feedback(False, f"{unknown} are not step names; use names such as 'train_model'.")
+    if set(given) == set(expected):
+        return Feedback(
+            True,
+            f"{len(expected)} steps rerun: {parameter} feeds {expected[0]}, and everything downstream reads its outputs.",
+        )
+    extra, missing = sorted(set(given) - set(expected)), [e for e in expected if e not in given]
+    if missing and not extra:
+        return Feedback(
+            False, "some steps are missing: a step reruns when any of its inputs changes, not only its parameters."
+        )
+    return Feedback(False, f"{extra} do not depend on {parameter}, directly or through their inputs; they stay cached.")
+
+
 # --- the metadata store -------------------------------------------------------------------------
 
 _SCHEMA = """
@@ -626,6 +695,22 @@ class MetadataStore:
         """Run a read-only SQL query against the store (the tables are named after MLMD's)."""
         with self._connect() as db:
             return db.execute(sql, args).fetchall()
+
+    def summary(self) -> pd.DataFrame:
+        """How many records of each ML Metadata kind the store holds, broken down by type or state."""
+        import pandas as pd
+
+        rows = []
+        for kind, table, column in (
+            ("artifacts", "artifacts", "type"),
+            ("executions", "executions", "state"),
+            ("events", "events", "type"),
+            ("contexts", "contexts", "type"),
+        ):
+            counts = self.query(f"SELECT {column} AS k, COUNT(*) AS n FROM {table} GROUP BY {column} ORDER BY {column}")
+            total = sum(r["n"] for r in counts)
+            rows.append({"record": kind, "count": total, "breakdown": ", ".join(f"{r['k']} {r['n']}" for r in counts)})
+        return pd.DataFrame(rows).set_index("record")
 
     # writing (the runner's side)
     def _uri(self, path: Path) -> str:

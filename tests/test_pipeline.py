@@ -345,3 +345,56 @@ def test_importing_the_kfp_module_does_not_import_kfp():
     code = "import sys, mlops_lab.kfp_pipeline, mlops_lab.pipeline; print(sorted({'kfp', 'pandas', 'sklearn'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- the notebook's helpers and exercise checks ---------------------------------------------------
+
+
+def test_steps_affected_by_a_parameter_follow_the_graph():
+    assert pipeline.steps_affected_by("train_months") == list(pipeline.STEP_NAMES[2:])
+    assert pipeline.steps_affected_by("min_roc_auc") == ["validate_model", "deploy_model", "monitor_model"]
+    assert pipeline.steps_affected_by("drift_threshold") == ["monitor_model"]
+    assert pipeline.steps_affected_by("seed") == list(pipeline.STEP_NAMES)
+    with pytest.raises(KeyError, match="no pipeline parameter 'C'"):
+        pipeline.steps_affected_by("C")
+
+
+def test_the_rerun_prediction_check_agrees_with_a_real_run(tmp_path):
+    pipeline.run_pipeline(tmp_path, **SMALL)
+    rerun = pipeline.run_pipeline(tmp_path, **SMALL, train_months=8)
+    assert pipeline.check_rerun_prediction(rerun.executed, parameter="train_months").passed
+    too_few = pipeline.check_rerun_prediction(["train_model"], parameter="train_months")
+    assert not too_few.passed and "missing" in too_few.message
+    too_many = pipeline.check_rerun_prediction(list(pipeline.STEP_NAMES), parameter="train_months")
+    assert not too_many.passed and "['analyze_data', 'extract_data'] do not depend on train_months" in too_many.message
+    typo = pipeline.check_rerun_prediction(["training"], parameter="train_months")
+    assert not typo.passed and "['training'] are not step names" in typo.message
+
+
+def test_the_lifecycle_order_check():
+    stages = [s.stage for s in pipeline.STEPS]
+    assert pipeline.check_lifecycle_order(stages).passed
+    assert pipeline.check_lifecycle_order([s.upper() for s in stages]).passed
+    swapped = stages[:4] + [stages[5], stages[4]] + stages[6:]
+    feedback = pipeline.check_lifecycle_order(swapped)
+    assert (
+        not feedback.passed
+        and feedback.message == "the order is right up to step 4, but step 5 is not 'model validation'."
+    )
+    missing = pipeline.check_lifecycle_order(stages[:-1] + ["model deployment"])
+    assert not missing.passed and "unknown: ['model deployment'], missing: ['model monitoring']" in missing.message
+
+
+def test_store_summary_and_statistics_table(history, tmp_path):
+    workspace, _ = history
+    summary = pipeline.MetadataStore(workspace).summary()
+    assert (
+        summary.loc["executions", "count"] == 32 and summary.loc["contexts", "breakdown"] == "Pipeline 1, PipelineRun 4"
+    )
+    assert summary.loc["executions", "breakdown"] == "CACHED 16, COMPLETE 16"
+    snapshot = pipeline.extract_data(tmp_path / "s.csv", n_months=2, customers_per_month=30)
+    table = pipeline.describe_statistics(pipeline.analyze_data(snapshot.path, tmp_path / "stats.json"))
+    assert table.index.tolist() == list(data.NUMERIC_FEATURES) and table.columns.tolist()[-2:] == [
+        "missing",
+        "out_of_range",
+    ]
