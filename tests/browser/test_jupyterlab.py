@@ -202,11 +202,12 @@ def _run_all_cells(page) -> None:
     expect(scorecard).to_contain_text(f"{NOTEBOOK}: quiz 0/")
 
 
-def _answer(page, number: int, option: str):
-    """Pick ``option`` in quiz question ``number`` and press its Check button; return the feedback locator."""
+def _answer(page, number: int, *options: str, role: str = "radio"):
+    """Pick ``options`` in quiz question ``number`` and press its Check button; return the feedback locator."""
     question = page.locator(".widget-vbox", has=page.locator(".widget-html", has_text=f"Q{number}.")).last
     question.scroll_into_view_if_needed()
-    question.get_by_role("radio", name=option).check()
+    for option in options:
+        question.get_by_role(role, name=option).check()
     question.get_by_role("button", name="Check").click()
     return question.locator(".widget-html").last
 
@@ -228,6 +229,11 @@ def test_learner_runs_start_here_and_answers_quiz(lab: Lab, page) -> None:
         right = _answer(page, 2, "b) In production a model always predicts a future")
         expect(right).to_contain_text("Correct.")
         expect(right).to_contain_text("b) you chose, right: A time split measures what production will feel")
+        several = _answer(
+            page, 3, "a) Keeping track", "b) Controlling the experiment space", "d) Reproducing", role="checkbox"
+        )
+        expect(several).to_contain_text("Correct.")
+        expect(several).to_contain_text("d) you chose, right:")
         page.locator(".widget-html", has_text="Q1.").evaluate("element => element.scrollIntoView({block: 'start'})")
         page.screenshot(path=str(SCREENSHOTS / f"{NOTEBOOK}_quiz_answered.png"))
 
@@ -236,6 +242,7 @@ def test_learner_runs_start_here_and_answers_quiz(lab: Lab, page) -> None:
         assert {qid: (record["answer"], record["score"]) for qid, record in answers.items()} == {
             "what-is-mlops": ("b", 0.0),
             "time-split": ("b", 1.0),
+            "pain-points": (["a", "b", "d"], 1.0),
         }
 
         # The lab's plot, drawn by this run's kernel (the copy had no outputs), is a decoded PNG on the page.
