@@ -493,7 +493,13 @@ def _local_results(jobs: Sequence[RunJob], workers: int) -> Iterable[tuple[RunJo
 def _dask_results(jobs: Sequence[RunJob], address: str) -> Iterable[tuple[RunJob, Callable[[], RunResult]]]:
     from distributed import Client, as_completed
 
-    with Client(address, timeout="20s") as client:
+    try:
+        client = Client(address, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        raise BatchInputError(
+            f"cannot reach the Dask scheduler at {address} ({exc}); is `dask scheduler` running?"
+        ) from None
+    with client:
         futures = {
             client.submit(execute_run, job, pure=False, key=f"mlops-lab-{job.row}-{job.notebook}-{time.time_ns()}"): job
             for job in jobs

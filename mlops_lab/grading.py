@@ -235,8 +235,13 @@ def read_notebook_answers(path: Path) -> tuple[dict[str, Any] | None, str]:
     problems: dict[str, str] = {}
     # papermill puts the injected cell after the parameters cell; reading in order lets it win, as it does when run.
     for cell in cells:
-        tags = cell.get("metadata", {}).get("tags", []) if isinstance(cell, dict) else []
-        if cell.get("cell_type") != "code" or not ({"parameters", "injected-parameters"} & set(tags)):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        metadata = cell.get("metadata")
+        tags = metadata.get("tags") if isinstance(metadata, dict) else None
+        if not isinstance(tags, list) or not (
+            {"parameters", "injected-parameters"} & {t for t in tags if isinstance(t, str)}
+        ):
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)

@@ -17,7 +17,7 @@ from mlops_lab.batch import BatchInputError, BatchRow, read_batch, read_roster, 
 from mlops_lab.cli import main
 
 SMALL_NOTEBOOK_CELLS = [
-    ("seed = 1\nworkspace = None\nfail = False\nnap = 0", ["parameters"]),
+    ("seed = 1\nworkspace = None\nfail = False\nnap = 0\ncrash = False", ["parameters"]),
     # Each execution leaves a line in the row's own workspace, so the tests can count runs.
     (
         "import os, pathlib, time\n"
@@ -28,6 +28,7 @@ SMALL_NOTEBOOK_CELLS = [
     ),
     ("time.sleep(nap)", []),
     ("if fail:\n    raise RuntimeError(f'deliberate failure for seed {seed}')", []),
+    ("if crash:\n    os._exit(1)  # the kernel dies", []),
     ("print('done')", []),
 ]
 
@@ -63,7 +64,7 @@ def small_notebook(tmp_path):
 
 def test_a_failing_row_is_recorded_and_the_others_complete(small_notebook, tmp_path, capsys):
     roster = tmp_path / "roster.csv"
-    roster.write_text("learner,seed,fail\nalice,1,\nbob,2,True\ncarol,3,False\n")
+    roster.write_text("learner,seed,fail,crash\nalice,1,,\nbob,2,True,\ncarol,3,False,\ndave,4,,True\n")
     before = sha256(small_notebook)
     output = tmp_path / "out"
 
@@ -83,14 +84,12 @@ def test_a_failing_row_is_recorded_and_the_others_complete(small_notebook, tmp_p
 
     assert status == 1  # some run failed, so scripts and `make batch` notice
     printed = capsys.readouterr().out
-    assert "2 succeeded" in printed and "1 failed" in printed
+    assert "2 succeeded" in printed and "2 failed" in printed
     assert "FAILED bob/small: cell 4 (In [5], `if fail:`): RuntimeError: deliberate failure for seed 2" in printed
     records = {r.row: r for r in read_batch(output)}
-    assert {row: r.status for row, r in records.items()} == {
-        "alice": "succeeded",
-        "bob": "failed",
-        "carol": "succeeded",
-    }
+    statuses = {row: r.status for row, r in records.items()}
+    assert statuses == {"alice": "succeeded", "bob": "failed", "carol": "succeeded", "dave": "failed"}
+    assert records["dave"].error["ename"] == "DeadKernelError" and records["dave"].error["cell"] == 5
     assert records["bob"].error["cell"] == 4 and records["bob"].error["source"] == "if fail:"
     assert records["carol"].parameters == {
         "seed": 3,
@@ -213,6 +212,8 @@ def mlflow_server(tmp_path_factory):
             "127.0.0.1",
             "--port",
             str(port),
+            "--workers",
+            "1",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -235,7 +236,11 @@ def mlflow_server(tmp_path_factory):
         yield url
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
         log.close()
 
 

@@ -124,8 +124,15 @@ def test_corrupted_and_malformed_submissions_are_reported_and_the_others_graded(
     broken = tmp_path / "class" / "erin" / f"{NOTEBOOK}.ipynb"
     broken.write_text(broken.read_text()[:50])
 
+    odd = tmp_path / "class" / "gina" / f"{NOTEBOOK}.ipynb"
+    odd.parent.mkdir()
+    odd.write_text(
+        json.dumps({"cells": [1, "x", {"cell_type": "code", "metadata": {"tags": "parameters"}, "source": 3}]})
+    )
+
     gradebook = grade_submissions([tmp_path / "class"])
 
+    assert {r.status for r in by_item(gradebook, "gina").values()} == {"unanswered"}
     files = {r.learner: r for r in gradebook.rows if r.kind == "file"}
     assert files["bob"].flag == "corrupted" and "not a readable progress file" in files["bob"].issue
     assert files["carol"].flag == "corrupted" and files["erin"].flag == "corrupted"
