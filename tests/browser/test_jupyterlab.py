@@ -245,7 +245,8 @@ def test_learner_runs_start_here_and_answers_quiz(lab: Lab, page) -> None:
             "pain-points": (["a", "b", "d"], 1.0),
         }
 
-        # The lab's plot, drawn by this run's kernel (the copy had no outputs), is a decoded PNG on the page.
+        # The lab's plot ("Monthly churn rate"), drawn by this run's kernel (the copy had no outputs), is a decoded
+        # PNG on the page.
         plot_cell = page.locator(".jp-CodeCell", has_text="Monthly churn rate")
         image = plot_cell.locator(".jp-OutputArea-output img")
         image.scroll_into_view_if_needed()
@@ -254,6 +255,7 @@ def test_learner_runs_start_here_and_answers_quiz(lab: Lab, page) -> None:
         width, height = image.evaluate("img => [img.complete ? img.naturalWidth : 0, img.naturalHeight]")
         assert width > 300 and height > 150, f"the plot did not render as an image ({width}x{height} px)"
         plot_cell.screenshot(path=str(SCREENSHOTS / f"{NOTEBOOK}_plot.png"))
-    except BaseException:
+    except BaseException:  # pytest.fail and timeouts included: keep what the learner would have seen
         page.screenshot(path=str(SCREENSHOTS / f"{NOTEBOOK}_failure.png"))
+        print(f"JupyterLab log (end):\n{lab.log.read_text()[-3000:]}")
         raise
