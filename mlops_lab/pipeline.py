@@ -54,6 +54,25 @@ SQL joins. :class:`MetadataStore` answers them: :meth:`MetadataStore.deployed_mo
 
 :func:`draw_pipeline` plots the step graph from :data:`STEPS`, coloured by what a run did.
 The same steps as Kubeflow Pipelines components live in :mod:`mlops_lab.kfp_pipeline`.
+
+**Reusing it** (for example at maturity level 1, where the training pipeline is what gets
+deployed and reruns on new data)::
+
+    home = workspace / "04_maturity_levels"   # one folder per notebook: run numbers and cache
+                                              # hits then never depend on other notebooks
+    run = run_pipeline(home, data=months_so_far, train_months=len_months - 1,
+                       min_roc_auc=current_auc)   # gate against the model in production
+    run.deployed, run.metrics["roc_auc"], run.monitoring["alerts"]
+    store = MetadataStore(home)
+    store.runs()                  # ["run-1", "run-2", ...]
+    store.executions_table()      # run, step, state, code_version, cache_key
+    store.summary()               # record counts per MLMD kind
+    model_lineage(home)           # question -> answer table for the deployed model
+    steps_affected_by("seed")     # the steps a parameter change can rerun
+
+The validation gate compares with fixed numbers (``min_roc_auc``) and the no-ML baseline,
+never with hidden state, so a step's output depends only on its inputs and caching stays
+correct; to gate against the deployed model, pass its ROC AUC as ``min_roc_auc``.
 """
 
 from __future__ import annotations
@@ -230,7 +249,7 @@ def describe_statistics(statistics: Artifact) -> pd.DataFrame:
     numeric = statistics.read_json()["numeric"]
     columns = ["min", "mean", "max", "missing", "out_of_range"]
     return pd.DataFrame(
-        [{"feature": name, **{c: stats[c] for c in columns}} for name, stats in numeric.items()]
+        [{"feature": name, **{c: numeric[name][c] for c in columns}} for name in NUMERIC_FEATURES if name in numeric]
     ).set_index("feature")
 
 
