@@ -16,12 +16,15 @@ the kind of late information that leaks.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from mlops_lab.data import FEATURES, ID_COLUMN, TARGET, TIME_COLUMN
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from mlops_lab.exercises import Feedback
 
 FEATURE_TIME = "feature_time"
 PREDICTION_TIME = "prediction_time"
@@ -128,3 +131,57 @@ def make_feature_history(
         }
     )
     return labels, features
+
+
+def check_point_in_time_value(
+    value: float,
+    *,
+    labels: pd.DataFrame,
+    features: pd.DataFrame,
+    customer_id: str,
+    column: str = "support_calls",
+) -> Feedback:
+    """Exercise check: is ``value`` the ``column`` value known for ``customer_id`` at its prediction time?"""
+    from mlops_lab.exercises import Feedback
+
+    row = labels[labels[ID_COLUMN] == customer_id]
+    if row.empty:
+        raise ValueError(f"no label row for customer {customer_id!r}")
+    truth = point_in_time_join(row, features)[column].iloc[0]
+    leaked = latest_values_join(row, features)[column].iloc[0]
+    if float(value) == float(truth):
+        return Feedback(
+            True, f"{customer_id} had {column}={truth:g} when the prediction was made; later rows are ignored."
+        )
+    if float(value) == float(leaked):
+        return Feedback(
+            False,
+            f"{value:g} was recorded after the prediction time: that is the leaking value. Use point_in_time_join.",
+        )
+    return Feedback(False, f"{value:g} is not what was known about {customer_id} at its prediction time.")
+
+
+def leakage_report(
+    labels: pd.DataFrame, features: pd.DataFrame, *, train_ids: Iterable[str], test_ids: Iterable[str], seed: int = 0
+) -> pd.DataFrame:
+    """Train the same model on each join and compare what offline evaluation promises with what serving delivers.
+
+    "offline" evaluates on test rows built with the same join as the training rows;
+    "at serving time" evaluates on the values known when predictions are made (the
+    point-in-time rows), which is all an online model ever sees.
+    """
+    import pandas as pd
+
+    from mlops_lab.training import evaluate_model, train_model
+
+    train_labels = labels[labels[ID_COLUMN].isin(set(train_ids))]
+    test_labels = labels[labels[ID_COLUMN].isin(set(test_ids))]
+    served = point_in_time_join(test_labels, features)
+    rows = {}
+    for name, join in (("latest values (naive)", latest_values_join), ("point-in-time", point_in_time_join)):
+        model = train_model(join(train_labels, features), seed=seed)
+        rows[name] = {
+            "offline ROC AUC": evaluate_model(model, join(test_labels, features)).roc_auc,
+            "ROC AUC at serving time": evaluate_model(model, served).roc_auc,
+        }
+    return pd.DataFrame(rows).T.rename_axis("training rows joined with")

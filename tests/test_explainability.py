@@ -1,7 +1,7 @@
 import pandas as pd
 
 from mlops_lab import data, training
-from mlops_lab.explainability import feature_attributions
+from mlops_lab.explainability import Attributions, check_top_feature, feature_attributions
 
 
 def test_a_feature_the_model_never_sees_gets_no_attribution_and_a_strong_one_leads():
@@ -18,3 +18,16 @@ def test_a_feature_the_model_never_sees_gets_no_attribution_and_a_strong_one_lea
     assert first.table.index[0] in {"contract", "tenure_months"}
     assert first.table["importance"].is_monotonic_decreasing
     assert repr(first).splitlines()[0] == "Feature attributions (drop in roc_auc when the feature is shuffled)"
+
+
+def test_the_top_feature_check():
+    table = pd.DataFrame(
+        {"importance": [0.2, 0.05], "spread": [0.01, 0.01]}, index=pd.Index(["contract", "region"], name="feature")
+    )
+    attributions = Attributions(table=table, scoring="roc_auc")
+    assert check_top_feature("contract", attributions=attributions).passed
+    assert (
+        check_top_feature("region", attributions=attributions).message
+        == "region ranks 2 of 2; look for the largest importance."
+    )
+    assert "not an input feature" in check_top_feature("age", attributions=attributions).message

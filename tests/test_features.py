@@ -2,7 +2,13 @@ import pandas as pd
 import pytest
 
 from mlops_lab import data
-from mlops_lab.features import latest_values_join, make_feature_history, point_in_time_join
+from mlops_lab.features import (
+    check_point_in_time_value,
+    latest_values_join,
+    leakage_report,
+    make_feature_history,
+    point_in_time_join,
+)
 
 
 def ts(day: int) -> pd.Timestamp:
@@ -77,3 +83,28 @@ def test_the_churn_history_reproduces_the_snapshots_only_when_joined_in_time():
     churners = customers[data.TARGET].to_numpy() == 1
     assert (naive.loc[churners, "support_calls"].to_numpy() > customers.loc[churners, "support_calls"].to_numpy()).all()
     assert make_feature_history(customers, seed=5)[1].equals(features)
+
+
+def test_leakage_report_shows_the_naive_join_promising_more_than_it_delivers():
+    customers = data.make_customers(n_months=4, customers_per_month=300, seed=6)
+    train, test = data.split_by_month(customers, train_months=3)
+    labels, features = make_feature_history(customers, seed=6)
+    report = leakage_report(labels, features, train_ids=train["customer_id"], test_ids=test["customer_id"], seed=0)
+    naive, correct = report.loc["latest values (naive)"], report.loc["point-in-time"]
+    assert naive["offline ROC AUC"] > 0.95 > correct["offline ROC AUC"]
+    assert naive["ROC AUC at serving time"] < correct["ROC AUC at serving time"] == correct["offline ROC AUC"]
+
+
+def test_the_point_in_time_exercise_check_spots_the_leaking_value():
+    customers = data.make_customers(n_months=2, customers_per_month=100, seed=0)
+    labels, features = make_feature_history(customers, seed=0)
+    churner = labels.loc[labels["churned"] == 1, "customer_id"].iloc[0]
+    one = labels[labels["customer_id"] == churner]
+    truth = point_in_time_join(one, features)["support_calls"].iloc[0]
+    leaked = latest_values_join(one, features)["support_calls"].iloc[0]
+    assert check_point_in_time_value(truth, labels=labels, features=features, customer_id=churner).passed
+    feedback = check_point_in_time_value(leaked, labels=labels, features=features, customer_id=churner)
+    assert not feedback.passed and "leaking value" in feedback.message
+    assert not check_point_in_time_value(truth + 100, labels=labels, features=features, customer_id=churner).passed
+    with pytest.raises(ValueError, match="no label row"):
+        check_point_in_time_value(1, labels=labels, features=features, customer_id="nobody")

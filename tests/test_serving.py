@@ -12,8 +12,10 @@ from mlops_lab.serving import (
     Endpoint,
     PredictionRequestError,
     batch_predict,
+    check_canary_split,
     check_traffic_split,
     instances_from_frame,
+    is_listening,
     route,
 )
 
@@ -218,7 +220,7 @@ def test_repr_never_shows_the_port():
     with endpoint:
         shown = repr(endpoint)
         port = endpoint.url.rsplit(":", 1)[1]
-    assert shown == "Endpoint('churn-endpoint', running, traffic: champion (v1) 70%, challenger (v2) 30%)"
+    assert shown == "Endpoint('churn-endpoint', running, traffic: champion (version 1) 70%, challenger (version 2) 30%)"
     assert port not in shown
     assert repr(endpoint).startswith("Endpoint('churn-endpoint', stopped")
 
@@ -261,3 +263,27 @@ def test_instances_from_frame_gives_plain_json_values(customers):
     assert rows[0]["monthly_charges"] is None and type(rows[1]["tenure_months"]) is int
     assert list(rows[0]) == list(data.FEATURES)
     json.dumps(rows)
+
+
+@pytest.mark.parametrize(
+    "value, passed, message",
+    [
+        ({"champion": 80, "challenger": 20}, True, "champion keeps 80%"),
+        ({"challenger": 20, "champion": 80}, True, "would reach the challenger"),
+        ({"champion": 90, "challenger": 10}, False, "gets 10% of the traffic"),
+        ({"champion": 80, "challenger": 30}, False, "adds up to 110"),
+        ({"champion": 80, "canary": 20}, False, "not deployed"),
+        ([80, 20], False, "a traffic split is a dict"),
+    ],
+)
+def test_the_canary_exercise_check(value, passed, message):
+    feedback = check_canary_split(value)
+    assert feedback.passed is passed and message in feedback.message
+
+
+def test_is_listening_sees_a_running_endpoint_and_not_a_stopped_one():
+    endpoint = canary().start()
+    port = endpoint.port
+    assert is_listening(port)
+    endpoint.stop()
+    assert not is_listening(port)
