@@ -332,3 +332,16 @@ def test_wrong_types_and_empty_batches_are_schema_skew(schema, months):
     assert result.action == STOP
     empty = schema.validate(months["2025-04"].iloc[:0], name="empty")
     assert empty.action == STOP and [f.detail for f in empty.findings] == ["the batch has no rows"]
+
+
+@pytest.mark.parametrize("metric", validation.METRICS)
+def test_gate_scores_equal_evaluate_model(metric, gate_setup):
+    s = gate_setup
+    for model in (s["current"], s["good"], s["baseline"]):
+        for frame in (
+            s["test"],
+            s["test"][s["test"]["region"] == "west"],
+            s["test"][s["test"]["contract"] == "two-year"],
+        ):
+            gate = validation.validate_model(model, data=frame, metric=metric)
+            assert gate.overall.candidate == getattr(training.evaluate_model(model, frame), metric)
