@@ -1178,28 +1178,39 @@ def draw_pipeline(run: PipelineRun | None = None, *, ax: Axes | None = None) -> 
     from matplotlib.patches import FancyBboxPatch
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(12, 3.2))
+        _, ax = plt.subplots(figsize=(13, 3.4))
     states = {s.step: s.state for s in run.steps} if run else {}
     colours = {"COMPLETE": "#f4b183", "CACHED": "#a9d18e", "FAILED": "#ff6b6b"}
-    position = {s.name: (i * 1.5, 0.0) for i, s in enumerate(STEPS)}
+    spacing, half_width, half_height = 1.8, 0.8, 0.35
+    position = {s.name: i * spacing for i, s in enumerate(STEPS)}
+    # Arcs that skip steps leave and enter a box at different points, so they stay apart.
+    outgoing = {s.name: 0 for s in STEPS}
+    incoming = {s.name: 0 for s in STEPS}
     for s in STEPS:
-        x, y = position[s.name]
-        box = FancyBboxPatch(
-            (x - 0.62, y - 0.35),
-            1.24,
-            0.7,
-            boxstyle="round,pad=0.02",
-            facecolor=colours.get(states.get(s.name), "#dde6f4"),
-            edgecolor="#333333",
+        x = position[s.name]
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - half_width, -half_height),
+                2 * half_width,
+                2 * half_height,
+                boxstyle="round,pad=0.02",
+                facecolor=colours.get(states.get(s.name), "#dde6f4"),
+                edgecolor="#333333",
+            )
         )
-        ax.add_patch(box)
-        ax.text(x, y + 0.1, s.name, ha="center", va="center", fontsize=8.5, fontweight="bold")
-        ax.text(x, y - 0.15, s.stage, ha="center", va="center", fontsize=7.5, style="italic")
-        for source in s.upstream:
-            sx, _ = position[source]
-            hops = round((x - sx) / 1.5)
-            rad = 0.0 if hops == 1 else -0.25 - 0.05 * hops
-            start, end = (sx + 0.62, 0.0) if hops == 1 else (sx, 0.35), (x - 0.62, 0.0) if hops == 1 else (x, 0.35)
+        ax.text(x, 0.1, s.name, ha="center", va="center", fontsize=8, fontweight="bold")
+        ax.text(x, -0.15, s.stage, ha="center", va="center", fontsize=7.5, style="italic")
+        for source in sorted(s.upstream, key=position.get, reverse=True):
+            sx = position[source]
+            hops = round((x - sx) / spacing)
+            if hops == 1:
+                start, end, rad = (sx + half_width, 0.0), (x - half_width, 0.0), 0.0
+            else:
+                start = (sx + 0.25 - 0.15 * outgoing[source], half_height)
+                end = (x - 0.25 + 0.15 * incoming[s.name], half_height)
+                outgoing[source] += 1
+                incoming[s.name] += 1
+                rad = -0.25 - 0.05 * hops
             ax.annotate(
                 "",
                 xy=end,
@@ -1213,8 +1224,8 @@ def draw_pipeline(run: PipelineRun | None = None, *, ax: Axes | None = None) -> 
             f"{PIPELINE_NAME}, {run.name}: {len(run.executed)} executed, {len(run.cached)} cached", fontsize=10
         )
     else:
-        ax.set_title(f"{PIPELINE_NAME}: {len(STEPS)} steps; arrows are artifacts passed downstream", fontsize=10)
-    ax.set_xlim(-0.8, position[STEPS[-1].name][0] + 0.8)
-    ax.set_ylim(-0.8 if run else -0.5, 1.9)
+        ax.set_title(f"{PIPELINE_NAME}: {len(STEPS)} steps; each arrow passes an artifact downstream", fontsize=10)
+    ax.set_xlim(-half_width - 0.2, position[STEPS[-1].name] + half_width + 0.2)
+    ax.set_ylim(-0.8 if run else -0.5, 2.0)
     ax.axis("off")
     return ax
