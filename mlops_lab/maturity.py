@@ -269,7 +269,7 @@ class World:
             self.batches[scenario.incident_month] = inject_faults(
                 self.batches[scenario.incident_month],
                 faults=["missing_values", "out_of_range", "unseen_category"],
-                rate=0.3,
+                rate=0.4,
                 seed=scenario.seed,
             )
         self._models: dict[ModelKey, Pipeline] = {}
@@ -439,6 +439,12 @@ class Level0Manual:
     def notices_problem(self, months_off_target_in_a_row: int) -> bool:
         return months_off_target_in_a_row >= self.human_delay
 
+    def __str__(self) -> str:
+        return (
+            f"{self.name}: retrained by hand after {self.human_delay} bad months in a row; "
+            "no pipeline, no monitoring, no data or model validation"
+        )
+
 
 @dataclass(frozen=True)
 class Level1PipelineAutomation:
@@ -455,6 +461,19 @@ class Level1PipelineAutomation:
     ci_cd: bool = False
     level: int = 1
     name: str = "level 1: pipeline automation"
+
+    def __str__(self) -> str:
+        checks = [
+            name
+            for name, on in (("data validation", self.validate_data), ("model validation", self.validate_model))
+            if on
+        ]
+        code = (
+            "new pipeline code tested by CI and deployed by CD the same month"
+            if self.ci_cd
+            else f"new pipeline code released by hand after {self.release_delay} months, untested"
+        )
+        return f"{self.name}: trigger {self.trigger}; {', '.join(checks) or 'no validation'}; {code}"
 
 
 @dataclass(frozen=True)
@@ -1055,3 +1074,48 @@ def check_policy(choice: Any, *, world: World, search: PolicySearch) -> Feedback
             "quality is on target, but it retrains more often than it needs to: raise the threshold or change trigger."
         )
     return Feedback(False, f"your policy, {mine}; the best found: {best}. {hint}")
+
+
+def check_drift_threshold(value: Any, *, world: World) -> Feedback:
+    """Exercise check: does a monitoring threshold alert during the covariate shift, before the concept change,
+    without a false alarm in the calm months before the shift? (The data-incident month is left out: data
+    validation handles it.)"""
+    from mlops_lab.exercises import Feedback
+
+    try:
+        threshold = float(value)
+    except (TypeError, ValueError):
+        return Feedback(False, f"the threshold must be a number between 0 and 1, got {value!r}")
+    if not 0 < threshold <= 1:
+        return Feedback(False, f"the threshold must be between 0 and 1, got {threshold:g}")
+    scenario = world.scenario
+    timeline = world.drift_timeline()
+    largest = {
+        month: max(f.distance for f in report.features)
+        for month, report in zip(scenario.production_months, timeline.reports, strict=True)
+        if month != scenario.incident_month
+    }
+    false_alarms = [
+        world.labels[m] for m, d in largest.items() if m < scenario.covariate_drift_start and d >= threshold
+    ]
+    during_shift = [
+        m
+        for m, d in largest.items()
+        if scenario.covariate_drift_start <= m < scenario.concept_drift_month and d >= threshold
+    ]
+    if false_alarms:
+        return Feedback(
+            False, f"threshold {threshold:g} raises false alarms in calm months ({', '.join(false_alarms)}): raise it."
+        )
+    if not during_shift:
+        return Feedback(
+            False,
+            f"threshold {threshold:g} never alerts during the covariate shift; the largest distance before the concept "
+            f"change is {max(d for m, d in largest.items() if m < scenario.concept_drift_month):.3f}: lower it.",
+        )
+    first = during_shift[0]
+    return Feedback(
+        True,
+        f"threshold {threshold:g} first alerts in {world.labels[first]}, "
+        f"{scenario.concept_drift_month - first} months before the concept change, with no false alarm before the shift.",
+    )

@@ -1,0 +1,262 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,scripts//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · MLOps maturity levels 0, 1 and 2, side by side
+#
+# Google Cloud describes three levels of MLOps maturity. At **level 0** people do every step by hand; at
+# **level 1** a deployed training pipeline retrains the model by itself (continuous training); at **level 2**
+# the pipeline's own code is tested and deployed automatically too (CI/CD). Reading about the levels is one
+# thing; this lab *runs* all three on the same business for a year and a half of drifting data and counts what
+# each one costs.
+#
+# **Learning objectives.** By the end of this notebook you can:
+# 1. measure training-serving skew and drift the way Vertex AI Model Monitoring does (Jensen-Shannon divergence,
+#    L-infinity distance, a threshold per feature) and explain how it differs from scipy's number and from PSI;
+# 2. describe maturity levels 0, 1 and 2 by what they automate, and recognise each in a simulation;
+# 3. explain which continuous-training trigger reacts to which kind of change (and which one it cannot see);
+# 4. show why level 2's CI/CD matters even when level 1 already retrains on its own.
+
+# %% tags=["parameters"]
+# Parameters: papermill (and instructors' batches) replace these values.
+seed = 42  # every random number in the notebook comes from this seed
+workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
+quiz_answers = {}  # headless quiz answers, e.g. {"level-0-characteristic": "a"}
+solutions = {}  # reference solutions for "Your turn" exercises (CI injects them)
+mode = "full"  # "full" or "smoke" (a quicker run with less data)
+
+# %%
+from mlops_lab import maturity, monitoring, tracking
+from mlops_lab.environment import configure_offline
+from mlops_lab.exercises import ExerciseBook
+from mlops_lab.progress import open_workspace
+from mlops_lab.quiz import scorecard, show_quiz
+
+configure_offline()
+workspace = open_workspace(workspace)
+your_turn = ExerciseBook("04_maturity_levels", solutions=solutions, workspace=workspace)
+
+# %% [markdown]
+# ## 1. The three levels in one table
+#
+# | | level 0: manual | level 1: ML pipeline automation | level 2: CI/CD pipeline automation |
+# |---|---|---|---|
+# | how a model is trained | by hand, in notebooks and scripts | by a deployed training pipeline | by the pipeline, whose code is built, tested and deployed by CI/CD |
+# | what is deployed | a model file, handed over | the training pipeline | the pipeline, through automated tests |
+# | when it retrains | when someone notices a problem | on a trigger: schedule, new data, performance drop, distribution shift | the same triggers |
+# | data and model validation | none | automatic: schema skew stops the pipeline; a new model must beat the current one | the same |
+# | new pipeline code | (there is no pipeline) | tested and released by hand | tested and deployed automatically |
+# | monitoring | none | the model's quality and its input data | the same |
+#
+# ## 2. The business and its year and a half
+#
+# The churn model of every lab now runs in production from April 2025 to June 2026. Its first model learns from
+# January to March. The `Scenario` holds what happens meanwhile: a **gradual covariate shift** (the customer mix
+# moves towards pricier month-to-month contracts), a **sudden concept change** (customers become far more price
+# sensitive), a **data-quality incident** (an upstream export breaks: missing charges, negative tenures, an
+# unknown contract type) and two changes to the pipeline's **code**: a new feature (support calls joined from the
+# ticketing system) and, later, a refactoring with a bug (it divides by a tenure that can be zero).
+#
+# Quality is what the business feels: the cost of the model's mistakes per customer (a missed churner costs 100,
+# a wasted retention offer 10), so **lower is better**. The business's target: at most 20 per customer.
+
+# %%
+scenario = maturity.Scenario(seed=seed, customers_per_month=1000 if mode == "smoke" else 3000)
+world = maturity.World(scenario)
+for event in scenario.events():
+    print(f"{world.labels[event.month]}  {event.kind:<20}{event.label}")
+
+# %% [markdown]
+# ## 3. Monitoring first: skew and drift, the Vertex AI way
+#
+# Vertex AI Model Monitoring compares the data a model receives with a baseline, feature by feature. Compared with
+# the **training data**, a difference is **training-serving skew**; compared with earlier production data, it is
+# **drift**. For a **numeric** feature it buckets the values into a histogram and computes the **Jensen-Shannon
+# divergence**; for a **categorical** feature it takes the **L-infinity distance**, the largest change in the share
+# of any one category. Each feature has a threshold, **0.3** by default; reaching it raises an alert.
+#
+# One trap: `scipy.spatial.distance.jensenshannon` returns the Jensen-Shannon *distance*, the square root of the
+# divergence, with natural logarithms unless you pass `base=2`. Vertex AI (through TensorFlow Data Validation)
+# compares the *divergence* in base 2, a number between 0 and 1: `jensenshannon(p, q, base=2) ** 2`. A divergence
+# of 0.3 is a distance of 0.55, so a threshold moved from one to the other changes when you are alerted.
+# The report also shows the **population stability index** (PSI), the usual alternative in industry (above 0.25
+# is read as a major shift). Here is December 2025, against the first model's training data:
+
+# %%
+from scipy.spatial.distance import jensenshannon
+
+p, q = [0.5, 0.3, 0.2], [0.2, 0.3, 0.5]
+print(f"Jensen-Shannon divergence (Vertex AI): {monitoring.jensen_shannon_divergence(p, q):.4f}")
+print(f"scipy jensenshannon, natural log:      {jensenshannon(p, q):.4f}  (a distance, not comparable with 0.3)")
+print(f"scipy jensenshannon(base=2) squared:   {jensenshannon(p, q, base=2) ** 2:.4f}")
+
+# %%
+training_data = world.training_data(world.initial_key())
+december = world.batches[world.labels.index("2025-12")]
+monitoring.detect_skew(training_data, december)
+
+# %% [markdown]
+# A monitoring job runs this every month. The chart shows each feature's distance over time against the 0.3
+# threshold. Watch the covariate shift creep up, the data incident jump over the line, and the concept change do
+# nothing at all: it changes *why* customers churn, not *who* the customers are.
+
+# %%
+import matplotlib.pyplot as plt
+
+maturity.plot_monitoring(world)
+plt.show()
+
+# %% [markdown]
+# ## 4. Lab: one model, operated three ways
+#
+# Each level is a policy object you can read. Levels 1 and 2 use the same trigger (a schedule, every three
+# months); every human step takes `human_delay` = 3 months: noticing a problem at level 0, releasing or repairing
+# pipeline code at level 1. Every training run is logged to MLflow, the metadata store of this workbook.
+
+# %%
+policies = maturity.default_policies(trigger="schedule", human_delay=3)
+for policy in policies:
+    print(policy)
+
+# %%
+store = tracking.open_store(workspace, experiment="04_maturity_levels")
+comparison = maturity.compare_levels(world, policies=policies, store=store)
+comparison
+
+# %% [markdown]
+# The chart puts the three levels on one time line. Dotted lines mark the events; triangles mark the month a new
+# model went into production.
+
+# %%
+comparison.plot_quality()
+plt.show()
+
+# %% [markdown]
+# Each level's journal says what happened and why. Read level 0's: the data incident goes unnoticed, and the
+# concept change costs three bad months before anyone retrains. Level 1 retrains on schedule and data validation
+# stops the broken batch, but its pipeline code waits three months for a manual release, and the untested
+# refactoring breaks the pipeline for three months. Level 2's CI ships the new feature the same month and blocks
+# the broken change.
+
+# %%
+for outcome in comparison.outcomes:
+    print(f"== {outcome.name}")
+    print(outcome.journal_text())
+
+# %% [markdown]
+# Every run is in MLflow, with its parameters, the gate's verdict and the fingerprint of the data it trained on
+# (the lineage that lets you answer "which data made the model in production?" months later):
+
+# %%
+runs = tracking.compare_runs(store=store, params=["level", "month", "pipeline_code", "reason"], metrics=["promoted"])
+runs[["level", "month", "pipeline_code", "promoted", "reason"]].sort_index()
+
+# %% [markdown]
+# ## 5. Change the world, see the outcome change
+#
+# Change the values below and run the two cells: a bigger or smaller covariate shift or concept change, another
+# trigger or threshold, a faster or slower organisation. The defaults make the shift three times stronger and
+# switch levels 1 and 2 to the distribution-shift trigger at Vertex AI's threshold of 0.3: compare the table with
+# the one in section 4, then try `trigger = "performance"` with `threshold = 20`, or `covariate_drift = 0`.
+
+# %%
+covariate_drift = 1.5  # 0 = none, 1.5 = strong
+concept_drift = 2.0  # 0 = none
+trigger = "drift"  # "schedule", "new_data", "performance" or "drift"
+threshold = 0.3  # months, rows, cost per customer or distance, depending on the trigger
+human_delay = 2  # months a human needs to notice, release or repair
+
+# %%
+what_if = maturity.compare_levels(
+    maturity.Scenario(
+        seed=seed,
+        customers_per_month=scenario.customers_per_month,
+        covariate_drift=covariate_drift,
+        concept_drift=concept_drift,
+    ),
+    policies=maturity.default_policies(trigger=trigger, threshold=threshold, human_delay=human_delay),
+)
+what_if.plot_quality()
+plt.show()
+what_if
+
+# %% [markdown]
+# ## 6. Your turn
+#
+# **Exercise 1.** Monitoring should warn you *before* a shift hurts, without crying wolf. Choose one threshold for
+# every feature so that the monitoring chart above alerts during the covariate shift (before the concept change)
+# but never in April or May 2025, before the shift starts. Vertex AI's default of 0.3 is a starting point, not a
+# law. (The data-incident month does not count: data validation handles it.)
+
+# %%
+drift_threshold = 0.3  # your turn: change this value
+
+# %%
+drift_threshold = your_turn.submit(
+    "drift-threshold", drift_threshold, check=lambda value: maturity.check_drift_threshold(value, world=world)
+)
+
+# %% [markdown]
+# **Exercise 2.** Retraining costs compute, review and risk, so the business wants **as few months off target as
+# possible, with as few retrains as possible**. Choose a trigger (`"schedule"`, `"new_data"`, `"performance"` or
+# `"drift"`) and its threshold for level 2 on the default scenario. The check runs your policy and compares it
+# with the best policy a search over every trigger found.
+
+# %%
+my_policy = {"trigger": "schedule", "threshold": 1}  # your turn: change the trigger and the threshold
+
+# %%
+search = maturity.search_policies(world)
+my_policy = your_turn.submit(
+    "best-trigger", my_policy, check=lambda value: maturity.check_policy(value, world=world, search=search)
+)
+
+# %% [markdown]
+# The whole search, best first. Look for the drift trigger: at 0.2 and 0.3 it never fires after the concept change
+# and quality stays off target to the end, because a concept change does not move the inputs. At lower thresholds
+# it retrains because the covariate shift is still moving the inputs when the concept changes: right by luck.
+
+# %%
+search.to_frame()
+
+# %% [markdown]
+# ## 7. Quiz
+#
+# Three questions ask about numbers from your comparison in section 4: look back at its table.
+
+# %%
+show_quiz("04_maturity_levels", answers=quiz_answers, facts=comparison.facts(), workspace=workspace)
+
+# %% [markdown]
+# ## 8. Summary
+#
+# - Level 0 is manual: nothing notices a problem until the business does, and nothing checks the data.
+# - Level 1 deploys the training pipeline: continuous training on a trigger, data validation that stops on schema
+#   skew, model validation before promotion. Its code still moves by hand, slowly and untested.
+# - Level 2 adds CI/CD of the pipeline: new code is tested and shipped in days, broken code is blocked.
+# - Monitoring measures inputs (skew and drift); only label-based signals see a concept change.
+#
+# **On Google Cloud.**
+#
+# | here | on Google Cloud |
+# |---|---|
+# | `monitoring.detect_skew` / `detect_drift`, thresholds 0.3 | **Vertex AI Model Monitoring**: skew and drift jobs on an endpoint, Jensen-Shannon and L-infinity, alerts by email or Cloud Monitoring |
+# | the level 1 pipeline and its triggers | **Vertex AI Pipelines** runs, started by a schedule, by **Cloud Scheduler**, or by events (**Pub/Sub**, **Eventarc**) for new data and monitoring alerts |
+# | data validation, the model validation gate | TFX / TFDV components or pipeline steps; a condition in the pipeline before **Model Registry** promotion |
+# | runs logged to MLflow | **Vertex AI Experiments** and **Vertex ML Metadata** (lineage of every run) |
+# | level 2's CI and CD (`run_ci`) | **Cloud Build** tests and builds the pipeline from source control, **Artifact Registry** stores it, then it is deployed to Vertex AI Pipelines |
+
+# %%
+print(scorecard("04_maturity_levels", workspace=workspace))
