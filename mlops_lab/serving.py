@@ -20,6 +20,7 @@ Vertex AI batch prediction job.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 MAX_INSTANCES_PER_REQUEST = 10_000
 _START_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 10.0
+# Endpoints currently serving in this process, so a re-run notebook cell can stop the one it started before.
+_running: set[Endpoint] = set()
+_running_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -240,12 +244,16 @@ class Endpoint:
                 raise RuntimeError(f"endpoint {self.name!r} did not start")
             time.sleep(0.005)
         self._client = httpx.Client(base_url=self.url, timeout=30.0)
+        with _running_lock:
+            _running.add(self)
         return self
 
     def stop(self) -> None:
         """Stop serving and free the port; stopping a stopped endpoint does nothing."""
         client, server, thread, sock = self._client, self._server, self._thread, self._socket
         self._client = self._server = self._thread = self._socket = None
+        with _running_lock:
+            _running.discard(self)
         if client is not None:
             # Closing the client first makes it, not the server, hold the closed connections' TIME_WAIT state.
             client.close()
@@ -392,6 +400,21 @@ class Endpoint:
             "deployed_model_id": deployed.model_id,
             "model_version": deployed.version,
         }
+
+
+def running_endpoints() -> list[Endpoint]:
+    """The endpoints serving in this process right now."""
+    with _running_lock:
+        return list(_running)
+
+
+@atexit.register
+def stop_all() -> int:
+    """Stop every endpoint still serving in this process (also run when Python exits); returns how many."""
+    endpoints = running_endpoints()
+    for endpoint in endpoints:
+        endpoint.stop()
+    return len(endpoints)
 
 
 def is_listening(port: int, *, host: str = "127.0.0.1") -> bool:

@@ -17,6 +17,8 @@ from mlops_lab.serving import (
     instances_from_frame,
     is_listening,
     route,
+    running_endpoints,
+    stop_all,
 )
 
 
@@ -287,3 +289,11 @@ def test_is_listening_sees_a_running_endpoint_and_not_a_stopped_one():
     assert is_listening(port)
     endpoint.stop()
     assert not is_listening(port)
+
+
+def test_stop_all_stops_every_running_endpoint_once():
+    first, second = canary().start(), canary().start()
+    assert {id(e) for e in running_endpoints()} >= {id(first), id(second)}
+    assert stop_all() == 2
+    assert not first.is_running and not second.is_running and endpoint_threads() == []
+    assert stop_all() == 0 and running_endpoints() == []

@@ -1,0 +1,517 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,scripts//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 05 · Vertex AI: MLOps on one platform, rebuilt on your laptop
+#
+# Vertex AI is Google Cloud's machine-learning platform. Its promise is not one clever tool but **one place**
+# for the whole lifecycle: data and features, training and tuning, experiments, a model registry, online and
+# batch serving, monitoring and explanations, all sharing the same metadata. In this notebook you run every one
+# of those capabilities end to end on the workbook's churn data, with the open-source tool that does the same
+# job locally. Under each step, a box shows the Vertex AI SDK call that would do it in the cloud (shown, never
+# run: no account needed).
+#
+# **Learning objectives.** By the end of this notebook you can:
+# 1. explain why a unified platform reduces the hidden technical debt of ML systems;
+# 2. build a training set with point-in-time correct features, and show the leakage a naive join causes;
+# 3. run a seeded hyperparameter study (Vizier's job) and track every trial in MLflow (Experiments' job);
+# 4. version models in a registry with aliases, and promote a challenger after a canary release;
+# 5. serve a model over HTTP with input validation, a traffic split and request logging;
+# 6. monitor the logged requests for training-serving skew and drift, and explain the model's predictions.
+
+# %% tags=["parameters"]
+# Parameters: papermill (and instructors' batches) replace these values.
+seed = 42  # every random number in the notebook comes from this seed
+workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
+quiz_answers = {}  # headless quiz answers, e.g. {"unified-platform": "b"}
+solutions = {}  # reference solutions for "Your turn" exercises (CI injects them)
+mode = "full"  # "full" or "smoke" (a quicker run with less data)
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from mlops_lab import data, evaluation, explainability, features, monitoring, serving, tracking, training, tuning
+from mlops_lab.environment import configure_offline
+from mlops_lab.exercises import ExerciseBook
+from mlops_lab.progress import open_workspace
+from mlops_lab.quiz import scorecard, show_quiz
+
+configure_offline()
+workspace = open_workspace(workspace)
+your_turn = ExerciseBook("05_vertex_ai", solutions=solutions, workspace=workspace)
+customers_per_month = 200 if mode == "smoke" else 500
+
+# %% [markdown]
+# ## 1. Why one platform?
+#
+# *Hidden Technical Debt in Machine Learning Systems* (Sculley et al., 2015) found that the model is a small
+# box in a large system, and that most of the cost hides around it: **glue code** between tools that each
+# expect their own formats, **pipeline jungles** of scrapes and joins, **configuration debt**, **undeclared
+# consumers** of a model's output, and the CACE principle: *changing anything changes everything*. Each tool
+# you bolt on adds glue. A platform where the feature store, training, the registry, endpoints and monitoring
+# share one metadata store replaces that glue with conventions: the endpoint knows which registry version it
+# serves, the monitor knows which training data that version saw.
+#
+# | Vertex AI | its job | here, on your laptop |
+# |---|---|---|
+# | Workbench | managed JupyterLab next to the data | this JupyterLab |
+# | Feature Store | features over time; point-in-time retrieval | `features.point_in_time_join` (pandas) |
+# | Vizier | hyperparameter studies (Bayesian by default) | `tuning.run_study` (optuna TPE, seeded) |
+# | Experiments, TensorBoard | runs, parameters, metrics, training curves | MLflow tracking, matplotlib |
+# | Model Registry | versions and aliases (`default` on the first version) | MLflow registry aliases |
+# | Model Evaluation | metrics per model version and per slice | scikit-learn metrics |
+# | Endpoints, batch prediction | online serving with a traffic split; batch jobs | `serving.Endpoint` (HTTP on 127.0.0.1), `serving.batch_predict` |
+# | Model Monitoring | skew and drift on logged requests, alerts | `monitoring` (Jensen-Shannon, L-infinity) |
+# | Explainable AI | feature attributions (sampled Shapley, ...) | permutation importance |
+#
+# **Workbench.** You are already using the local counterpart: Vertex AI Workbench is a managed JupyterLab
+# whose notebooks run next to BigQuery and the rest of Vertex AI. Everything below starts with one call:
+#
+# ```python
+# from google.cloud import aiplatform
+# aiplatform.init(project="my-project", location="europe-west4", experiment="churn", staging_bucket="gs://my-bucket")
+# ```
+#
+# The data: a year of monthly customer snapshots. From August the customer mix shifts a little more each month
+# (higher prices, more month-to-month contracts, more support calls), which monitoring will have to notice. Models train on January to May, are
+# validated on June and serve from July.
+
+# %%
+customers = data.make_customers(
+    n_months=12, customers_per_month=customers_per_month, seed=seed, covariate_drift=1.5, covariate_drift_start=7
+)
+train, later = data.split_by_month(customers, train_months=5)
+valid, production = data.split_by_month(later, train_months=1)
+print(
+    f"train {len(train)} rows (2025-01 to 2025-05), validation {len(valid)} (2025-06), production {len(production)} (2025-07 to 2025-12)"
+)
+store = tracking.open_store(workspace, experiment="05_vertex_ai")
+
+# %% [markdown]
+# ## 2. Feature Store: what did we know, and when?
+#
+# A feature store keeps every value a feature has taken, each stamped with the time it became known. Our
+# customers' features are recorded three times around each monthly snapshot: a month before, at the snapshot
+# (when the churn prediction is made), and 20 days later. By then, customers who are leaving have phoned
+# support to cancel and stopped using the service. That late information is real, but the model can never
+# have it when it predicts.
+
+# %%
+labels, feature_rows = features.make_feature_history(customers, seed=seed)
+churner = labels[labels["customer_id"].isin(train["customer_id"]) & (labels["churned"] == 1)].iloc[0]["customer_id"]
+print(f"labels: {len(labels)} rows; feature history: {len(feature_rows)} rows. The history of churner {churner}:")
+feature_rows[feature_rows["customer_id"] == churner][["customer_id", "feature_time", "support_calls", "data_usage_gb"]]
+
+# %% [markdown]
+# A **point-in-time join** gives every label row the latest feature values recorded *at or before* its
+# prediction time. The naive alternative, joining each customer's latest values, quietly uses the future.
+# Train the same model on both and compare what offline evaluation promises with what serving delivers:
+
+# %%
+features.leakage_report(labels, feature_rows, train_ids=train["customer_id"], test_ids=valid["customer_id"], seed=seed)
+
+# %% [markdown]
+# The naive join promises a near-perfect model and delivers a poor one: offline and online disagree because
+# training saw information production never has. From here on, training rows come from the point-in-time
+# join (for this dataset, they equal the monthly snapshots).
+#
+# ```python
+# # Vertex AI Feature Store: offline serving from BigQuery with a point-in-time lookup
+# from vertexai.resources.preview.feature_store import offline_store
+# training_df = offline_store.fetch_historical_feature_values(
+#     entity_df=labels_df,                                  # customer_id + timestamp (+ label) per row
+#     features=[customer_group.get_feature("support_calls"), customer_group.get_feature("data_usage_gb")],
+# )
+# ```
+
+# %% [markdown]
+# ## 3. Vizier: a hyperparameter study, every trial tracked
+#
+# Vertex AI Vizier runs **studies**: it proposes **trials** (sets of hyperparameter values) from a search
+# space, reads back the metric each trial reports, and uses Bayesian optimisation to propose better ones.
+# optuna's TPE sampler does the same locally; seeded, it proposes the same trials every run. Each trial is also
+# logged as an MLflow run tagged with the study, which is what Vertex AI Experiments would show.
+
+# %%
+space = {"max_depth": tuning.IntegerParameter(2, 14), "min_samples_leaf": tuning.IntegerParameter(1, 64, log=True)}
+study = tuning.tune_churn_model(
+    train,
+    valid,
+    kind="random_forest",
+    parameters=space,
+    max_trial_count=6 if mode == "smoke" else 12,
+    seed=seed,
+    on_trial=tuning.mlflow_trial_logger("rf-study", data={"train": train, "valid": valid}),
+)
+print(study)
+study.trials.round(4)
+
+# %% [markdown]
+# ```python
+# from google.cloud.aiplatform import hyperparameter_tuning as hpt
+# job = aiplatform.HyperparameterTuningJob(
+#     display_name="rf-study",
+#     custom_job=aiplatform.CustomJob.from_local_script(display_name="rf-trial", script_path="train.py", container_uri=SKLEARN_IMAGE),
+#     metric_spec={"roc_auc": "maximize"},            # train.py reports it with the cloudml-hypertune package
+#     parameter_spec={"max_depth": hpt.IntegerParameterSpec(min=2, max=14, scale="linear"),
+#                     "min_samples_leaf": hpt.IntegerParameterSpec(min=1, max=64, scale="log")},
+#     max_trial_count=12, parallel_trial_count=2,     # the search algorithm defaults to Bayesian optimisation
+# )
+# job.run()
+# ```
+#
+# ## 4. Experiments: training curves
+#
+# A single final metric hides how a model got there. Gradient boosting adds trees one at a time, so we can
+# replay it stage by stage: the training loss keeps falling, while the validation loss turns back up once the
+# extra trees only fit noise. The curve is logged to MLflow as a metric history (one value per step), the
+# counterpart of Vertex AI Experiments' time-series metrics shown in TensorBoard.
+
+# %%
+boosted_params = {"n_estimators": 40 if mode == "smoke" else 80, "learning_rate": 0.3, "max_depth": 3}
+boosted = training.train_model(train, kind="gradient_boosting", params=boosted_params, seed=seed)
+curve = evaluation.training_curve(boosted, train, valid)
+evaluation.log_training_curve(curve, run_name="gb-curve", params=boosted_params)
+print(curve)
+curve.plot(title="Gradient boosting: more trees is not always better")
+plt.show()
+
+# %% [markdown]
+# ```python
+# aiplatform.init(experiment="churn", experiment_tensorboard=tensorboard)
+# aiplatform.start_run("gb-curve")
+# aiplatform.log_params({"n_estimators": 80, "learning_rate": 0.3, "max_depth": 3})
+# for step, row in curve.history.iterrows():
+#     aiplatform.log_time_series_metrics({"train_loss": row.train_loss, "valid_loss": row.valid_loss}, step=step)
+# aiplatform.end_run()
+# aiplatform.get_experiment_df()                      # every run of the experiment as a table
+# ```
+#
+# ## 5. Model Registry: versions and aliases
+#
+# The first version went to production with the random forest's default settings. The study's best
+# settings make version 2, the **challenger**. On Vertex AI the first version of a model automatically gets
+# the alias `default` (what a deployment uses when no version is named); MLflow has no such rule, so we set it
+# ourselves, together with `champion`.
+
+# %%
+registered = "churn-vertex-lab"
+first_model = training.train_model(train, kind="random_forest", seed=seed)
+tuned_model = training.train_model(train, kind="random_forest", params=study.best_params, seed=seed)
+for run_name, model, params in (("rf-defaults", first_model, {}), ("rf-tuned", tuned_model, study.best_params)):
+    metrics = tracking.outcome_metrics(model, valid)
+    tracking.log_run(
+        name=run_name, params=params, metrics=metrics, data={"train": train, "valid": valid}, model=model, store=store
+    )
+    tracking.register_model(run_name, name=registered, store=store)
+tracking.set_alias(registered, alias="default", version=1)
+tracking.set_alias(registered, alias="champion", version=1)
+tracking.set_alias(registered, alias="challenger", version=2)
+tracking.registry_table(registered)
+
+# %% [markdown]
+# ```python
+# v1 = aiplatform.Model.upload(display_name="churn", artifact_uri="gs://my-bucket/churn/v1",
+#                              serving_container_image_uri=SKLEARN_SERVING_IMAGE)      # gets alias "default"
+# v2 = aiplatform.Model.upload(parent_model=v1.resource_name, artifact_uri="gs://my-bucket/churn/v2",
+#                              serving_container_image_uri=SKLEARN_SERVING_IMAGE,
+#                              is_default_version=False, version_aliases=["challenger"])
+# aiplatform.models.ModelRegistry(v1).add_version_aliases(["champion"], version="1")
+# ```
+#
+# ## 6. Model Evaluation: is the challenger better, and for whom?
+#
+# Vertex AI stores an evaluation with each model version, optionally per slice of the data. Compare both
+# versions on the June validation month, overall and per contract type: a challenger that wins on average but
+# loses badly on one segment deserves a second look.
+
+# %%
+champion_model = tracking.load_model(registered, alias="champion")
+challenger_model = tracking.load_model(registered, alias="challenger")
+slices = {
+    "v1 (champion)": evaluation.evaluate_slices(champion_model, valid, by="contract")["roc_auc"],
+    "v2 (challenger)": evaluation.evaluate_slices(challenger_model, valid, by="contract")["roc_auc"],
+}
+pd.DataFrame(slices).round(4)
+
+# %% [markdown]
+# ```python
+# evaluation = v2.get_model_evaluation()              # stored by a training pipeline or by v2.evaluate(...)
+# evaluation.metrics["auRoc"]
+# ```
+#
+# ## 7. Endpoints: online prediction over HTTP
+#
+# A Vertex AI Endpoint is an HTTPS address that hosts one or more deployed models. `serving.Endpoint` is a
+# real HTTP server (FastAPI on uvicorn) in a background thread of this kernel, bound to 127.0.0.1 on a port the
+# operating system picks. It loads what the registry aliases point to, validates every request against the
+# model's input schema and logs every answered instance. Only the champion gets traffic for now.
+
+# %%
+serving.stop_all()  # if you re-run this cell, the endpoint it started last time stops first
+endpoint = serving.Endpoint(
+    [
+        serving.DeployedModel("v1", champion_model, version="1", source=f"models:/{registered}@champion"),
+        serving.DeployedModel("v2", challenger_model, version="2", source=f"models:/{registered}@challenger"),
+    ],
+    traffic_split={"v1": 100, "v2": 0},
+).start()
+port = endpoint.port  # kept to check it is free at the end; never printed (it changes every run)
+request = serving.instances_from_frame(production.head(2))
+print(endpoint)
+print("request: ", request[0])
+print("response:", endpoint.predict(request, request_id="first-request"))
+
+# %% [markdown]
+# A client that sends the wrong thing (a renamed column, a contract type the model never saw, text where a
+# number belongs) gets a `422` answer that names every problem, and the model never sees the row:
+
+# %%
+bad = dict(request[0], contract="three-year", tenure_months="two years")
+bad["support_tickets"] = bad.pop("support_calls")
+try:
+    endpoint.predict([bad], request_id="bad-request")
+except serving.PredictionRequestError as error:
+    print(f"HTTP {error.status_code}")
+    print("\n".join(error.problems))
+
+# %% [markdown]
+# ### A canary release
+#
+# Rather than switching every customer to version 2 at once, send it 10% of the traffic. The split is decided
+# by hashing the request id, so a given request (here, a customer) always reaches the same version, which
+# makes any complaint reproducible.
+
+# %%
+endpoint.set_traffic_split({"v1": 90, "v2": 10})
+july = production[production["month"] == "2025-07-01"].head(200)
+for instance, customer_id in zip(serving.instances_from_frame(july), july["customer_id"], strict=True):
+    endpoint.predict([instance], request_id=customer_id)
+log = endpoint.request_log()
+canary = log[log["request_id"].isin(july["customer_id"])]
+challenger_requests = int((canary["model_id"] == "v2").sum())
+canary.groupby("model_id").agg(requests=("request_id", "nunique"), mean_probability=("probability", "mean")).round(4)
+
+# %% [markdown]
+# The canary answered its share without errors and the offline evaluation favours it, so it is promoted: the
+# `champion` alias moves to version 2 and the endpoint sends it all traffic. Rolling back would be the same two
+# calls in reverse.
+
+# %%
+tracking.set_alias(registered, alias="champion", version=2)
+endpoint.set_traffic_split({"v1": 0, "v2": 100})
+print(endpoint)
+tracking.registry_table(registered)
+
+# %% [markdown]
+# ```python
+# endpoint = aiplatform.Endpoint.create(display_name="churn-endpoint")
+# v1.deploy(endpoint=endpoint, machine_type="n1-standard-2", traffic_percentage=100)
+# v2.deploy(endpoint=endpoint, machine_type="n1-standard-2", traffic_percentage=10)   # the canary: v1 keeps 90
+# endpoint.predict(instances=[...])
+# endpoint.update(traffic_split={v1_deployed_id: 0, v2_deployed_id: 100})            # promote
+# ```
+#
+# ### Batch prediction
+#
+# Scoring every customer once a month needs no endpoint: a batch job reads a table and writes a table.
+
+# %%
+batch = serving.batch_predict(
+    serving.DeployedModel("v2", challenger_model, version="2"),
+    production,
+    output_path=workspace / "batch_predictions.csv",
+)
+print(batch)
+batch.predictions.head(3)
+
+# %% [markdown]
+# ```python
+# job = v2.batch_predict(job_display_name="churn-monthly", bigquery_source="bq://my-project.crm.customers",
+#                        bigquery_destination_prefix="bq://my-project.predictions", instances_format="bigquery",
+#                        machine_type="n1-standard-2")
+# ```
+#
+# ## 8. Model Monitoring: skew and drift on the endpoint's own log
+#
+# Now replay the production months through the endpoint, a request of 50 customers at a time. In production
+# the log's timestamps would cut it into monitoring windows; here a year passes in seconds, so each request id
+# starts with the month it belongs to.
+
+# %%
+for month, batch_frame in data.monthly_batches(production):
+    rows = serving.instances_from_frame(batch_frame)
+    for start in range(0, len(rows), 50):
+        endpoint.predict(rows[start : start + 50], request_id=f"{month}/{start // 50:03d}")
+log = endpoint.request_log()
+served = log[log["request_id"].str.startswith("2025-")]
+windows = [(month, rows) for month, rows in served.groupby(served["request_id"].str[:7], sort=True)]
+print(f"{len(served)} logged instances in {len(windows)} monthly windows")
+
+# %% [markdown]
+# **Skew** compares each window with the training data; **drift** compares each window with the previous one.
+# Vertex AI uses the Jensen-Shannon divergence for numeric features and the L-infinity distance for
+# categorical ones, and alerts at 0.3 by default. The shift is gradual, so compare both views:
+
+# %%
+skew = monitoring.drift_over_time(train, windows, kind="skew")
+drift = monitoring.DriftTimeline(
+    periods=tuple(month for month, _ in windows[1:]),
+    reports=tuple(
+        monitoring.detect_drift(before, after)
+        for (_, before), (_, after) in zip(windows[:-1], windows[1:], strict=True)
+    ),
+)
+print("skew against the training data:", skew)
+print("drift against the previous month:", drift)
+print("December:", skew.reports[-1].summary())
+skew.plot(title="Skew: each month of requests against the training data")
+plt.show()
+
+# %% [markdown]
+# Month over month, nothing moves far enough to alert: each step is small. Against the training data the
+# same changes add up until they cross the threshold. That is why Vertex AI offers both checks, and why the
+# alert is the start of the next iteration of the lifecycle (retraining on recent data), not the end.
+#
+# ```python
+# from google.cloud.aiplatform import model_monitoring
+# objective = model_monitoring.ObjectiveConfig(
+#     skew_detection_config=model_monitoring.SkewDetectionConfig(
+#         data_source="bq://my-project.crm.training", target_field="churned",
+#         skew_thresholds={"monthly_charges": 0.3, "contract": 0.3}),
+#     drift_detection_config=model_monitoring.DriftDetectionConfig(drift_thresholds={"monthly_charges": 0.3}),
+# )
+# aiplatform.ModelDeploymentMonitoringJob.create(
+#     display_name="churn-monitoring", endpoint=endpoint, objective_configs=objective,
+#     logging_sampling_strategy=model_monitoring.RandomSampleConfig(sample_rate=0.5),
+#     schedule_config=model_monitoring.ScheduleConfig(monitor_interval=24),          # hours
+#     alert_config=model_monitoring.EmailAlertConfig(user_emails=["ml-team@example.com"]),
+# )
+# ```
+#
+# The endpoint's work is done: stop it. Stopping frees the port, and stopping twice is harmless.
+
+# %%
+endpoint.stop()
+endpoint.stop()
+print(f"endpoint running: {endpoint.is_running}; its port still in use: {serving.is_listening(port)}")
+
+# %% [markdown]
+# ## 9. Explainable AI: which features drive the predictions?
+#
+# Vertex AI Explainable AI attributes each prediction to the input features. For tabular models it uses
+# **sampled Shapley**: a feature's attribution is its average contribution over random orders in which features
+# are "switched on", which adds up to the difference between the prediction and a baseline prediction.
+# **Permutation importance** asks a related, global question: how much worse does the model get when one input
+# column is shuffled? Both work on the raw input features, so the rankings are comparable; Shapley explains
+# one prediction at a time, permutation importance the model as a whole.
+
+# %%
+attributions = explainability.feature_attributions(
+    challenger_model, valid, n_repeats=3 if mode == "smoke" else 5, seed=seed
+)
+print(attributions)
+attributions.plot(title="Permutation importance of the promoted model (v2)")
+plt.show()
+
+# %% [markdown]
+# ```python
+# parameters = aiplatform.explain.ExplanationParameters({"sampled_shapley_attribution": {"path_count": 10}})
+# v2 = aiplatform.Model.upload(..., explanation_parameters=parameters, explanation_metadata=metadata)
+# endpoint.explain(instances=[...]).explanations[0].attributions
+# ```
+#
+# ## 10. Your turn
+#
+# **Exercise 1 (Feature Store).** Take the churner whose history you saw in section 2 (`churner`). What was
+# its `support_calls` *at the moment its churn prediction was made*? The default below reads the customer's
+# latest value, which leaks. Use `features.point_in_time_join(one_customer, feature_rows)` instead.
+
+# %%
+one_customer = labels[labels["customer_id"] == churner]
+known_support_calls = features.latest_values_join(one_customer, feature_rows)["support_calls"].iloc[0]  # your turn
+
+# %%
+known_support_calls = your_turn.submit(
+    "point-in-time-value",
+    float(known_support_calls),
+    check=lambda value: features.check_point_in_time_value(
+        value, labels=labels, features=feature_rows, customer_id=churner
+    ),
+)
+
+# %% [markdown]
+# **Exercise 2 (Endpoints).** The next challenger should get a 20% canary. Write the traffic split as a dict
+# from deployed model id (`champion`, `challenger`) to a whole percentage; like Vertex AI, the check refuses a
+# split that does not add up to 100.
+
+# %%
+next_canary = {"champion": 90, "challenger": 10}  # your turn
+
+# %%
+next_canary = your_turn.submit("canary-split", next_canary, check=serving.check_canary_split)
+
+# %% [markdown]
+# **Exercise 3 (Explainable AI).** Which input feature does the promoted model rely on most? Read it off the
+# attributions above.
+
+# %%
+top_feature = "region"  # your turn
+
+# %%
+top_feature = your_turn.submit(
+    "top-feature", top_feature, check=lambda value: explainability.check_top_feature(value, attributions=attributions)
+)
+
+# %% [markdown]
+# ## 11. Quiz
+#
+# Pick an answer and press **Check** for each question. One question asks about a number from this notebook's
+# canary release: look back at the table above.
+
+# %%
+show_quiz("05_vertex_ai", answers=quiz_answers, facts={"challenger_requests": challenger_requests}, workspace=workspace)
+
+# %% [markdown]
+# ## 12. Summary
+#
+# - A unified platform replaces glue code between tools with shared metadata: each step below knew what the
+#   previous one produced.
+# - **Feature Store**: point-in-time joins keep the future out of training; the naive join looked excellent
+#   offline and failed at serving time.
+# - **Vizier** proposed trials, **Experiments** recorded them and a training curve; the **Model Registry**
+#   versioned the result and moved aliases (`default`, `champion`, `challenger`).
+# - **Model Evaluation** compared versions overall and per slice; an **Endpoint** served the champion over HTTP,
+#   refused bad payloads, ran a 90/10 canary, and a **batch prediction** scored a table.
+# - **Model Monitoring** read the endpoint's log: month-over-month drift stayed quiet while skew against the
+#   training data raised the alert. **Explainable AI** showed which features the model uses.
+#
+# | you did | with | on Vertex AI |
+# |---|---|---|
+# | point-in-time training set | `features.point_in_time_join` | Feature Store offline serving |
+# | hyperparameter study | optuna via `tuning.run_study` | Vizier / `HyperparameterTuningJob` |
+# | runs and a training curve | MLflow | Experiments, TensorBoard |
+# | versions and aliases | MLflow registry | Model Registry |
+# | metrics per version and slice | scikit-learn | Model Evaluation |
+# | HTTP endpoint, canary, batch | FastAPI + uvicorn, `batch_predict` | Endpoints, batch prediction |
+# | skew and drift alerts | `monitoring` (scipy-style metrics) | Model Monitoring |
+# | feature attributions | permutation importance | Explainable AI (sampled Shapley) |
+#
+# In the course's lab, *Training and Deploying a TensorFlow Model in Vertex AI*, the same path runs in the
+# cloud: data from BigQuery, a training job, TensorBoard, an endpoint with explanations.
+
+# %%
+print(scorecard("05_vertex_ai", workspace=workspace))
