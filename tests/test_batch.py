@@ -262,6 +262,10 @@ def test_a_batch_on_a_dask_cluster_logs_to_a_shared_mlflow_server(tmp_path, mlfl
     from mlflow import MlflowClient
 
     notebook = write_notebook(tmp_path / "tracked.ipynb", MLFLOW_NOTEBOOK_CELLS)
+    client = MlflowClient(tracking_uri=mlflow_server)
+    # Created up front, as the README says: notebooks that all create a new experiment at the same moment race
+    # inside MLflow, and the loser logs into the Default experiment.
+    experiment_id = client.create_experiment("class-batch")
     rows = [BatchRow("alice", {"seed": 1}), BatchRow("bob", {"seed": 2}), BatchRow("carol", {"seed": 3})]
     output = tmp_path / "out"
     with LocalCluster(
@@ -281,9 +285,7 @@ def test_a_batch_on_a_dask_cluster_logs_to_a_shared_mlflow_server(tmp_path, mlfl
     assert {r.worker.rsplit(":", 1)[1] for r in summary.results} <= worker_pids
     assert str(os.getpid()) not in worker_pids
 
-    client = MlflowClient(tracking_uri=mlflow_server)
-    experiment = client.get_experiment_by_name("class-batch")
-    runs = client.search_runs([experiment.experiment_id])
+    runs = client.search_runs([experiment_id])
     assert sorted((r.info.run_name, r.data.metrics["seed"]) for r in runs) == [
         ("alice", 1.0),
         ("bob", 2.0),
