@@ -842,12 +842,13 @@ def simulate(scenario: Scenario | World, policy: Policy, *, store: TrackingStore
 # Comparing the levels: table and charts
 # ---------------------------------------------------------------------------------------
 
+# Events: colour and line style, chosen apart from the three levels' red, blue and green.
 EVENT_STYLES: dict[str, tuple[str, str]] = {
-    "covariate_shift": ("#9a6700", "covariate shift starts"),
-    "concept_change": ("#cf222e", "concept change"),
-    "data_incident": ("#8250df", "data-quality incident"),
-    "code_change": ("#1a7f37", "code change: new feature"),
-    "broken_code_change": ("#57606a", "broken code change"),
+    "covariate_shift": ("#9a6700", (0, (1, 2))),
+    "concept_change": ("#8250df", (0, (5, 2))),
+    "data_incident": ("#e16f24", (0, (1, 1))),
+    "code_change": ("#57606a", (0, (3, 1, 1, 1))),
+    "broken_code_change": ("#24292f", (0, (3, 1, 1, 1, 1, 1))),
 }
 LEVEL_COLOURS = ("#cf222e", "#0969da", "#1a7f37")
 
@@ -934,14 +935,14 @@ class Comparison:
             linewidth=1,
             label=f"target: cost <= {self.scenario.cost_target:g}",
         )
-        _mark_events(ax, self.scenario, first_month=self.scenario.history_months)
+        _mark_events(ax, self.scenario, self.labels)
         ax.set(
             title="Model quality over time at maturity levels 0, 1 and 2",
             xlabel="month",
             ylabel="cost of mistakes per customer (lower is better)",
         )
         ax.set_xticks(list(x), months, rotation=45, ha="right")
-        ax.legend(loc="upper left", fontsize="small")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", title="levels and events")
         return ax
 
 
@@ -950,19 +951,25 @@ def _next_month(months: list[str], month: str) -> str | None:
     return months[position] if position < len(months) else None
 
 
-def _mark_events(ax: Axes, scenario: Scenario, *, first_month: int) -> None:
-    """Vertical lines at the scenario's events (x positions count from ``first_month``)."""
+def _mark_events(ax: Axes, scenario: Scenario, labels: Sequence[str]) -> None:
+    """Vertical lines at the scenario's events, on an axis whose first position is the first production month."""
     for event in scenario.events():
-        colour, text = EVENT_STYLES[event.kind]
-        ax.axvline(event.month - first_month, color=colour, linestyle=":", linewidth=2, label=f"{text} ({event.label})")
+        colour, style = EVENT_STYLES[event.kind]
+        ax.axvline(
+            event.month - scenario.history_months,
+            color=colour,
+            linestyle=style,
+            linewidth=1.8,
+            label=f"{labels[event.month]}: {event.label}",
+        )
 
 
 def plot_monitoring(world: World, *, ax: Axes | None = None) -> Axes:
     """The monitoring chart: every feature's distance to the first model's training data, month by month."""
     timeline = world.drift_timeline()
     ax = timeline.plot(ax=ax, title="Monitoring: each feature's distance to the training data (Vertex AI metrics)")
-    _mark_events(ax, world.scenario, first_month=world.scenario.history_months)
-    ax.legend(loc="upper left", fontsize="x-small", ncol=2)
+    _mark_events(ax, world.scenario, world.labels)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", title="features and events")
     return ax
 
 

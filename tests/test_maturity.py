@@ -137,7 +137,8 @@ def test_quality_chart_marks_target_events_and_levels(comparison):
     ax = comparison.plot_quality()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert ax.get_title() and ax.get_xlabel() == "month" and "lower is better" in ax.get_ylabel()
-    assert any(label.startswith("concept change") for label in labels)
+    concept = comparison.labels[comparison.scenario.concept_drift_month]
+    assert f"{concept}: customers become price sensitive" in labels
     assert any(label.startswith("target") for label in labels)
     assert sum(label.startswith("level") for label in labels) == 3
 
@@ -194,3 +195,20 @@ def test_every_retrain_is_logged_as_a_tracked_run(tmp_path, world):
     assert sorted(r.data.tags["outcome"] for r in logged) == sorted(r.outcome for r in outcome.runs)
     assert {r.data.params["level"] for r in logged} == {"1"}
     assert {r.data.params["pipeline_code"] for r in logged} == {r.code_version for r in outcome.runs}
+
+
+def test_drift_threshold_exercise_rewards_a_threshold_between_calm_and_shift(world):
+    assert M.check_drift_threshold(0.1, world=world).passed
+    too_high = M.check_drift_threshold(0.3, world=world)
+    assert not too_high.passed and "never alerts during the covariate shift" in too_high.message
+    too_low = M.check_drift_threshold(0.01, world=world)
+    assert not too_low.passed and "false alarms" in too_low.message
+    assert "between 0 and 1" in M.check_drift_threshold(2, world=world).message
+    assert "number" in M.check_drift_threshold("high", world=world).message
+
+
+def test_policies_describe_themselves():
+    level0, level1, level2 = M.default_policies(trigger="performance", threshold=18, human_delay=2)
+    assert "after 2 bad months" in str(level0)
+    assert "performance" in str(level1) and "released by hand after 2 months" in str(level1)
+    assert "tested by CI" in str(level2) and level2.trigger == level1.trigger == M.Trigger("performance", 18)
