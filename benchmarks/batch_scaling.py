@@ -7,6 +7,8 @@ Usage: python benchmarks/batch_scaling.py [--runs 20] [--work-seconds 0.5] [--cl
   is skipped). Wall time includes starting the worker processes.
 * Overhead per notebook = (batch wall time x workers - compute measured inside the kernels) / runs: kernel start,
   papermill's reading, parameterising and writing of the notebook, and the pool.
+* CPU overhead per notebook = (CPU seconds of every process the batch started, kernels included, minus the
+  compute) / runs: what each notebook costs in CPU however loaded the machine is (wall times are not).
 * For comparison, --cli-runs runs of the same notebook through the papermill command line, one interpreter each
   (what the old `make batch` did).
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,13 +61,19 @@ def compute_seconds(folder: Path) -> float:
     return sum(float(p.read_text()) for p in folder.rglob("compute.txt"))
 
 
+def children_cpu_seconds() -> float:
+    """CPU time of all finished child processes (and theirs: kernels count once their worker has exited)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_batch_once(notebook: Path, output: Path, runs: int, workers: int, work: float) -> dict:
     from mlops_lab.batch import BatchRow, run_batch
 
     rows = [BatchRow(f"run{i:02d}", {"seed": i, "work_seconds": work}) for i in range(runs)]
-    started = time.perf_counter()
+    cpu_before, started = children_cpu_seconds(), time.perf_counter()
     summary = run_batch([notebook], rows, output, workers=workers, progress_bar=False)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, children_cpu_seconds() - cpu_before
     if summary.failures:
         raise SystemExit(f"benchmark runs failed: {summary}")
     compute = compute_seconds(output)
@@ -74,6 +83,7 @@ def run_batch_once(notebook: Path, output: Path, runs: int, workers: int, work: 
         "wall_s": round(wall, 2),
         "compute_s": round(compute, 2),
         "overhead_per_notebook_s": round((wall * workers - compute) / runs, 3),
+        "cpu_overhead_per_notebook_s": round((cpu - compute) / runs, 3),
         "median_run_s": round(statistics.median(r.duration_s for r in summary.results), 3),
     }
 
@@ -81,6 +91,7 @@ def run_batch_once(notebook: Path, output: Path, runs: int, workers: int, work: 
 def run_cli(notebook: Path, root: Path, runs: int, work: float) -> dict:
     papermill = Path(sys.executable).parent / "papermill"
     walls = []
+    cpu_before = children_cpu_seconds()
     for i in range(runs):
         workspace = root / f"cli{i}"
         workspace.mkdir()
@@ -102,9 +113,10 @@ def run_cli(notebook: Path, root: Path, runs: int, work: float) -> dict:
             capture_output=True,
         )
         walls.append(time.perf_counter() - started)
-    compute = compute_seconds(root)
+    compute, cpu = compute_seconds(root), children_cpu_seconds() - cpu_before
     return {
         "runs": runs,
+        "cpu_overhead_per_notebook_s": round((cpu - compute) / runs, 3),
         "wall_s": round(sum(walls), 2),
         "compute_s": round(compute, 2),
         "overhead_per_notebook_s": round((sum(walls) - compute) / runs, 3),
@@ -135,11 +147,14 @@ def main() -> int:
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
 
     print(f"{args.runs} runs of a notebook computing {args.work_seconds:g} s each, {results['cores']} cores")
-    print(f"{'':<16}{'wall s':>9}{'compute s':>11}{'overhead/notebook s':>21}")
+    print(f"{'':<16}{'wall s':>9}{'compute s':>11}{'overhead/notebook s':>21}{'CPU overhead/notebook s':>25}")
     for name in ("one_worker", "two_workers", "papermill_cli"):
         if name in results:
             r = results[name]
-            print(f"{name:<16}{r['wall_s']:>9.1f}{r['compute_s']:>11.1f}{r['overhead_per_notebook_s']:>21.2f}")
+            print(
+                f"{name:<16}{r['wall_s']:>9.1f}{r['compute_s']:>11.1f}{r['overhead_per_notebook_s']:>21.2f}"
+                f"{r['cpu_overhead_per_notebook_s']:>25.2f}"
+            )
     print(f"speed-up with 2 workers: {results['speedup_2_vs_1']:.2f}x")
     print(f"load average before {results['load_before']}, after {results['load_after']}")
     if args.output:

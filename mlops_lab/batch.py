@@ -306,7 +306,7 @@ def plan_runs(
             )
     if len({p.stem for p in paths}) != len(paths):
         raise BatchInputError("two notebooks have the same name; their outputs would collide")
-    known = set().union(*(d for d in declared.values() if d is not None)) if any(declared.values()) else set()
+    known: set[str] = set().union(*(d for d in declared.values() if d))
     if all(d is not None for d in declared.values()):
         for row in rows:
             unknown = sorted(set(row.parameters) - known)
