@@ -22,19 +22,34 @@ Logging runs
     :func:`reproduce_run` rebuilds a model from a run's recorded recipe and compares.
 
 Comparing and choosing
-    :func:`compare_runs` returns the runs as a table (one row per run name, no run ids);
-    :func:`plot_runs` draws a parameter against a metric; :func:`best_run` picks by a
-    metric and :func:`best_by_cost` by a business cost computed from the logged counts.
+    :func:`compare_runs` returns the runs as a table (one row per run name, the latest if a
+    name was logged twice; no run ids); :func:`find_run` fetches one MLflow run by name;
+    :func:`plot_runs` draws a parameter or metric against another; :func:`best_run` picks by
+    a metric, :func:`best_by_cost` by a business cost computed from the logged counts
+    (:func:`business_costs` gives every run's cost).
 
 Registry
-    :func:`register_model` registers a run's model as a new version, :func:`set_alias`
-    moves an alias to a version, :func:`load_model` loads ``name@alias``.
+    :func:`register_model` registers a run's model as a new version (optionally with an
+    alias), :func:`set_alias` moves an alias to a version, :func:`model_version` and
+    :func:`registry_table` show versions, their runs and aliases, :func:`load_model` loads
+    ``name@alias``.
 
 Safe model files
     Models are stored with skops, never pickle. :func:`load_model_file` (which
     :func:`load_model` uses) audits a ``.skops`` file against this module's own allow-list
     :data:`TRUSTED_TYPES` (not against a list stored next to the model, which an attacker
     could edit) and raises :class:`UntrustedModelError` naming any other type.
+
+Exercise checks (notebook 01)
+    :func:`check_recorded_value`, :func:`check_filter`, :func:`check_cost_choice`.
+
+Example::
+
+    store = open_store(workspace, experiment="churn")
+    run = train_and_log({"kind": "random_forest", "max_depth": 6}, name="rf-1", user="ana", log_model=True)
+    table = compare_runs(store=store)
+    register_model(best_by_cost(table, missed_churner_cost=100, false_alarm_cost=10).run, name="churn", alias="champion")
+    model = load_model("churn", alias="champion")
 """
 
 from __future__ import annotations
@@ -94,7 +109,6 @@ def _quiet_logs() -> None:
     for name in ("mlflow", "alembic", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module=r"mlflow(\.|$)")
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"mlflow(\.|$)")
 
 
 @contextlib.contextmanager
@@ -472,12 +486,14 @@ def compare_runs(
     metrics: list[str] | None = None,
     params: list[str] | None = None,
     filter_string: str = "",
+    latest_only: bool = True,
 ) -> pd.DataFrame:
     """The experiment's runs as a table: one row per run (indexed by run name, oldest first).
 
     Columns: ``user``, the chosen ``params`` and ``metrics`` (all of them by default), the
     data fingerprint and the code version. Run ids and timestamps are left out, so the
-    table prints the same every time.
+    table prints the same every time. A notebook run twice logs every run name twice:
+    ``latest_only`` keeps the latest run of each name (the store keeps them all).
     """
     import mlflow
     import pandas as pd
@@ -503,6 +519,8 @@ def compare_runs(
     columns[CODE_VERSION_TAG] = raw.get(f"tags.{CODE_VERSION_TAG}")
     table = pd.DataFrame({k: v for k, v in columns.items() if v is not None})
     table.index = pd.Index(raw["tags.mlflow.runName"], name="run")
+    if latest_only:
+        table = table[~table.index.duplicated(keep="last")]
     return table
 
 

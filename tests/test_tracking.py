@@ -342,3 +342,15 @@ def test_check_filter_runs_mlflow_search_and_reports_what_it_found(store):
     assert not too_many.passed and "finds 3 run(s)" in too_many.message
     broken = tracking.check_filter("user is bo", expected=["b-1", "b-2"], store=store)
     assert not broken.passed and "cannot parse" in broken.message
+
+
+def test_a_notebook_run_twice_shows_the_latest_run_of_each_name_and_keeps_them_all(store):
+    for auc in (0.7, 0.8):
+        tracking.log_run(
+            name="trial-1", params={}, metrics={"roc_auc": auc}, data=pd.DataFrame({"a": [1]}), store=store
+        )
+    tracking.log_run(name="trial-2", params={}, metrics={"roc_auc": 0.75}, data=pd.DataFrame({"a": [1]}), store=store)
+    latest = tracking.compare_runs(store=store)
+    assert latest["roc_auc"].to_dict() == {"trial-1": 0.8, "trial-2": 0.75}
+    assert list(tracking.compare_runs(store=store, latest_only=False)["roc_auc"]) == [0.7, 0.8, 0.75]
+    assert tracking.find_run("trial-1", store=store).data.metrics["roc_auc"] == 0.8
