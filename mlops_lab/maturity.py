@@ -118,17 +118,18 @@ def build_pipeline_model(code: PipelineCode, *, seed: int = 0) -> Pipeline:
 def run_ci(code: PipelineCode, sample: pd.DataFrame, *, seed: int = 0) -> CheckReport:
     """Test a pipeline version before it may reach production (level 2's continuous integration).
 
-    The checks the Google Cloud MLOps guide lists for pipeline CI, run on a small sample with
-    this version's feature step: the feature logic yields finite values, the model trains,
-    and it beats a constant guess.
+    First the unit tests of the ML code that plain DevOps CI runs too
+    (:func:`mlops_lab.validation.run_code_tests`), then the checks the Google Cloud MLOps guide
+    adds for a pipeline, on a sample with this version's feature step: the feature logic yields
+    finite values, the model trains, and it beats a constant guess.
     """
     import numpy as np
 
     from mlops_lab.training import evaluate_model
-    from mlops_lab.validation import CheckReport, CheckResult
+    from mlops_lab.validation import CheckReport, CheckResult, run_code_tests
 
     stage = f"pipeline CI ({code.version})"
-    checks = []
+    checks = list(run_code_tests(seed=seed).checks)
     numeric = code.feature_step(sample[list(FEATURES)]).select_dtypes("number").to_numpy(dtype=float)
     bad = int((~np.isfinite(numeric)).sum())
     checks.append(

@@ -108,6 +108,13 @@ december = world.batches[world.labels.index("2025-12")]
 monitoring.detect_skew(training_data, december)
 
 # %% [markdown]
+# Drift uses the same metrics with an earlier window of production data as the baseline, here November 2025:
+
+# %%
+november = world.batches[world.labels.index("2025-11")]
+print(monitoring.detect_drift(november, december).summary())
+
+# %% [markdown]
 # A monitoring job runs this every month. The chart shows each feature's distance over time against the 0.3
 # threshold. Watch the covariate shift creep up, the data incident jump over the line, and the concept change do
 # nothing at all: it changes *why* customers churn, not *who* the customers are.
@@ -154,6 +161,13 @@ plt.show()
 for outcome in comparison.outcomes:
     print(f"== {outcome.name}")
     print(outcome.journal_text())
+
+# %% [markdown]
+# Here is the CI report that blocked the broken refactoring at level 2. The unit tests of the shared ML code, the
+# ones plain DevOps CI would run, all pass; the pipeline checks on the new feature step catch the division by zero.
+
+# %%
+world.ci(maturity.CODE_V3)
 
 # %% [markdown]
 # Every run is in MLflow, with its parameters, the gate's verdict and the fingerprint of the data it trained on
