@@ -23,11 +23,16 @@ Quality is the business cost of the model's mistakes per customer
 (:func:`mlops_lab.training.business_cost`: a missed churner costs 100, a false alarm 10),
 so *lower is better*, and the business sets a target: a month costing more is *off target*.
 The cost is a better yardstick than accuracy or ROC AUC here, because drift also changes
-how many customers churn, which moves those metrics even for a perfectly fresh model.
+how many customers churn, which moves those metrics even for a perfectly fresh model. The
+model validation gate (:func:`mlops_lab.validation.validate_model`) compares a candidate with
+the production model on the same held-out rows, where ROC AUC is a fair, low-noise judge.
 
 Models trained on the same data with the same code are identical, so a :class:`World`
 caches them: the three levels, and the policy search of the "Your turn" exercise, share
-every model and every measurement, which keeps a whole comparison to a few seconds.
+every model and every measurement, which keeps a whole comparison to a few seconds. (The
+lifecycle runner of :mod:`mlops_lab.pipeline` writes every artifact of a run to disk, right for
+one real run and too slow for the hundreds a simulation makes; here runs stay in memory and
+each one is logged to MLflow with :func:`mlops_lab.tracking.log_run` when a store is given.)
 """
 
 from __future__ import annotations
@@ -844,7 +849,7 @@ def simulate(scenario: Scenario | World, policy: Policy, *, store: TrackingStore
 # ---------------------------------------------------------------------------------------
 
 # Events: colour and line style, chosen apart from the three levels' red, blue and green.
-EVENT_STYLES: dict[str, tuple[str, str]] = {
+EVENT_STYLES: dict[str, tuple[str, tuple[int, ...]]] = {
     "covariate_shift": ("#9a6700", (0, (1, 2))),
     "concept_change": ("#8250df", (0, (5, 2))),
     "data_incident": ("#e16f24", (0, (1, 1))),
