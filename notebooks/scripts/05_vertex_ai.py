@@ -173,8 +173,18 @@ study.trials.round(4)
 # job.run()
 # ```
 #
-# ## 4. Experiments: training curves
+# ## 4. Experiments: runs and training curves
 #
+# Every trial above is already an MLflow run, with its parameters, its metric and the fingerprints of its data,
+# so questions across runs are one query away, as in Vertex AI Experiments:
+
+# %%
+trial_runs = tracking.compare_runs(
+    store=store, metrics=["roc_auc"], params=["max_depth", "min_samples_leaf"], filter_string="tags.study = 'rf-study'"
+)
+print(f"MLflow holds {len(trial_runs)} runs of the study. {tracking.best_run(trial_runs, metric='roc_auc')}")
+
+# %% [markdown]
 # A single final metric hides how a model got there. Gradient boosting adds trees one at a time, so we can
 # replay it stage by stage: the training loss keeps falling, while the validation loss turns back up once the
 # extra trees only fit noise. The curve is logged to MLflow as a metric history (one value per step), the
@@ -271,9 +281,8 @@ endpoint = serving.Endpoint(
 ).start()
 port = endpoint.port  # kept to check it is free at the end; never printed (it changes every run)
 request = serving.instances_from_frame(production.head(2))
-print(endpoint)
-print("request: ", request[0])
-print("response:", endpoint.predict(request, request_id="first-request"))
+response = endpoint.predict(request, request_id="first-request")
+print(f"{endpoint}\nrequest:  {request[0]}\nresponse: {response}")
 
 # %% [markdown]
 # A client that sends the wrong thing (a renamed column, a contract type the model never saw, text where a
