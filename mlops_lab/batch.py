@@ -424,7 +424,8 @@ def execute_run(job: RunJob) -> RunResult:
                 progress_bar=False,
                 log_output=False,
                 timeout_func=time_left,
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                # Quiet kernels; history in memory, so parallel kernels never wait on one shared history.sqlite.
+                extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.hist_file=:memory:"],
             )
         except PapermillExecutionError as exc:
             error = {
