@@ -17,8 +17,9 @@ Be precise about which Jensen-Shannon number is meant. TFDV (so Vertex AI) repor
 *divergence* with base-2 logarithms, a number between 0 and 1. ``scipy.spatial.distance.jensenshannon``
 returns the *distance*, the square root of the divergence, with natural logarithms by default:
 ``jensen_shannon_divergence(p, q) == jensenshannon(p, q, base=2) ** 2``. The distance is always
-larger than the divergence (0.3 divergence is a 0.55 distance), so a threshold copied from one
-to the other alerts at a very different amount of change.
+larger than the divergence (a divergence of 0.3 is a base-2 distance of 0.55, or 0.46 with
+natural logarithms), so a threshold copied from one to the other alerts at a very different
+amount of change.
 
 The **population stability index** (PSI) is the common industry alternative, computed on ten
 buckets cut at the baseline's deciles; by convention below 0.1 is stable, 0.1 to 0.25 is a

@@ -90,7 +90,8 @@ for event in scenario.events():
 # One trap: `scipy.spatial.distance.jensenshannon` returns the Jensen-Shannon *distance*, the square root of the
 # divergence, with natural logarithms unless you pass `base=2`. Vertex AI (through TensorFlow Data Validation)
 # compares the *divergence* in base 2, a number between 0 and 1: `jensenshannon(p, q, base=2) ** 2`. A divergence
-# of 0.3 is a distance of 0.55, so a threshold moved from one to the other changes when you are alerted.
+# of 0.3 is a base-2 distance of 0.55 (0.46 with natural logarithms), so a threshold moved from one to the other
+# changes when you are alerted.
 # The report also shows the **population stability index** (PSI), the usual alternative in industry (above 0.25
 # is read as a major shift). Here is December 2025, against the first model's training data:
 
