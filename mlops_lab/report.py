@@ -11,6 +11,7 @@ Every text that comes from a learner's files (names, answers, error messages) is
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import json
@@ -272,9 +273,11 @@ def _plot_missed(stats: list[tuple[Any, ...]]) -> str:
 def collect_metrics(
     runs: Sequence[RunResult], output_dir: str | os.PathLike[str] | None, gradebook: Gradebook | None
 ) -> dict[str, dict[str, float]]:
-    """Each learner's own lab results: the ``expected`` values of their ``answer_fact`` questions.
+    """Each learner's own lab results: the ``expected`` values of their ``answer_fact`` questions, and
+    how many MLflow runs their workspace's tracking store holds.
 
-    Read from the progress files in the batch's workspaces (as data), or else from the gradebook.
+    Read from the progress files and MLflow stores in the batch's workspaces (as data), or else
+    from the gradebook.
     """
     from mlops_lab.quiz import QuizBankError, bank_path, load_bank
 
@@ -305,6 +308,11 @@ def collect_metrics(
                     value = questions.get(qid, {}).get("expected") if isinstance(questions.get(qid), dict) else None
                     if isinstance(value, (int, float)) and not isinstance(value, bool):
                         metrics[learner][f"{notebook}.{fact}"] = float(value)
+    if output_dir is not None:
+        for learner in sorted({r.row for r in runs}):
+            count = count_mlflow_runs(Path(output_dir) / learner / WORKSPACE_DIR / "mlflow.db")
+            if count is not None:
+                metrics[learner]["mlflow runs"] = float(count)
     if gradebook is not None:
         for r in gradebook.rows:
             fact = fact_names(r.notebook).get(r.item) if r.kind == "question" and r.notebook else None
@@ -314,6 +322,19 @@ def collect_metrics(
                 except ValueError:
                     continue
     return {k: v for k, v in metrics.items() if v}
+
+
+def count_mlflow_runs(store: Path) -> int | None:
+    """Finished runs in an MLflow SQLite store, read-only with sqlite3 (None if there is no readable store)."""
+    import sqlite3
+
+    if not store.is_file():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            return int(db.execute("SELECT COUNT(*) FROM runs WHERE status = 'FINISHED'").fetchone()[0])
+    except sqlite3.Error:
+        return None
 
 
 def build_report(

@@ -86,6 +86,25 @@ def test_the_report_is_self_contained_and_shows_failures_scores_and_most_missed(
     )
 
 
+def test_each_learners_mlflow_runs_are_counted_from_their_own_store(tmp_path):
+    import mlflow
+
+    batch = tmp_path / "batch"
+    for learner, n_runs in (("alice", 2), ("bob", 0)):
+        write_run(batch, learner, "01_pain_points", "succeeded", 1.0)
+        if n_runs:
+            client = mlflow.MlflowClient(f"sqlite:///{batch / learner / 'workspace' / 'mlflow.db'}")
+            experiment = client.create_experiment("lab")
+            for _ in range(n_runs):
+                client.set_terminated(client.create_run(experiment).info.run_id)
+    report = build_report(batch_dir=batch)
+    assert report.metrics == {"alice": {"mlflow runs": 2.0}}
+    (batch / "bob" / "workspace").mkdir(parents=True)
+    (batch / "bob" / "workspace" / "mlflow.db").write_text("not a database")
+    assert build_report(batch_dir=batch).metrics == {"alice": {"mlflow runs": 2.0}}
+    assert "<th>mlflow runs</th>" in report.html()
+
+
 def test_the_report_refuses_missing_inputs(tmp_path, capsys):
     assert main(["report", "--output", str(tmp_path / "r.html")]) == 2
     assert "give a batch folder, a gradebook, or both" in capsys.readouterr().err
