@@ -144,7 +144,7 @@ comparison = maturity.compare_levels(world, policies=policies, store=store)
 comparison
 
 # %% [markdown]
-# The chart puts the three levels on one time line. Dotted lines mark the events; triangles mark the month a new
+# The chart puts the three levels on one time line. Vertical lines mark the events; triangles mark the month a new
 # model went into production.
 
 # %%
@@ -155,8 +155,8 @@ plt.show()
 # Each level's journal says what happened and why. Read level 0's: the data incident goes unnoticed, and the
 # concept change costs three bad months before anyone retrains. Level 1 retrains on schedule and data validation
 # stops the broken batch, but its pipeline code waits three months for a manual release, and the untested
-# refactoring breaks the pipeline for three months. Level 2's CI ships the new feature the same month and blocks
-# the broken change.
+# refactoring breaks the pipeline for three months: its scheduled run of March 2026 fails, and its cost stays about
+# twice level 2's to the end. Level 2's CI ships the new feature the same month and blocks the broken change.
 
 # %%
 for outcome in comparison.outcomes:
