@@ -8,6 +8,8 @@ The store
     :func:`open_store` points MLflow at ``sqlite:///<workspace>/mlflow.db`` (one store per
     workspace folder, created on first use, artifacts in ``<workspace>/mlartifacts``), or
     at ``$MLFLOW_TRACKING_URI`` when it is set, so a class can share one MLflow server.
+    A new store is a copy of an empty database cached per MLflow version (building the
+    schema from scratch takes over a second).
     Telemetry is off and MLflow's info lines are quieted. It returns a
     :class:`TrackingStore` and makes its experiment the active one, so plain ``mlflow.*``
     calls log into it too.
@@ -60,6 +62,7 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -111,19 +114,29 @@ def _quiet_logs() -> None:
     warnings.filterwarnings("ignore", module=r"mlflow(\.|$)")
 
 
+_NO_RUN_LINKS = "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"
+
+
 @contextlib.contextmanager
 def _silenced() -> Iterator[None]:
-    """Silence MLflow's event prints ("Successfully registered model ...") and warnings."""
+    """Silence MLflow's event prints ("Successfully registered model ...", a server's run
+    links) and warnings."""
     from mlflow.utils.logging_utils import MLFLOW_LOGGING_STREAM
 
     was_enabled = MLFLOW_LOGGING_STREAM.enabled
+    links = os.environ.get(_NO_RUN_LINKS)
     MLFLOW_LOGGING_STREAM.enabled = False
+    os.environ[_NO_RUN_LINKS] = "true"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
         MLFLOW_LOGGING_STREAM.enabled = was_enabled
+        if links is None:
+            os.environ.pop(_NO_RUN_LINKS, None)
+        else:
+            os.environ[_NO_RUN_LINKS] = links
 
 
 @contextlib.contextmanager
@@ -169,6 +182,30 @@ class TrackingStore:
         return f"TrackingStore(experiment={self.experiment!r}, uri={self.uri!r})"
 
 
+def _empty_store_template() -> Path | None:
+    """An empty MLflow database at the installed MLflow's schema, built once per MLflow version.
+
+    Building the schema runs every MLflow migration (over a second); a new workspace copies
+    this file instead (milliseconds). It lives in the user's cache folder
+    (``$XDG_CACHE_HOME/mlops-lab``, else ``~/.cache/mlops-lab``); deleting it is harmless.
+    None when that folder cannot be written: MLflow then builds the store itself.
+    """
+    import mlflow
+    from mlflow import MlflowClient
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mlops-lab"
+    template = cache / f"mlflow-{mlflow.__version__}-empty.db"
+    if not template.exists():
+        building = cache / f".{template.name}.{os.getpid()}.tmp"
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            MlflowClient(tracking_uri=f"sqlite:///{building}").search_experiments(max_results=1)
+            os.replace(building, template)
+        except OSError:
+            return None
+    return template
+
+
 def open_store(
     workspace: str | os.PathLike[str] | None = None, *, experiment: str = DEFAULT_EXPERIMENT
 ) -> TrackingStore:
@@ -194,6 +231,9 @@ def open_store(
     # Creating the tables and the experiment is not atomic in MLflow: serialise it so two
     # processes opening a fresh store at once do not both try.
     with lock, _silenced():
+        template = _empty_store_template() if local and not database.exists() else None
+        if template:
+            shutil.copyfile(template, database)
         found = mlflow.get_experiment_by_name(experiment)
         if found is None:
             location = (folder / ARTIFACTS_FOLDER / experiment).as_uri() if local else None

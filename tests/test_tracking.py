@@ -354,3 +354,30 @@ def test_a_notebook_run_twice_shows_the_latest_run_of_each_name_and_keeps_them_a
     assert latest["roc_auc"].to_dict() == {"trial-1": 0.8, "trial-2": 0.75}
     assert list(tracking.compare_runs(store=store, latest_only=False)["roc_auc"]) == [0.7, 0.8, 0.75]
     assert tracking.find_run("trial-1", store=store).data.metrics["roc_auc"] == 0.8
+
+
+def test_new_stores_are_copies_of_one_cached_empty_database(tmp_path, monkeypatch):
+    import mlflow
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = tracking.open_store(tmp_path / "one", experiment="a")
+    template = tmp_path / "cache" / "mlops-lab" / f"mlflow-{mlflow.__version__}-empty.db"
+    assert template.is_file()
+    built = template.stat().st_mtime_ns
+    second = tracking.open_store(tmp_path / "two", experiment="b")
+    assert template.stat().st_mtime_ns == built
+    tracking.log_run(name="in-two", params={}, metrics={"m": 1.0}, data=pd.DataFrame({"a": [1]}), store=second)
+    assert list(tracking.compare_runs(store=second).index) == ["in-two"]
+    assert tracking.compare_runs(store=tracking.open_store(tmp_path / "one", experiment="a")).empty
+    assert first.uri != second.uri
+
+
+def test_a_store_is_still_created_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    store = tracking.open_store(tmp_path / "ws", experiment="a")
+    tracking.log_run(name="r", params={}, metrics={"m": 1.0}, data=pd.DataFrame({"a": [1]}), store=store)
+    assert list(tracking.compare_runs(store=store).index) == ["r"]
