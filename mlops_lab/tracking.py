@@ -152,15 +152,10 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-# mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI (for subprocesses): the local
-# stores opened here are remembered so that value is not mistaken for a shared server.
-_opened_local_stores: set[str] = set()
-
-
 def tracking_uri(workspace: str | os.PathLike[str] | None = None) -> str:
     """``$MLFLOW_TRACKING_URI`` if set (a shared server), else the SQLite store of ``workspace``."""
     shared = os.environ.get("MLFLOW_TRACKING_URI")
-    if shared and shared not in _opened_local_stores:
+    if shared:
         return shared
     return f"sqlite:///{(open_workspace(workspace) / STORE_FILE).resolve()}"
 
@@ -220,12 +215,15 @@ def open_store(
     import mlflow
 
     _quiet_logs()
+    shared = os.environ.get("MLFLOW_TRACKING_URI")
     uri = tracking_uri(workspace)
     local = uri.startswith("sqlite:///")
     folder = open_workspace(workspace).resolve()
-    if uri == f"sqlite:///{folder / STORE_FILE}":
-        _opened_local_stores.add(uri)
     mlflow.set_tracking_uri(uri)
+    if not shared:
+        # set_tracking_uri also exports the URI to subprocesses, but a workspace store belongs
+        # to this process: a child (a notebook kernel, a pipeline step) opens its own workspace.
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
     database = Path(uri.removeprefix("sqlite:///"))
     lock = _file_lock(database.with_name(f".{database.name}.lock")) if local else contextlib.nullcontext()
     # Creating the tables and the experiment is not atomic in MLflow: serialise it so two

@@ -32,6 +32,15 @@ def test_store_is_a_sqlite_file_in_the_workspace_created_on_first_use(store, tmp
     assert again.experiment_id == store.experiment_id
 
 
+def test_a_workspace_store_is_not_handed_down_to_subprocesses(store, tmp_path):
+    assert "MLFLOW_TRACKING_URI" not in os.environ
+    code = "from mlops_lab import tracking; print(tracking.open_store(__import__('sys').argv[1]).uri)"
+    child = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "child")], capture_output=True, text=True, check=True
+    )
+    assert child.stdout.strip() == f"sqlite:///{(tmp_path / 'child').resolve() / 'mlflow.db'}"
+
+
 def test_each_workspace_has_its_own_store(store, tmp_path):
     tracking.log_run(name="in-first", params={}, metrics={"m": 1.0}, data=pd.DataFrame({"a": [1]}), store=store)
     other = tracking.open_store(tmp_path / "other", experiment="tests")
