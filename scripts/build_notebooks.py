@@ -51,6 +51,31 @@ def _stable_cell_ids(notebook) -> None:
         cell.id = cell_id
 
 
+def _stable_outputs(notebook) -> None:
+    """Outputs that do not depend on timing: one stream output per name and no random widget model ids.
+
+    A saved notebook carries no widget state, so the model id it names is never found anyway; the widget's
+    text/plain fallback is what a reader (and nbval) sees.
+    """
+    for cell in notebook.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            if (
+                output.output_type == "stream"
+                and merged
+                and merged[-1].output_type == "stream"
+                and merged[-1].name == output.name
+            ):
+                merged[-1].text += output.text
+                continue
+            view = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+            if view:
+                view["model_id"] = f"{cell.id}-widget"
+            merged.append(output)
+        if "outputs" in cell:
+            cell.outputs = merged
+
+
 def _format(script: Path) -> None:
     subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", str(script)], check=True)
 
@@ -86,6 +111,7 @@ def build(name: str, *, force: bool = False) -> float:
             record_timing=False,
         ).execute()
         elapsed = time.perf_counter() - started
+    _stable_outputs(notebook)
     nbformat.validate(notebook)
     nbformat.write(notebook, target)
     jupytext.write(notebook, script, fmt="py:percent")

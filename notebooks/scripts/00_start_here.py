@@ -37,7 +37,7 @@ mode = "full"  # "full" or "smoke" (a quicker run with less data)
 # %%
 from mlops_lab import data
 from mlops_lab.environment import check_environment, configure_offline
-from mlops_lab.exercises import ExerciseBook, Feedback
+from mlops_lab.exercises import ExerciseBook
 from mlops_lab.progress import open_workspace
 from mlops_lab.quiz import scorecard, show_quiz
 
@@ -93,7 +93,9 @@ check_environment()
 # %%
 n_months = 6 if mode == "smoke" else 12
 customers = data.make_customers(n_months=n_months, seed=seed)
-print(f"{customers.shape[0]} rows x {customers.shape[1]} columns, months {customers['month'].min():%Y-%m} to {customers['month'].max():%Y-%m}")
+print(
+    f"{customers.shape[0]} rows x {customers.shape[1]} columns, months {customers['month'].min():%Y-%m} to {customers['month'].max():%Y-%m}"
+)
 customers.head()
 
 # %% [markdown]
