@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: install lab mlflow-ui test test-browser batch notebooks lint clean
+.PHONY: install lab mlflow-ui test test-browser batch notebooks lint bench clean
 
 # The project's Jupyter config (etc/jupyter: JupyterLab's news pop-up off, so the lab works offline and nothing covers
 # the widgets) goes into the environment, where every `jupyter` started from .venv reads it.
@@ -79,6 +79,13 @@ test-browser: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Performance: the workbook against its import floor, the slowest cell, import time, batch scaling, setup and test
+# times. Prints tables and writes benchmarks/results.json (about 15 minutes on a quiet 2-core machine).
+bench: install
+	$(BIN)/python benchmarks/workbook.py --repeat 3 --output benchmarks/results.json
+	$(BIN)/python benchmarks/batch_scaling.py --output benchmarks/results.json
+	$(BIN)/python benchmarks/setup_and_tests.py --output benchmarks/results.json
 
 clean:
 	@echo "Removing .venv and build outputs; your workspace (progress, runs, models) is kept."
