@@ -278,6 +278,7 @@ class World:
                 rate=0.4,
                 seed=scenario.seed,
             )
+        self._training_data: dict[tuple[tuple[int, ...], bool], pd.DataFrame] = {}
         self._models: dict[ModelKey, Pipeline] = {}
         self._predictions: dict[tuple[ModelKey, int], _KnownPredictions] = {}
         self._costs: dict[tuple[ModelKey, int], float] = {}
@@ -292,14 +293,17 @@ class World:
         return batch.iloc[int(len(batch) * (1 - HOLDOUT_SHARE)) :]
 
     def training_data(self, key: ModelKey) -> pd.DataFrame:
-        """The rows a model was trained on: whole months, the last one minus its holdout if asked."""
+        """The rows a model was trained on: whole months, the last one minus its holdout if asked (built once)."""
         import pandas as pd
 
         _, months, hold_out_last = key
-        parts = [self.batches[m] for m in months[:-1]]
-        last = self.batches[months[-1]]
-        parts.append(last.iloc[: int(len(last) * (1 - HOLDOUT_SHARE))] if hold_out_last else last)
-        return pd.concat(parts, ignore_index=True)
+        data_key = (months, hold_out_last)
+        if data_key not in self._training_data:
+            parts = [self.batches[m] for m in months[:-1]]
+            last = self.batches[months[-1]]
+            parts.append(last.iloc[: int(len(last) * (1 - HOLDOUT_SHARE))] if hold_out_last else last)
+            self._training_data[data_key] = pd.concat(parts, ignore_index=True)
+        return self._training_data[data_key]
 
     def model(self, key: ModelKey) -> Pipeline:
         """Train (once) the model of ``key`` = (code version, months, last month held out?).

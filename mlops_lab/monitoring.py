@@ -136,15 +136,21 @@ def category_counts(baseline: Sequence[Any], current: Sequence[Any]) -> tuple[li
     import numpy as np
     import pandas as pd
 
-    def as_text(values: Sequence[Any]) -> np.ndarray:
-        array = np.asarray(values, dtype=object)
-        return np.where(pd.isna(array), MISSING, array).astype(str)
+    def counted(values: Sequence[Any]) -> dict[str, float]:
+        # Counting first and naming the few distinct values after is far cheaper than turning
+        # every value into text (a monitoring job compares thousands of rows per feature).
+        counts = pd.Series(values, copy=False).value_counts(dropna=False, sort=False)
+        found: dict[str, float] = {}
+        for value, count in counts.items():
+            name = MISSING if pd.isna(value) else str(value)
+            found[name] = found.get(name, 0.0) + float(count)
+        return found
 
-    base, cur = as_text(baseline), as_text(current)
-    labels = np.unique(np.concatenate([base, cur]))
-    base_counts = np.bincount(np.searchsorted(labels, base), minlength=labels.size).astype(float)
-    cur_counts = np.bincount(np.searchsorted(labels, cur), minlength=labels.size).astype(float)
-    return [str(label) for label in labels], base_counts, cur_counts
+    base, cur = counted(baseline), counted(current)
+    labels = sorted(base.keys() | cur.keys())
+    base_counts = np.array([base.get(label, 0.0) for label in labels])
+    cur_counts = np.array([cur.get(label, 0.0) for label in labels])
+    return labels, base_counts, cur_counts
 
 
 def _psi_numeric(baseline: np.ndarray, current: np.ndarray, bins: int) -> float:

@@ -47,6 +47,7 @@ from mlops_lab.quiz import scorecard, show_quiz
 configure_offline()
 workspace = open_workspace(workspace)
 your_turn = ExerciseBook("04_maturity_levels", solutions=solutions, workspace=workspace)
+store = tracking.open_store(workspace, experiment="04_maturity_levels")  # MLflow: every training run goes here
 
 # %% [markdown]
 # ## 1. The three levels in one table
@@ -139,7 +140,6 @@ for policy in policies:
     print(policy)
 
 # %%
-store = tracking.open_store(workspace, experiment="04_maturity_levels")
 comparison = maturity.compare_levels(world, policies=policies, store=store)
 comparison
 

@@ -306,7 +306,7 @@ except serving.PredictionRequestError as error:
 
 # %%
 endpoint.set_traffic_split({"v1": 90, "v2": 10})
-july = production[production["month"] == "2025-07-01"].head(200)
+july = production[production["month"] == "2025-07-01"].head(100)
 for instance, customer_id in zip(serving.instances_from_frame(july), july["customer_id"], strict=True):
     endpoint.predict([instance], request_id=customer_id)
 log = endpoint.request_log()
