@@ -21,6 +21,7 @@ Logging runs
     counts of missed churners and false alarms, from which any business cost follows).
     :func:`train_and_log` trains from a *recipe* (a dict of plain values: data seed, months,
     model kind, hyperparameters, threshold) and logs the recipe as the run's params;
+    :func:`log_sweep` logs a list of trials, training each distinct model once;
     :func:`reproduce_run` rebuilds a model from a run's recorded recipe and compares.
 
 Comparing and choosing
@@ -57,6 +58,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -65,7 +67,7 @@ import os
 import shutil
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -294,6 +296,8 @@ class LoggedRun:
     data_fingerprint: str
     code_version: str
     model_uri: str | None = None
+    # The trained model, in memory: a run logged without its model can still have it logged later.
+    model: Pipeline | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v:.4g}" for k, v in self.metrics.items())
@@ -355,6 +359,7 @@ def log_run(
         data_fingerprint=prints["train"],
         code_version=version,
         model_uri=model_uri,
+        model=model,
     )
 
 
@@ -364,20 +369,25 @@ def _recipe(recipe: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return full, hyper
 
 
+@functools.lru_cache(maxsize=4)
+def _customers(n_months: int, customers_per_month: int, seed: int) -> pd.DataFrame:
+    """``make_customers`` is a pure function of these three numbers: a sweep regenerates the
+    same frame for every trial, so keep the last few (callers get a copy)."""
+    from mlops_lab.data import make_customers
+
+    return make_customers(n_months=n_months, customers_per_month=customers_per_month, seed=seed)
+
+
 def recipe_data(recipe: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The train and test frames a recipe describes (regenerated from its seed: same recipe, same data).
 
     The first ``train_months`` months train and the rest test; ``train_from_month`` drops
     the oldest training months (a "recent data only" subset) and leaves the test set alone.
     """
-    from mlops_lab.data import TIME_COLUMN, make_customers, split_by_month
+    from mlops_lab.data import TIME_COLUMN, split_by_month
 
     full, _ = _recipe(recipe)
-    customers = make_customers(
-        n_months=int(full["n_months"]),
-        customers_per_month=int(full["customers_per_month"]),
-        seed=int(full["data_seed"]),
-    )
+    customers = _customers(int(full["n_months"]), int(full["customers_per_month"]), int(full["data_seed"])).copy()
     train, test = split_by_month(customers, train_months=int(full["train_months"]))
     start = int(full["train_from_month"])
     if not 0 <= start < int(full["train_months"]):
@@ -406,20 +416,28 @@ def train_and_log(
     log_model: bool = False,
     omit: tuple[str, ...] = (),
     store: TrackingStore | None = None,
+    trained: Pipeline | None = None,
 ) -> LoggedRun:
     """Train from ``recipe`` and log a run whose params are the full recipe.
 
     Recipe keys: those of :data:`RECIPE_DEFAULTS` (missing ones take the defaults) plus
     any model hyperparameters (``C``, ``max_depth``, ...). ``omit`` leaves recipe keys out
     of the logged params, to show what a rebuild misses when something was not recorded.
+    ``trained``: a model already fitted on this recipe's data and hyperparameters (only the
+    threshold may differ), evaluated and logged instead of training again.
     """
     unknown = sorted(set(omit) - set({**RECIPE_DEFAULTS, **recipe}))
     if unknown:
         raise ValueError(f"cannot omit {unknown}: not in the recipe")
     full, _ = _recipe(recipe)
-    model, metrics, train, test = train_from_recipe(full)
+    if trained is None:
+        model, metrics, train, test = train_from_recipe(full)
+    else:
+        model = trained
+        train, test = recipe_data(full)
+        metrics = outcome_metrics(model, test, threshold=float(full["threshold"]))
     params = {k: v for k, v in full.items() if k not in omit}
-    return log_run(
+    logged = log_run(
         name=name,
         params=params,
         metrics=metrics,
@@ -428,6 +446,33 @@ def train_and_log(
         user=user,
         store=store,
     )
+    return replace(logged, model=model)
+
+
+def log_sweep(
+    base: Mapping[str, Any],
+    trials: list[Mapping[str, Any]],
+    *,
+    prefix: str = "trial",
+    user: str | None = None,
+    store: TrackingStore | None = None,
+) -> dict[str, LoggedRun]:
+    """Log one run per trial (``{**base, **trial}``), named ``<prefix>-1``, ``<prefix>-2``...
+
+    Trials that differ only in their threshold share one trained model: the threshold turns
+    probabilities into decisions after training, so it changes the metrics, not the model.
+    No model files are logged; each :class:`LoggedRun` keeps its model in memory, so the
+    runs worth keeping can get theirs logged afterwards.
+    """
+    trained: dict[str, Pipeline] = {}
+    runs: dict[str, LoggedRun] = {}
+    for number, trial in enumerate(trials, start=1):
+        full, _ = _recipe({**base, **trial})
+        key = json.dumps({k: v for k, v in full.items() if k != "threshold"}, sort_keys=True, default=str)
+        name = f"{prefix}-{number}"
+        runs[name] = train_and_log(full, name=name, user=user, store=store, trained=trained.get(key))
+        trained.setdefault(key, runs[name].model)
+    return runs
 
 
 def _client() -> Any:

@@ -390,3 +390,28 @@ def test_a_store_is_still_created_when_the_cache_cannot_be_written(tmp_path, mon
     store = tracking.open_store(tmp_path / "ws", experiment="a")
     tracking.log_run(name="r", params={}, metrics={"m": 1.0}, data=pd.DataFrame({"a": [1]}), store=store)
     assert list(tracking.compare_runs(store=store).index) == ["r"]
+
+
+def test_a_sweep_trains_each_distinct_model_once_and_records_every_trial(store):
+    trials = [
+        {"kind": "random_forest", "max_depth": 3, "threshold": 0.5},
+        {"kind": "random_forest", "max_depth": 3, "threshold": 0.3},
+        {"kind": "random_forest", "max_depth": 4, "threshold": 0.5},
+    ]
+    runs = tracking.log_sweep(SMALL, trials, prefix="t", user="ana", store=store)
+    assert list(runs) == ["t-1", "t-2", "t-3"]
+    assert runs["t-1"].model is runs["t-2"].model and runs["t-3"].model is not runs["t-1"].model
+    assert all(run.model_uri is None for run in runs.values())
+    table = tracking.compare_runs(store=store)
+    assert list(table.index) == ["t-1", "t-2", "t-3"] and set(table["user"]) == {"ana"}
+    assert list(table["threshold"]) == [0.5, 0.3, 0.5]
+    assert table.loc["t-2", "false_alarms"] > table.loc["t-1", "false_alarms"]
+    # sharing the model changes nothing: each trial still rebuilds from its own recorded recipe
+    assert tracking.reproduce_run("t-2", store=store).reproduced
+
+
+def test_recipe_data_hands_out_copies_of_the_cached_customers():
+    train, _ = tracking.recipe_data(SMALL)
+    train["tenure_months"] = -1
+    again, _ = tracking.recipe_data(SMALL)
+    assert (again["tenure_months"] >= 0).all()

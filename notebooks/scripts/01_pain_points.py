@@ -161,14 +161,18 @@ with mlflow.start_run(run_name="baseline", tags={"mlflow.user": "you"}):
 print("logged run 'baseline'")
 
 # %% [markdown]
-# `tracking.train_and_log(recipe, name=..., user=...)` does exactly these calls for any recipe, so the sweep
-# below stays short. It is a convenience, not magic: open `mlops_lab/tracking.py` and you will find the same
-# `mlflow.start_run`, `log_params`, `log_metrics`, `set_tags` and `log_model`.
+# `tracking.train_and_log(recipe, name=..., user=...)` does exactly these calls for any recipe, and
+# `tracking.log_sweep(recipe, trials)` calls it once per trial, so the sweep below stays short. They are
+# conveniences, not magic: open `mlops_lab/tracking.py` and you will find the same `mlflow.start_run`,
+# `log_params`, `log_metrics`, `set_tags` and `log_model`.
 #
 # ### 3.2 The experiment space: a sweep where every trial is recorded
 #
 # The week's ideas become a list of trials: model kinds, hyperparameters, thresholds and one data subset
-# (`train_from_month=3`: recent months only). Every trial is a run; nothing is overwritten.
+# (`train_from_month=3`: recent months only). Every trial is a run; nothing is overwritten. Two habits of real
+# sweeps keep it quick: trials that differ only in their threshold share one trained model (the threshold turns
+# probabilities into decisions after training), and the runs record parameters, metrics and tags but no model
+# files. Only the model the team picks gets logged, in section 4; the trained models stay in memory until then.
 
 # %%
 sweep = [
@@ -180,8 +184,7 @@ sweep = [
     {"kind": "gradient_boosting", "max_depth": 2, "n_estimators": 50, "threshold": 0.5},
     {"kind": "gradient_boosting", "max_depth": 2, "n_estimators": 50, "threshold": 0.2},
 ]
-for number, trial in enumerate(sweep, start=1):
-    tracking.train_and_log({**recipe, **trial}, name=f"trial-{number}", user="you", log_model=True, store=store)
+trials = tracking.log_sweep(recipe, sweep, user="you", store=store)
 
 runs = tracking.compare_runs(store=store)
 print(
@@ -267,20 +270,28 @@ runs.groupby("user").agg(runs=("kind", "size"), best_auc=("roc_auc", "max"))
 # A **model registry** gives models a name and numbered versions, each linked to the run that produced it.
 # Instead of a file called `..._final_v2_USE_THIS`, an **alias** such as `champion` points at the version in
 # production, and `challenger` at the one being evaluated against it. Promoting or rolling back is moving an
-# alias, not copying files. These are the real MLflow calls:
+# alias, not copying files. These are the real MLflow calls: the team's choice gets its model logged into its
+# own run (`start_run(run_id=...)` reopens a finished run), then registered under a name with an alias.
 
 # %%
 from mlflow import MlflowClient
 
 team_choice = tracking.best_by_cost(runs, missed_churner_cost=100, false_alarm_cost=10)
 run = mlflow.search_runs(filter_string=f"attributes.run_name = '{team_choice.run}'", output_format="list")[0]
-model_id = run.outputs.model_outputs[0].model_id  # MLflow 3: a logged model has its own id
-version = mlflow.register_model(f"models:/{model_id}", "churn-model")
+with mlflow.start_run(run_id=run.info.run_id):
+    logged = mlflow.sklearn.log_model(
+        trials[team_choice.run].model,  # the model the sweep trained for this run
+        name="model",
+        serialization_format="skops",
+        skops_trusted_types=list(tracking.TRUSTED_TYPES),
+        pip_requirements=tracking.pip_requirements(),
+    )
+version = mlflow.register_model(logged.model_uri, "churn-model")  # MLflow 3: models:/<the logged model's id>
 MlflowClient().set_registered_model_alias("churn-model", "champion", version.version)
 
 # %% [markdown]
-# The helpers do the same in one line each. Bo's gradient boosting becomes the challenger; the table shows
-# which run every version came from.
+# Bo logged the model of `bo-1` while training it (`log_model=True` above), so the helper registers it in one
+# line. Bo's gradient boosting becomes the challenger; the table shows which run every version came from.
 
 # %%
 tracking.register_model("bo-1", name="churn-model", alias="challenger", store=store)
@@ -325,7 +336,8 @@ except tracking.UntrustedModelError as error:
 # retrain, re-evaluate.
 
 # %%
-tracking.reproduce_run(team_choice.run, store=store)
+reproduction = tracking.reproduce_run(team_choice.run, store=store)
+reproduction
 
 # %% [markdown]
 # Now Bo's random forest, whose seed was not recorded. The data is right, but the forest grows differently with
@@ -347,7 +359,7 @@ print(
 )
 print(f"3. {tracking.best_by_cost(runs, missed_churner_cost=100, false_alarm_cost=10)}")
 print(f"4. Bo ran {', '.join(runs.index[runs['user'] == 'bo'])}")
-print(f"5. {team_choice.run} reproduced: {tracking.reproduce_run(team_choice.run, store=store).reproduced}")
+print(f"5. {team_choice.run} reproduced: {reproduction.reproduced}")
 
 # %% [markdown]
 # To browse the same store in MLflow's own web UI, run `make mlflow-ui` in a terminal in the workbook folder and
