@@ -32,7 +32,7 @@ caches them: the three levels, and the policy search of the "Your turn" exercise
 every model and every measurement, which keeps a whole comparison to a few seconds. (The
 lifecycle runner of :mod:`mlops_lab.pipeline` writes every artifact of a run to disk, right for
 one real run and too slow for the hundreds a simulation makes; here runs stay in memory and
-each one is logged to MLflow with :func:`mlops_lab.tracking.log_run` when a store is given.)
+each one is logged to MLflow as a light run, :func:`mlops_lab.tuning.log_light_run`, when a store is given.)
 """
 
 from __future__ import annotations
@@ -279,6 +279,7 @@ class World:
                 seed=scenario.seed,
             )
         self._training_data: dict[tuple[tuple[int, ...], bool], pd.DataFrame] = {}
+        self._fingerprints: dict[tuple[tuple[int, ...], bool], str] = {}
         self._models: dict[ModelKey, Pipeline] = {}
         self._predictions: dict[tuple[ModelKey, int], _KnownPredictions] = {}
         self._costs: dict[tuple[ModelKey, int], float] = {}
@@ -304,6 +305,15 @@ class World:
             parts.append(last.iloc[: int(len(last) * (1 - HOLDOUT_SHARE))] if hold_out_last else last)
             self._training_data[data_key] = pd.concat(parts, ignore_index=True)
         return self._training_data[data_key]
+
+    def fingerprint(self, key: ModelKey) -> str:
+        """The fingerprint of a model's training data (:func:`mlops_lab.data.fingerprint`), computed once."""
+        from mlops_lab.data import fingerprint
+
+        data_key = (key[1], key[2])
+        if data_key not in self._fingerprints:
+            self._fingerprints[data_key] = fingerprint(self.training_data(key))
+        return self._fingerprints[data_key]
 
     def model(self, key: ModelKey) -> Pipeline:
         """Train (once) the model of ``key`` = (code version, months, last month held out?).
@@ -677,9 +687,11 @@ class _Operation:
     ) -> None:
         if self.store is None:
             return
-        from mlops_lab.tracking import log_run
+        from mlops_lab.tracking import CODE_VERSION_TAG, FINGERPRINT_TAG, code_version
+        from mlops_lab.tuning import log_light_run
 
-        log_run(
+        # A simulation logs dozens of runs: one batched write each, the data's fingerprint computed once.
+        log_light_run(
             name=f"level{self.policy.level}-{self.world.labels[month]}",
             params={
                 "level": self.policy.level,
@@ -689,9 +701,13 @@ class _Operation:
                 "reason": reason,
             },
             metrics={**metrics, "promoted": float(outcome == "promoted")},
-            data=self.world.training_data(key),
-            tags={"maturity_level": str(self.policy.level), "outcome": outcome},
-            store=self.store,
+            tags={
+                FINGERPRINT_TAG: self.world.fingerprint(key),
+                CODE_VERSION_TAG: code_version(),
+                "maturity_level": str(self.policy.level),
+                "outcome": outcome,
+            },
+            experiment_id=self.store.experiment_id,
         )
 
 

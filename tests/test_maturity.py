@@ -198,6 +198,15 @@ def test_every_retrain_is_logged_as_a_tracked_run(tmp_path, world):
     assert sorted(r.data.tags["outcome"] for r in logged) == sorted(r.outcome for r in outcome.runs)
     assert {r.data.params["level"] for r in logged} == {"1"}
     assert {r.data.params["pipeline_code"] for r in logged} == {r.code_version for r in outcome.runs}
+    assert {r.info.status for r in logged} == {"FINISHED"}
+    assert all(len(r.data.tags[tracking.FINGERPRINT_TAG]) > 0 for r in logged)
+
+
+def test_world_fingerprints_the_training_data_of_a_model(world):
+    from mlops_lab.data import fingerprint
+
+    key = world.initial_key()
+    assert world.fingerprint(key) == fingerprint(world.training_data(key))
 
 
 def test_drift_threshold_exercise_rewards_a_threshold_between_calm_and_shift(world):

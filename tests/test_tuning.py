@@ -90,3 +90,14 @@ def test_a_churn_study_logs_every_trial_to_mlflow(tmp_path):
     assert runs["roc_auc"].tolist() == pytest.approx(result.trials["roc_auc"].tolist())
     assert runs["max_depth"].tolist() == result.trials["max_depth"].tolist()
     assert 0.5 < result.best_value <= 1.0
+    tags = tracking.find_run("rf-trial-03").data.tags
+    assert tags["study"] == "rf"
+    assert tags[tracking.FINGERPRINT_TAG] == data.fingerprint(train)
+    assert tags[tracking.CODE_VERSION_TAG] == tracking.code_version()
+    assert tracking.find_run("rf-trial-03").info.status == "FINISHED"
+
+
+def test_a_trial_logger_needs_the_training_frame():
+    customers = data.make_customers(n_months=2, customers_per_month=50, seed=1)
+    with pytest.raises(ValueError, match="'train' frame"):
+        mlflow_trial_logger("rf", data={"valid": customers})
