@@ -338,6 +338,33 @@ def test_a_failing_kfp_run_raises_with_its_log_and_prints_nothing(tmp_path, capf
     assert "train_months must be between 1 and 2" in (tmp_path / "kfp" / "local_run.log").read_text()
 
 
+def test_a_pipeline_ended_early_has_the_first_steps_and_the_comparison_says_what_did_not_run(tmp_path):
+    from kfp import compiler
+
+    from mlops_lab.kfp_pipeline import KfpRun, build_pipeline, compare_runs, describe_pipeline_spec, task_name
+
+    path = tmp_path / "early.yaml"
+    compiler.Compiler().compile(build_pipeline(last_step="validate_model"), package_path=str(path))
+    names = [task_name(s) for s in pipeline.STEP_NAMES]
+    assert [t["task"] for t in describe_pipeline_spec(path).tasks] == names[:6]
+    with pytest.raises(ValueError, match="last_step must be one of .*'evaluate_model'.*not 'train_model'"):
+        build_pipeline(last_step="train_model")
+
+    in_process = pipeline.run_pipeline(tmp_path, **SMALL)
+    hashes = {key: a.content_hash for key, a in in_process.artifacts.items()}
+    early = {key: h for key, h in hashes.items() if not key.startswith(("deploy_model", "monitor_model"))}
+    early["train_model.model"] = "000000000000"
+    run = KfpRun("SUCCESS", tuple(names[:6]), early, in_process.metrics, tmp_path / "log", 0, 0.0)
+    table = compare_runs(in_process, run)
+    assert table["identical"].to_dict() == {
+        **{key: "yes" for key in early},
+        "train_model.model": "NO",
+        "deploy_model.deployment": "not run",
+        "monitor_model.report": "not run",
+    }
+    assert table.loc["monitor_model.report", "kubeflow (local)"] == "-"
+
+
 def test_importing_the_kfp_module_does_not_import_kfp():
     import subprocess
     import sys

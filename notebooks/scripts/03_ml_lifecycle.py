@@ -37,8 +37,6 @@ solutions = {}  # reference solutions for "Your turn" exercises (CI injects them
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
-import pandas as pd
-
 from mlops_lab import kfp_pipeline, pipeline
 from mlops_lab.environment import configure_offline
 from mlops_lab.exercises import ExerciseBook
@@ -48,7 +46,6 @@ from mlops_lab.quiz import scorecard, show_quiz
 configure_offline()
 workspace = open_workspace(workspace)
 your_turn = ExerciseBook("03_ml_lifecycle", solutions=solutions, workspace=workspace)
-pd.set_option("display.max_colwidth", None)
 lab = workspace / "03_ml_lifecycle"  # this notebook's pipeline runs, artifacts and metadata
 size = {"seed": seed, "customers_per_month": 300 if mode == "smoke" else 1000}
 
@@ -56,10 +53,11 @@ size = {"seed": seed, "customers_per_month": 300 if mode == "smoke" else 1000}
 # Section 6 compares this notebook's pipeline with the same pipeline run by **Kubeflow Pipelines**. Kubeflow
 # starts a fresh Python process for every step (on Vertex AI, a fresh container), so its run takes a while. We
 # submit it now, in the background, and collect the result later: the same way you submit a pipeline job to
-# Vertex AI and come back when it has finished.
+# Vertex AI and come back when it has finished. To keep the wait short, this local run stops at the validation
+# gate (`last_step`): the six steps that turn data into an approved model.
 
 # %%
-kfp_job = kfp_pipeline.submit_local_run(lab, **size)
+kfp_job = kfp_pipeline.submit_local_run(lab, last_step="validate_model", **size)
 kfp_job
 
 # %% [markdown]
@@ -71,6 +69,9 @@ kfp_job
 # from the pipeline's own definition.
 
 # %%
+import pandas as pd
+
+pd.set_option("display.max_colwidth", None)  # the tables below hold long text: show it in full
 pipeline.steps_table()
 
 # %% [markdown]
@@ -125,15 +126,21 @@ pipeline.describe_statistics(statistics)
 
 # %% [markdown]
 # **Model training, evaluation and validation.** Training fits the churn model on the training months and
-# saves it with skops (a safe format: loading it cannot run arbitrary code). Evaluation scores it on the test
-# months, next to the no-ML baseline rule. Validation turns those numbers into a decision.
+# saves it with skops (a safe format: loading it cannot run arbitrary code).
 
 # %%
 model = pipeline.train_model(train.path, by_hand / "model.skops", seed=seed)
+print(model)
+
+# %% [markdown]
+# Evaluation scores the model on the test months, next to the no-ML baseline rule. Validation turns those
+# numbers into a decision.
+
+# %%
 metrics = pipeline.evaluate_model(model.path, test.path, by_hand / "metrics.json")
 validation = pipeline.validate_model(metrics.path, by_hand / "validation.json", min_roc_auc=0.7)
 scores = metrics.read_json()
-print(model, metrics, validation, sep="\n")
+print(metrics, validation, sep="\n")
 print(f"model ROC AUC {scores['model']['roc_auc']:.4f}, baseline rule ROC AUC {scores['baseline']['roc_auc']:.4f}")
 for check in validation.read_json()["checks"]:
     print(f"  {'PASS' if check['passed'] else 'FAIL'}  {check['check']}")
@@ -298,8 +305,9 @@ print(f"{shorter.name} reused:   {', '.join(shorter.cached)}")
 #
 # `mlops_lab.kfp_pipeline` wraps each step in a Kubeflow Pipelines (KFP v2) component and wires them into a
 # pipeline. The job submitted at the top of this notebook compiled that pipeline and ran it with KFP's local
-# `SubprocessRunner`: every task ran in its own Python process, with artifacts passed between tasks as files,
-# like containers on Vertex AI. Its log (several hundred lines) stays in the workspace, out of this notebook.
+# `SubprocessRunner`, up to the validation gate: every task ran in its own Python process, with artifacts passed
+# between tasks as files, like containers on Vertex AI. Its log (several hundred lines) stays in the workspace,
+# out of this notebook.
 
 # %%
 kfp_run = kfp_job.wait()
@@ -307,7 +315,8 @@ kfp_run
 
 # %% [markdown]
 # Same code, same seed, same data: the Kubeflow run and this notebook's first run should agree on every
-# artifact, byte for byte.
+# artifact the Kubeflow run produced, byte for byte. (Serving and monitoring were not part of this local run;
+# the workbook's tests run all eight steps with Kubeflow and compare those artifacts too.)
 
 # %%
 print(f"same metrics: {kfp_run.metrics == first.metrics} (ROC AUC {kfp_run.metrics['roc_auc']:.4f})")
