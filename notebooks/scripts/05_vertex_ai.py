@@ -152,7 +152,7 @@ study = tuning.tune_churn_model(
     valid,
     kind="random_forest",
     parameters=space,
-    max_trial_count=6 if mode == "smoke" else 12,
+    max_trial_count=6 if mode == "smoke" else 8,
     seed=seed,
     on_trial=tuning.mlflow_trial_logger("rf-study", data={"train": train, "valid": valid}),
 )
@@ -168,7 +168,7 @@ study.trials.round(4)
 #     metric_spec={"roc_auc": "maximize"},            # train.py reports it with the cloudml-hypertune package
 #     parameter_spec={"max_depth": hpt.IntegerParameterSpec(min=2, max=14, scale="linear"),
 #                     "min_samples_leaf": hpt.IntegerParameterSpec(min=1, max=64, scale="log")},
-#     max_trial_count=12, parallel_trial_count=2,     # the search algorithm defaults to Bayesian optimisation
+#     max_trial_count=8, parallel_trial_count=2,      # the search algorithm defaults to Bayesian optimisation
 # )
 # job.run()
 # ```
