@@ -443,7 +443,11 @@ def _build_widget(view: QuizView) -> Any:
         elif q.type == "multiple":
             ticks = [
                 widgets.Checkbox(
-                    description=f"{o.key}) {o.text}", value=bool(previous and o.key in previous.answer), indent=False
+                    description=f"{o.key}) {o.text}",
+                    value=bool(previous and o.key in previous.answer),
+                    indent=False,
+                    # Without an explicit width JupyterLab cuts long option texts off after a few words.
+                    layout=widgets.Layout(width="auto"),
                 )
                 for o in q.options
             ]
