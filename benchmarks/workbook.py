@@ -3,8 +3,8 @@
 Usage: python benchmarks/workbook.py [--repeat N] [--output benchmarks/results.json]
 
 * workbook: every notebook executed once with papermill's Python API in one process, as a batch does.
-* floor: the same number of notebooks, each of which only starts a kernel and imports the libraries that its
-  real notebook ends up importing (read off the kernel after a real run), run the same way in the same process.
+* floor: the same number of notebooks, each of which only starts a kernel and imports every module that its real
+  notebook's cells imported (read off the kernel after a real run), run the same way in the same process.
 * slowest cell: the longest cell in any notebook (papermill records each cell's duration).
 * import: `import mlops_lab` in a fresh interpreter.
 
@@ -25,25 +25,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-# Libraries whose import dominates a kernel's start-up; the floor imports those a notebook really used.
-HEAVY = (
-    "numpy",
-    "pandas",
-    "scipy",
-    "sklearn",
-    "matplotlib.pyplot",
-    "ipywidgets",
-    "yaml",
-    "mlflow",
-    "kfp",
-    "optuna",
-    "pandera.pandas",
-    "skops.io",
-    "fastapi",
-    "uvicorn",
-    "httpx",
-)
-PROBE = "import sys, json; print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))"
+# The probe lists every module the notebook's kernel loaded beyond a fresh kernel's own, except the workbook's
+# package and the notebook itself: the floor notebook imports exactly those, so "floor" is kernel start-up plus the
+# very same imports, and workbook minus floor is the notebooks' own work.
+PROBE = """
+import json, sys
+ours = ("mlops_lab", "__main__", "__mp_main__")
+print(json.dumps(sorted(m for m in sys.modules if m not in BASELINE and not m.startswith(ours))))
+"""
+BASELINE = "import sys\nBASELINE = set(sys.modules)"
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -69,12 +59,13 @@ def _execute(notebook: Path, output: Path, workspace: Path) -> dict:
 
 
 def _used_libraries(notebook: Path, workdir: Path) -> list[str]:
-    """Run the notebook with one probe cell appended and read which heavy libraries its kernel imported."""
+    """Run the notebook between two probe cells and list the modules its cells imported."""
     import nbformat
     import papermill
 
     nb = nbformat.read(notebook, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(PROBE.format(heavy=HEAVY)))
+    nb.cells.insert(0, nbformat.v4.new_code_cell(BASELINE))
+    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
     probe_in = workdir / f"probe-{notebook.name}"
     nbformat.write(nb, probe_in)
     out = papermill.execute_notebook(
@@ -95,7 +86,14 @@ def _floor_notebook(libraries: list[str], path: Path) -> Path:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         nbformat.v4.new_code_cell("workspace = None", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("\n".join(f"import {lib}" for lib in libraries) or "pass"),
+        nbformat.v4.new_code_cell(
+            "import importlib\n"
+            f"for name in {libraries!r}:\n"
+            "    try:\n"
+            "        importlib.import_module(name)\n"
+            "    except Exception:  # a few entries only exist as attributes set by their parent package\n"
+            "        pass\n"
+        ),
     ]
     nbformat.write(nb, path)
     return path
