@@ -1,0 +1,32 @@
+import os
+
+from mlops_lab.environment import OFFLINE_SETTINGS, check_environment, configure_offline, locked_versions
+
+
+def test_check_environment_names_missing_and_different_versions(tmp_path):
+    from importlib import metadata
+
+    lock = tmp_path / "requirements.lock"
+    lock.write_text(f"numpy=={metadata.version('numpy')}\n    # via pandas\npandas==0.0.1\n")
+    report = check_environment(lock)
+    status = {p.name: p for p in report.packages}
+    assert status["numpy"].ok and not status["pandas"].ok
+    text = repr(report)
+    assert "DIFFERENT VERSION" in text and "make install" in text
+    assert not report.ok
+
+
+def test_the_shipped_environment_matches_the_lock():
+    assert locked_versions()["scikit-learn"]
+    report = check_environment()
+    assert report.ok, repr(report)
+    assert repr(report).endswith("Everything is in place.")
+
+
+def test_configure_offline_keeps_values_already_set(monkeypatch):
+    for key in OFFLINE_SETTINGS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("DO_NOT_TRACK", "1")
+    configure_offline()
+    assert os.environ["DO_NOT_TRACK"] == "1"
+    assert os.environ["MLFLOW_DISABLE_TELEMETRY"] == "true"
