@@ -32,7 +32,7 @@ caches them: the three levels, and the policy search of the "Your turn" exercise
 every model and every measurement, which keeps a whole comparison to a few seconds. (The
 lifecycle runner of :mod:`mlops_lab.pipeline` writes every artifact of a run to disk, right for
 one real run and too slow for the hundreds a simulation makes; here runs stay in memory and
-each one is logged to MLflow as a light run, :func:`mlops_lab.tuning.log_light_run`, when a store is given.)
+each one is logged to MLflow as a light run, :func:`mlops_lab.tracking.log_light_run`, when a store is given.)
 """
 
 from __future__ import annotations
@@ -687,8 +687,7 @@ class _Operation:
     ) -> None:
         if self.store is None:
             return
-        from mlops_lab.tracking import CODE_VERSION_TAG, FINGERPRINT_TAG, code_version
-        from mlops_lab.tuning import log_light_run
+        from mlops_lab.tracking import CODE_VERSION_TAG, FINGERPRINT_TAG, code_version, log_light_run
 
         # A simulation logs dozens of runs: one batched write each, the data's fingerprint computed once.
         log_light_run(

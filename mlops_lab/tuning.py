@@ -15,9 +15,7 @@ the study and in Experiments.
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +26,6 @@ GOALS = ("maximize", "minimize")
 ALGORITHMS = ("bayesian", "random")
 
 # MLflow reads this variable when a run ends.
-_NO_RUN_LINKS = "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"
 
 TrialCallback = Callable[[int, dict[str, Any], float], None]
 
@@ -189,6 +186,7 @@ def mlflow_trial_logger(
     are computed once.
     """
 
+    from mlops_lab import tracking
     from mlops_lab.data import fingerprint
     from mlops_lab.tracking import CODE_VERSION_TAG, FINGERPRINT_TAG, code_version
 
@@ -199,48 +197,6 @@ def mlflow_trial_logger(
     tags.update({FINGERPRINT_TAG: fingerprint(frames["train"]), CODE_VERSION_TAG: code_version(), "study": study})
 
     def log_trial(number: int, params: dict[str, Any], value: float) -> None:
-        log_light_run(name=f"{study}-trial-{number:02d}", params=params, metrics={metric: value}, tags=tags)
+        tracking.log_light_run(name=f"{study}-trial-{number:02d}", params=params, metrics={metric: value}, tags=tags)
 
     return log_trial
-
-
-def log_light_run(
-    *,
-    name: str,
-    params: Mapping[str, Any],
-    metrics: Mapping[str, float],
-    tags: Mapping[str, str],
-    experiment_id: str | None = None,
-) -> str:
-    """Log one run without a model file in a single batched write; returns its run id.
-
-    For code that logs many runs whose tags (data fingerprints, code version) it already knows:
-    a study's trials, a simulation's retrains. ``experiment_id`` None: the active experiment.
-    """
-    import time
-
-    import mlflow
-    from mlflow.entities import Metric, Param
-
-    now = int(time.time() * 1000)
-    with _no_run_links(), mlflow.start_run(run_name=name, experiment_id=experiment_id, tags=dict(tags)) as run:
-        mlflow.MlflowClient().log_batch(
-            run.info.run_id,
-            metrics=[Metric(key, float(value), now, 0) for key, value in metrics.items()],
-            params=[Param(key, str(value)) for key, value in params.items()],
-        )
-    return run.info.run_id
-
-
-@contextlib.contextmanager
-def _no_run_links() -> Iterator[None]:
-    """MLflow prints a link to every finished run on a tracking server: keep a study's output quiet."""
-    previous = os.environ.get(_NO_RUN_LINKS)
-    os.environ[_NO_RUN_LINKS] = "true"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(_NO_RUN_LINKS, None)
-        else:
-            os.environ[_NO_RUN_LINKS] = previous
