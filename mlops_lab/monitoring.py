@@ -1,7 +1,7 @@
 """Model monitoring: training-serving skew and prediction drift, measured the way Vertex AI does it.
 
-Vertex AI Model Monitoring compares the distribution of every input feature in a window of
-prediction requests with a baseline:
+Vertex AI Model Monitoring (v1, whose default metrics this module copies) compares the distribution
+of every input feature in a window of prediction requests with a baseline:
 
 * **skew**: the baseline is the training data (is production fed what the model learned from?);
 * **drift**: the baseline is an earlier window of production data (is production changing?).

@@ -19,8 +19,10 @@
 # The course lists five pain points of ML practitioners: keeping track of **versions** (of models, code and
 # data), controlling the **experiment space**, pinpointing the **best model for the use case**,
 # **collaborating**, and **reproducing** results. In this notebook you first feel them, in a typical
-# "level 0" session where results live in variables and file names. Then you redo the same work with MLflow
-# experiment tracking and its model registry, and every painful question becomes a single query.
+# **level 0** session: Google's name for the first stage of MLOps maturity, where every step is done by hand in
+# notebooks and scripts and nothing is recorded unless someone writes it down (notebook 04 compares it with
+# levels 1 and 2). Results live in variables and file names. Then you redo the same work with MLflow experiment
+# tracking and its model registry, and every painful question becomes a single query.
 #
 # **Learning objectives.** By the end of this notebook you can:
 # 1. name what a month-old notebook session cannot tell you, and why;
@@ -31,11 +33,11 @@
 # 6. rebuild a model from what was recorded, and see what breaks when one thing was not.
 
 # %% tags=["parameters"]
-# Parameters: papermill (and instructors' batches) replace these values.
+# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
-quiz_answers = {}  # headless quiz answers, e.g. {"file-names": "b"}
-solutions = {}  # reference solutions for "Your turn" exercises (CI injects them)
+quiz_answers = {}  # leave empty: you answer with the Check buttons
+solutions = {}  # leave empty: your answers go in the "Your turn" cells
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -57,6 +59,18 @@ customers_per_month = 200 if mode == "smoke" else 500
 # four cells below as four days of that person's week. Each day changes something: the data subset, a feature,
 # the model, a hyperparameter, the decision threshold. Results go into variables; models go into files whose names are
 # the only notes.
+#
+# Four words the week (and the rest of the workbook) uses to score a churn model. The model gives each customer a
+# churn probability; the **threshold** turns it into a decision ("call this customer" above 0.5, say).
+#
+# - **ROC AUC**: the chance that the model ranks a random churner above a random customer who stays. 0.5 is
+#   guessing, 1.0 is perfect. It judges the ranking, before any threshold is chosen.
+# - **Precision**: of the customers the model flags, the share who really churn (few wasted retention offers).
+# - **Recall**: of the customers who really churn, the share the model flags (few missed churners).
+# - **F1**: one number that balances precision and recall (their harmonic mean); notebook 02 uses it.
+#
+# Lowering the threshold flags more customers: recall goes up, precision usually goes down. Every term is also in
+# the [glossary](../GLOSSARY.md).
 
 # %%
 import skops.io
@@ -244,7 +258,9 @@ for missed, alarm in [(100, 10), (50, 25), (20, 20), (10, 30)]:
 #
 # ### 3.4 Collaboration: a second person in the same store
 #
-# Bo, a colleague, tries two ideas of their own. On a shared server (`MLFLOW_TRACKING_URI`) Bo's runs would
+# Collaboration is the pain point of a team: data scientists, data engineers, ML engineers and the business all
+# need the same record (notebook 00, section 4.2, lists who does what). Bo, a colleague, tries two ideas of their
+# own. On a shared server (`MLFLOW_TRACKING_URI`) Bo's runs would
 # arrive from Bo's laptop; here we log them for Bo. Bo forgets one thing: the random forest's seed is not
 # recorded (`omit=("seed",)`).
 
@@ -437,8 +453,17 @@ show_quiz("01_pain_points", answers=quiz_answers, facts=facts, workspace=workspa
 # | compare runs as a table | `mlflow.search_runs`, `compare_runs` | **Vertex AI Experiments**: `aiplatform.get_experiment_df()` and the console's run comparison |
 # | data fingerprint, code version, model artifact of a run | run tags and artifacts | **Vertex ML Metadata**: artifacts, executions, events and contexts form the lineage graph |
 # | register a model version | `mlflow.register_model` | **Vertex AI Model Registry**: a model with numbered versions |
-# | `champion` / `challenger` aliases | `set_registered_model_alias` | **Vertex AI Model Registry** version aliases (the first version gets `default`) |
+# | `champion` / `challenger` aliases | `set_registered_model_alias` | **Vertex AI Model Registry** version aliases (the first version gets `default`; a new version takes it too unless uploaded with `is_default_version=False`) |
 # | load by alias | `models:/churn-model@champion` | deploy the aliased version to an endpoint |
+#
+# Vertex AI is becoming part of **Gemini Enterprise Agent Platform**, and its services are being renamed
+# (Vertex AI Experiments, for example, appears as Agent Platform Experiments); notebook 05 has the table of old
+# and new names.
+#
+# **Read more.** Google's [*Practitioners guide to MLOps*](https://services.google.com/fh/files/misc/practitioners_guide_to_mlops_whitepaper.pdf)
+# (2021): read "Data and model management" and "ML development", and list what the guide says an experiment
+# tracker and a model registry must record; compare with the columns of your `runs` table. The full reading list
+# is in [READING.md](../READING.md).
 #
 # Next, notebook 02 turns these habits into an automated check: a CI pipeline that validates data and refuses a
 # model that does not beat the champion.

@@ -27,14 +27,15 @@
 # 3. validate data against a schema with pandera, and tell **schema skew** (stop the pipeline) from **value
 #    skew** (retrain);
 # 4. gate a candidate model against the current model, a baseline and data slices before promoting it;
-# 5. say what continuous training (CT) adds, and name the five areas where ML differs from ordinary software.
+# 5. say what continuous training (CT) adds, and why "building the model" belongs to CI/CD and not to CT;
+# 6. name the five areas where ML differs from ordinary software.
 
 # %% tags=["parameters"]
-# Parameters: papermill (and instructors' batches) replace these values.
+# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress (None: $MLOPS_LAB_WORKSPACE or ./workspace)
-quiz_answers = {}  # headless quiz answers, e.g. {"ci-cd-not-ct": "a"}
-solutions = {}  # reference solutions for "Your turn" exercises (CI injects them)
+quiz_answers = {}  # leave empty: you answer with the Check buttons
+solutions = {}  # leave empty: your answers go in the "Your turn" cells
 mode = "full"  # "full" or "smoke"; this lab is small, so both run the same data
 
 # %%
@@ -77,6 +78,10 @@ code_tests
 # Here is a year of the churn business. The model is trained on January to June and deployed. From July the
 # customers change: prices go up, more of them choose month-to-month contracts, and they become much more price
 # sensitive. Nobody touches the code, so CI runs the same tests every month and they pass every month.
+#
+# The measure is the **cost of acting on the model's decisions**: each missed churner and each wasted retention
+# offer has a price, averaged per customer (lower is better). Beside the deployed (frozen) model, the chart shows a
+# model retrained every quarter on the three months before.
 
 # %%
 customers = data.make_customers(
@@ -94,6 +99,7 @@ labels = [m.month for m in monthly.months]
 fig, ax = plt.subplots(figsize=(8, 3.2))
 ax.plot(labels, [m.cost for m in monthly.months], marker="o", label="deployed model (frozen)")
 ax.plot(labels, [m.retrained_cost for m in monthly.months], marker="s", label="retrained every quarter")
+ax.axvspan(labels[0], labels[5], color="grey", alpha=0.15, label="months the frozen model learned from")
 ax.axvline("2025-07", color="grey", linestyle="--", label="customers change")
 ax.set(title="Cost of acting on the model's decisions", xlabel="month", ylabel="cost per customer")
 ax.tick_params(axis="x", labelrotation=45)
@@ -101,11 +107,15 @@ ax.legend()
 plt.show()
 
 # %%
-before = sum(m.cost for m in monthly.months[:6]) / 6
+# A score on the months a model learned from is no fair measure of it (notebook 00's rule: test on months the model
+# never saw). The fair "before" figure is the same recipe on unseen months before the change: the model trained on
+# January-March, scored on April-June.
+before = sum(m.retrained_cost for m in monthly.months[3:6]) / 3
 after = sum(m.cost for m in monthly.months[9:]) / 3
 retrained_after = sum(m.retrained_cost for m in monthly.months[9:]) / 3
 print(f"Code tests: {monthly.months[-1].code_tests} in every month.")
-print(f"Frozen model: {before:.2f} per customer in January-June, {after:.2f} in October-December.")
+print(f"Before the change, on months the model never saw (April-June): {before:.2f} per customer.")
+print(f"Frozen model after the change: {after:.2f} per customer in October-December.")
 print(f"A model retrained on the last quarter: {retrained_after:.2f} per customer in October-December.")
 print(
     f"December: {monthly.months[-1].churn_rate:.0%} of customers churned; the model forecast {monthly.months[-1].forecast:.0%}."
@@ -115,6 +125,16 @@ print(
 # The code did not change, so its tests could not notice anything. The model got worse **silently**: it still
 # answers every request, its forecast looks plausible, and only the business numbers drift away. Software does
 # not decay when the world changes; a model does, because what it learned was a snapshot of the data.
+#
+# Two things in the chart can look wrong, and both are lessons:
+#
+# - **The grey months.** The frozen model's cost from January to June is *in-sample*: it is scored on the months it
+#   learned from, whose outcomes it has already seen. Such a score usually flatters a model and never tells you
+#   how it does on new customers; that is why the "before" figure above comes from unseen months.
+# - **July to September.** The quarterly model serving then was trained on April to June: it has not seen the
+#   change either, and it learned from half as many months as the frozen model, so it has no reason to do better
+#   and can do worse. Retraining pays only once the training window holds the new behaviour: the model trained on
+#   July to September, serving from October. Retraining is not magic; retraining *on the right data* is.
 #
 # So an ML pipeline has to test two more things than a software pipeline: the **data** that comes in, and the
 # **model** that goes out. Google Cloud's MLOps guide puts it this way: CI also tests and validates data,
@@ -149,12 +169,18 @@ schema
 
 # %% [markdown]
 # Now a clean month, the same month with each fault that `data.inject_faults` plants, and a month whose
-# distribution has shifted. Two kinds of problems, two different reactions (Google's level-1 rule):
+# distribution has shifted. Two kinds of problems, two different reactions (the rule Google's MLOps guide gives
+# for an automated training pipeline, "level 1" in notebook 04):
 #
 # - **schema skew**: the data does not match the schema (a column is missing, a value is impossible, a category
 #   is unknown). Training on it would produce garbage: **stop the pipeline** and let a person look.
 # - **value skew**: the data is valid but its statistics moved (here: a mean moves by more than 0.25 training
 #   standard deviations, or a category's share by more than 0.1). The world changed: **trigger retraining**.
+#
+# A word of warning: "skew" has a second meaning you will meet in notebooks 04 and 05. **Training-serving skew** is
+# a difference between the data a model was trained on and the data it receives when serving (for example because
+# the serving code computes a feature differently); Vertex AI Model Monitoring measures it on live requests. Schema
+# skew and value skew, here, compare a *new batch* with the schema *before* training on it.
 
 # %%
 months = dict(data.monthly_batches(customers))
@@ -208,8 +234,8 @@ schema.validate(months["2025-07"], name="2025-07")
 # - on each **slice** (each region, each contract type) it must not trail the current model by more than 0.02.
 #   A better average can hide a group of customers the new model serves badly.
 #
-# The metric is F1 at the 0.5 threshold: the business calls the customers the model flags, so it cares about
-# those decisions. `validation.run_ci_pipeline` runs every stage in order (code tests, data validation,
+# The metric is F1 at the 0.5 threshold (F1 balances precision and recall, notebook 01): the business calls the
+# customers the model flags, so it cares about those decisions. `validation.run_ci_pipeline` runs every stage in order (code tests, data validation,
 # training, model validation) and reports which stages a plain DevOps pipeline would have run.
 
 # %%
@@ -301,6 +327,30 @@ validation.fault_report(code_tests, faults_seen)
 # lost west cancellations, which the slice gate caught, and the concept change, which no data check can see.
 # It shows only in the model's results on fresh labels (section 2), which is why continuous training scores
 # the serving model and each candidate on every new month.
+#
+# ### 3.5 Building the model: CI/CD, not CT
+#
+# The course asks which step is part of CI/CD but not of continuous training, and its answer is **building the
+# model**. "Build" is meant as in software: turning source code into a tested artifact that can be deployed. For an
+# ML system the source is the code of the model and of its training pipeline (feature logic, model methods, the
+# pipeline's components). **CI** builds and tests that code (section 1's tests: feature logic, no NaNs, training
+# converges) and **CD** delivers the built pipeline to production. Both run when the **code** changes.
+#
+# **Continuous training** runs when something else happens: new data arrives, a schedule fires, quality drops,
+# the inputs shift, or a person asks for it on demand. It runs the pipeline that CD already delivered, with the
+# *same* code, to retrain, validate and serve a new model, as in section 3.3.
+#
+# | activity | what starts it | CI/CD or CT | in this workbook |
+# |---|---|---|---|
+# | building the model: build and test the code of the model and its pipeline | a code change | CI/CD | section 1's code tests |
+# | pipeline continuous integration (Google's name for that step in its "level 2") | a code change | CI/CD | notebook 04's level 2 |
+# | delivering the tested pipeline to production | CI passing | CI/CD | notebook 04's level 2 |
+# | retraining, validating and serving a model; monitoring and measuring it | new data, a schedule, a drop in quality, a shift, on demand | CT | section 3.3 |
+# | feature store integration | (a component, not a trigger) | serves both: training and prediction read the same features | notebook 05 |
+#
+# Read the table and you will notice that "pipeline continuous integration" is CI/CD and not CT either. The course's
+# quiz lists it as a wrong option and keys "building the model"; remember the course's key for its quiz, and the
+# rule behind both: **code changes go through CI/CD; new data goes through CT.**
 #
 # ## 4. Your turn
 #
@@ -428,13 +478,22 @@ show_quiz(
 # - MLOps adds data validation (schema skew stops the pipeline, value skew triggers retraining), model validation
 #   (beat the current model and a baseline, overall and on every slice) and continuous training (both run
 #   automatically when new data arrives).
+# - Building the model (its code and its pipeline) is CI/CD, started by code changes; continuous training reruns the
+#   delivered pipeline when data or a trigger calls for it.
+# - Judge a model on months it never saw: its score on its own training months proves nothing about new data.
 #
 # **On Google Cloud.** **Cloud Build** runs the CI/CD part (build, unit tests, deploy the pipeline).
-# **Vertex AI Pipelines** runs the training pipeline that CT triggers, with data validation steps (TensorFlow
+# **Vertex AI Pipelines** (in today's documentation, *Agent Platform Pipelines*, part of Gemini Enterprise Agent
+# Platform) runs the training pipeline that CT triggers, with data validation steps (TensorFlow
 # Data Validation infers a schema and detects skew and drift, as pandera and our statistics do here) and a model
 # evaluation step; **Vertex AI Model Evaluation** reports metrics per model version, including on data slices,
 # and **Vertex AI Model Registry** holds the versions the gate promotes. In production, **Vertex AI Model
 # Monitoring** watches serving data for skew and drift, the signal that starts the next retraining.
+#
+# **Read more.** Google Cloud's [*MLOps: Continuous delivery and automation pipelines in machine learning*](https://cloud.google.com/architecture/mlops-continuous-delivery-and-automation-pipelines-in-machine-learning):
+# read "DevOps versus MLOps" and find the five areas of section 5, then the sentences that define CI, CD and CT;
+# ask of each activity what starts it. Terms are in the [glossary](../GLOSSARY.md); the full reading list is in
+# [READING.md](../READING.md).
 
 # %%
 print(scorecard("02_devops_vs_mlops", workspace=workspace))

@@ -29,11 +29,11 @@
 # 5. run the same pipeline with Kubeflow Pipelines and compile it into the file Vertex AI Pipelines runs.
 
 # %% tags=["parameters"]
-# Parameters: papermill (and instructors' batches) replace these values.
+# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress and pipeline runs (None: $MLOPS_LAB_WORKSPACE or ./workspace)
-quiz_answers = {}  # headless quiz answers, e.g. {"after-evaluation": "b"}
-solutions = {}  # reference solutions for "Your turn" exercises (CI injects them)
+quiz_answers = {}  # leave empty: you answer with the Check buttons
+solutions = {}  # leave empty: your answers go in the "Your turn" cells
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -55,6 +55,9 @@ size = {"seed": seed, "customers_per_month": 300 if mode == "smoke" else 1000}
 # submit it now, in the background, and collect the result later: the same way you submit a pipeline job to
 # Vertex AI and come back when it has finished. To keep the wait short, this local run stops at the validation
 # gate (`last_step`): the six steps that turn data into an approved model.
+#
+# Restarted the kernel? Run the first cells again as usual. If you skip this one, section 6 notices that the job
+# is missing and submits it there; a second job is harmless, since each job writes its own result file.
 
 # %%
 kfp_job = kfp_pipeline.submit_local_run(lab, last_step="validate_model", **size)
@@ -148,8 +151,9 @@ for check in validation.read_json()["checks"]:
 # %% [markdown]
 # **Model serving and monitoring.** The approved model goes to the (local) endpoint, which answers three test
 # requests. Monitoring treats the last month as production traffic: it measures how far each feature has moved
-# from the training data (Jensen-Shannon divergence for numbers, L-infinity distance for categories, the
-# measures Vertex AI Model Monitoring uses, alert above 0.3) and compares predicted with actual churn.
+# from the training data (Jensen-Shannon divergence for numbers, L-infinity distance for categories, alert above
+# 0.3: the defaults of Vertex AI Model Monitoring v1; notebook 04 explains both measures and v2) and compares
+# predicted with actual churn.
 
 # %%
 deployment = pipeline.deploy_model(model.path, validation.path, test.path, by_hand / "deployment.json")
@@ -310,6 +314,9 @@ print(f"{shorter.name} reused:   {', '.join(shorter.cached)}")
 # out of this notebook.
 
 # %%
+# A kernel restart forgets the job submitted at the top of the notebook: submit it again here if so.
+if "kfp_job" not in globals():
+    kfp_job = kfp_pipeline.submit_local_run(lab, last_step="validate_model", **size)
 kfp_run = kfp_job.wait()
 kfp_run
 
@@ -337,7 +344,10 @@ spec.table()
 
 # %% [markdown]
 # To run it on Google Cloud you would build a container image with this workbook installed, compile with
-# `base_image` set to that image, and submit the file with the Vertex AI SDK (not run here: it needs a project):
+# `base_image` set to that image, and submit the file with the Vertex AI SDK (not run here: it needs a project).
+# The service is called *Agent Platform Pipelines* in today's documentation (Vertex AI is becoming part of Gemini
+# Enterprise Agent Platform; notebook 05 has the table of names). The package to install is still
+# `google-cloud-aiplatform`, and the import below is the one its current documentation uses:
 #
 # ```python
 # from google.cloud import aiplatform
@@ -383,9 +393,16 @@ show_quiz("03_ml_lifecycle", answers=quiz_answers, facts={"rerun_steps": len(cha
 # | model training | scikit-learn | Vertex AI Training (custom jobs), Vertex AI Vizier for tuning |
 # | model evaluation and validation | holdout metrics and a gate | Vertex AI Model Evaluation, Experiments; a condition in the pipeline; Model Registry |
 # | model serving | a local endpoint | Vertex AI Endpoints (online), batch prediction |
-# | model monitoring | drift scores | Vertex AI Model Monitoring (skew and drift) |
+# | model monitoring | drift scores | Vertex AI Model Monitoring (skew and drift; v1's default measures) |
 # | pipeline and caching | `run_pipeline`, KFP local runner | Vertex AI Pipelines |
 # | lineage | SQLite store in MLMD's model | Vertex ML Metadata |
+#
+# **Read more.** Google's [*Practitioners guide to MLOps*](https://services.google.com/fh/files/misc/practitioners_guide_to_mlops_whitepaper.pdf)
+# (2021): find the figure of the seven processes around "data and model management" and, for each, what it reads
+# and writes; compare with the lifecycle table of section 1. Then, in Google Cloud's
+# [*MLOps: Continuous delivery and automation pipelines in machine learning*](https://cloud.google.com/architecture/mlops-continuous-delivery-and-automation-pipelines-in-machine-learning),
+# read "Data science steps for ML" for the eight steps. Terms are in the [glossary](../GLOSSARY.md); the full
+# reading list is in [READING.md](../READING.md).
 
 # %%
 print(scorecard("03_ml_lifecycle", workspace=workspace))

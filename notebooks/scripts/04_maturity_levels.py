@@ -24,17 +24,19 @@
 #
 # **Learning objectives.** By the end of this notebook you can:
 # 1. measure training-serving skew and drift the way Vertex AI Model Monitoring does (Jensen-Shannon divergence,
-#    L-infinity distance, a threshold per feature) and explain how it differs from scipy's number and from PSI;
-# 2. describe maturity levels 0, 1 and 2 by what they automate, and recognise each in a simulation;
+#    L-infinity distance, a threshold per feature), and say what changes in Model Monitoring v2;
+# 2. describe maturity levels 0, 1 and 2 as Google's architecture guide does (level 0's disconnect between ML and
+#    operations, level 1's experimental-operational symmetry and modular components, level 2's six stages), and
+#    recognise each in a simulation;
 # 3. explain which continuous-training trigger reacts to which kind of change (and which one it cannot see);
 # 4. show why level 2's CI/CD matters even when level 1 already retrains on its own.
 
 # %% tags=["parameters"]
-# Parameters: papermill (and instructors' batches) replace these values.
+# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
-quiz_answers = {}  # headless quiz answers, e.g. {"level-0-characteristic": "a"}
-solutions = {}  # reference solutions for "Your turn" exercises (CI injects them)
+quiz_answers = {}  # leave empty: you answer with the Check buttons
+solutions = {}  # leave empty: your answers go in the "Your turn" cells
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -56,10 +58,57 @@ store = tracking.open_store(workspace, experiment="04_maturity_levels")  # MLflo
 # |---|---|---|---|
 # | how a model is trained | by hand, in notebooks and scripts | by a deployed training pipeline | by the pipeline, whose code is built, tested and deployed by CI/CD |
 # | what is deployed | a model file, handed over | the training pipeline | the pipeline, through automated tests |
-# | when it retrains | when someone notices a problem | on a trigger: schedule, new data, performance drop, distribution shift | the same triggers |
+# | when it retrains | when someone notices a problem | on a trigger: on demand, on a schedule, on new data, on a performance drop, on a distribution shift | the same triggers |
 # | data and model validation | none | automatic: schema skew stops the pipeline; a new model must beat the current one | the same |
 # | new pipeline code | (there is no pipeline) | tested and released by hand | tested and deployed automatically |
 # | monitoring | none | the model's quality and its input data | the same |
+#
+# ### 1.1 Level 0: manual process
+#
+# Every step (data extraction, analysis, preparation, training, evaluation, validation) is **manual, script-driven
+# and interactive**, usually in notebooks, until a model is good enough. Google's guide stresses what follows:
+#
+# - **A disconnect between ML and operations.** Data scientists hand a trained model (a file) to engineers, who
+#   deploy it behind an API. The serving side often re-implements the feature code, which invites
+#   **training-serving skew**: the model receives features computed differently from the ones it learned from.
+# - **Infrequent release iterations.** A new model ships a few times a year, so nobody automates the process.
+# - **No CI, no CD.** Code is tested in notebooks by running them; deployment is done by hand. Only the prediction
+#   service is deployed, never the process that made the model.
+# - **No active performance monitoring.** Nothing tracks the model's predictions and actions, so decay is found when
+#   the business complains.
+#
+# ### 1.2 Level 1: ML pipeline automation
+#
+# The goal is **continuous training**: the steps become a pipeline that retrains the model in production.
+#
+# - **Rapid, orchestrated experiments**: the transitions between steps are automated, so trying an idea is cheap.
+# - **Experimental-operational symmetry**: the *same* pipeline runs in development, pre-production and production,
+#   which is what unifies the data scientists' work with operations.
+# - **Modular code for components and pipelines**: each step is a reusable, composable component (often in its own
+#   container), so it runs the same everywhere (notebook 03's pipeline is built this way).
+# - **The pipeline is deployed, not the model**: in production it runs by itself and delivers new models.
+# - **Triggers** start it: **on demand** (a person asks for a run), on a schedule, on new data, on a drop in model
+#   performance, or on a significant change in the data distribution.
+# - Around it: **data validation** (schema skew stops the pipeline, value skew starts a retraining), **model
+#   validation** (a new model must beat the current one, also on data slices), a **metadata store** (every run's
+#   pipeline version, parameters, artifacts and metrics) and, optionally, a **feature store**.
+#
+# Its weak spot: new pipeline *code* is still tested and released by hand, so improvements ship rarely.
+#
+# ### 1.3 Level 2: CI/CD pipeline automation
+#
+# Level 2 automates the pipeline's own delivery. Google's guide describes it in **six stages**:
+#
+# | stage | what happens | what it produces | in this lab |
+# |---|---|---|---|
+# | 1. development and experimentation | try algorithms and models; the steps are orchestrated | source code of the pipeline's steps, pushed to source control | code versions v1, v2, v3 of the scenario |
+# | 2. pipeline continuous integration | build the code and run tests (feature logic, model methods, training converges, no NaNs, each component produces its artifacts) | pipeline components: packages, executables, artifacts | `world.ci(...)`, which blocks the broken refactoring |
+# | 3. pipeline continuous delivery | deploy the built components to the target environment | a deployed pipeline with the new implementation | "CD deployed the pipeline the same month" |
+# | 4. automated triggering | the pipeline runs in production on a schedule or in response to a trigger | a trained model, pushed to the model registry | the scheduled pipeline runs |
+# | 5. model continuous delivery | serve the trained model as a prediction service | a deployed model prediction service | "promoted" in the journal |
+# | 6. monitoring | collect statistics on the model's performance on live data | a trigger for the pipeline, or a new experiment cycle | section 3's monitoring |
+#
+# Data analysis and model analysis stay manual: people still decide what to try next.
 #
 # ## 2. The business and its year and a half
 #
@@ -85,24 +134,21 @@ for event in scenario.events():
 # Vertex AI Model Monitoring compares the data a model receives with a baseline, feature by feature. Compared with
 # the **training data**, a difference is **training-serving skew**; compared with earlier production data, it is
 # **drift**. For a **numeric** feature it buckets the values into a histogram and computes the **Jensen-Shannon
-# divergence**; for a **categorical** feature it takes the **L-infinity distance**, the largest change in the share
-# of any one category. Each feature has a threshold, **0.3** by default; reaching it raises an alert.
+# divergence**, a number between 0 (same distribution) and 1 (nothing in common); for a **categorical** feature it
+# takes the **L-infinity distance**, the largest change in the share of any one category. Each feature has a
+# threshold; reaching it raises an alert.
 #
-# One trap: `scipy.spatial.distance.jensenshannon` returns the Jensen-Shannon *distance*, the square root of the
-# divergence, with natural logarithms unless you pass `base=2`. Vertex AI (through TensorFlow Data Validation)
-# compares the *divergence* in base 2, a number between 0 and 1: `jensenshannon(p, q, base=2) ** 2`. A divergence
-# of 0.3 is a base-2 distance of 0.55 (0.46 with natural logarithms), so a threshold moved from one to the other
-# changes when you are alerted.
-# The report also shows the **population stability index** (PSI), the usual alternative in industry (above 0.25
-# is read as a major shift). Here is December 2025, against the first model's training data:
-
-# %%
-from scipy.spatial.distance import jensenshannon
-
-p, q = [0.5, 0.3, 0.2], [0.2, 0.3, 0.5]
-print(f"Jensen-Shannon divergence (Vertex AI): {monitoring.jensen_shannon_divergence(p, q):.4f}")
-print(f"scipy jensenshannon, natural log:      {jensenshannon(p, q):.4f}  (a distance, not comparable with 0.3)")
-print(f"scipy jensenshannon(base=2) squared:   {jensenshannon(p, q, base=2) ** 2:.4f}")
+# Those defaults (Jensen-Shannon for numbers, L-infinity for categories, **0.3** for every feature) are **Model
+# Monitoring v1**'s, the version that watches an endpoint (`ModelDeploymentMonitoringJob`) and the one this lab
+# copies. **Model Monitoring v2** attaches a *model monitor* to a version in the Model Registry (even a model served
+# outside Google Cloud); there you choose the metric per objective (for categories, L-infinity or Jensen-Shannon)
+# and set alert thresholds per objective and per feature, so do not assume v1's 0.3.
+#
+# "Skew" here means training-serving skew. Notebook 02's *schema skew* and *value skew* are another use of the word:
+# data validation comparing a new batch with the schema before training.
+#
+# The report also shows the **population stability index** (PSI), another measure of a shift, explained in the
+# optional note at the end of this section. Here is December 2025, against the first model's training data:
 
 # %%
 training_data = world.training_data(world.initial_key())
@@ -126,6 +172,28 @@ import matplotlib.pyplot as plt
 
 maturity.plot_monitoring(world)
 plt.show()
+
+# %% [markdown]
+# ### Going deeper (optional): divergence or distance, bits or nats, and PSI
+#
+# Skip this note on a first reading; nothing later depends on it.
+#
+# `scipy.spatial.distance.jensenshannon` returns the Jensen-Shannon *distance*, the square root of the divergence,
+# computed with natural logarithms (nats) unless you pass `base=2` (bits). Vertex AI (through TensorFlow Data
+# Validation) compares the *divergence* in base 2, a number between 0 and 1: `jensenshannon(p, q, base=2) ** 2`. A
+# divergence of 0.3 is a base-2 distance of 0.55 (0.46 with natural logarithms), so a threshold moved from one
+# number to the other changes when you are alerted.
+#
+# The **population stability index** sums, over the buckets, (current share - baseline share) x ln(current share /
+# baseline share). Industry reads it with rules of thumb: below 0.1 stable, above 0.25 a major shift.
+
+# %%
+from scipy.spatial.distance import jensenshannon
+
+p, q = [0.5, 0.3, 0.2], [0.2, 0.3, 0.5]
+print(f"Jensen-Shannon divergence (Vertex AI): {monitoring.jensen_shannon_divergence(p, q):.4f}")
+print(f"scipy jensenshannon, natural log:      {jensenshannon(p, q):.4f}  (a distance, not comparable with 0.3)")
+print(f"scipy jensenshannon(base=2) squared:   {jensenshannon(p, q, base=2) ** 2:.4f}")
 
 # %% [markdown]
 # ## 4. Lab: one model, operated three ways
@@ -176,6 +244,12 @@ for outcome in comparison.outcomes:
     print(outcome.journal_text())
 
 # %% [markdown]
+# Look at the last months of the chart too. A level-0 team that finally retrains by hand, on recent data, can end
+# the period as good as level 2 or better than a level 1 whose pipeline is broken: one model, retrained at the right
+# moment, is as good as the data it saw, whoever trained it. Maturity does not make a single model better. It
+# changes how many months are spent off target, how long recovery takes, how many problems reach production
+# unnoticed and how much of it needs a person; read those rows of the table, not only the last point of the chart.
+#
 # Here is the CI report that blocked the broken refactoring at level 2. The unit tests of the shared ML code, the
 # ones plain DevOps CI would run, all pass; the pipeline checks on the new feature step catch the division by zero.
 
@@ -274,16 +348,26 @@ show_quiz("04_maturity_levels", answers=quiz_answers, facts=comparison.facts(), 
 #   skew, model validation before promotion. Its code still moves by hand, slowly and untested.
 # - Level 2 adds CI/CD of the pipeline: new code is tested and shipped in days, broken code is blocked.
 # - Monitoring measures inputs (skew and drift); only label-based signals see a concept change.
+# - Google's level 2 runs in six stages: development and experimentation, pipeline CI, pipeline CD, automated
+#   triggering, model continuous delivery, monitoring.
 #
 # **On Google Cloud.**
 #
 # | here | on Google Cloud |
 # |---|---|
-# | `monitoring.detect_skew` / `detect_drift`, thresholds 0.3 | **Vertex AI Model Monitoring**: skew and drift jobs on an endpoint, Jensen-Shannon and L-infinity, alerts by email or Cloud Monitoring |
+# | `monitoring.detect_skew` / `detect_drift`, thresholds 0.3 | **Vertex AI Model Monitoring** v1: skew and drift jobs on an endpoint, Jensen-Shannon and L-infinity, alerts by email or Cloud Monitoring; v2 attaches a monitor to a registered model version, with metrics and thresholds chosen per objective |
 # | the level 1 pipeline and its triggers | **Vertex AI Pipelines** runs, started by a schedule, by **Cloud Scheduler**, or by events (**Pub/Sub**, **Eventarc**) for new data and monitoring alerts |
 # | data validation, the model validation gate | TFX / TFDV components or pipeline steps; a condition in the pipeline before **Model Registry** promotion |
 # | runs logged to MLflow | **Vertex AI Experiments** and **Vertex ML Metadata** (lineage of every run) |
 # | level 2's CI and CD (`run_ci`) | **Cloud Build** tests and builds the pipeline from source control, **Artifact Registry** stores it, then it is deployed to Vertex AI Pipelines |
+#
+# In today's documentation these services carry the name of **Gemini Enterprise Agent Platform** (Agent Platform
+# Pipelines, Agent Platform Experiments, ...): notebook 05 has the table of old and new names.
+#
+# **Read more.** Google Cloud's [*MLOps: Continuous delivery and automation pipelines in machine learning*](https://cloud.google.com/architecture/mlops-continuous-delivery-and-automation-pipelines-in-machine-learning):
+# read the three "MLOps level" sections with their diagrams; for level 0 find its "challenges", for level 1 the
+# list of triggers, and for level 2 the six stages and which of them stay manual. Terms are in the
+# [glossary](../GLOSSARY.md); the full reading list is in [READING.md](../READING.md).
 
 # %%
 print(scorecard("04_maturity_levels", workspace=workspace))

@@ -23,20 +23,25 @@
 # job locally. Under each step, a box shows the Vertex AI SDK call that would do it in the cloud (shown, never
 # run: no account needed).
 #
+# Vertex AI is becoming part of **Gemini Enterprise Agent Platform**, and the documentation now uses new names for
+# its services; section 1 has the table, so you can find each page under either name.
+#
 # **Learning objectives.** By the end of this notebook you can:
 # 1. explain why a unified platform reduces the hidden technical debt of ML systems;
 # 2. build a training set with point-in-time correct features, and show the leakage a naive join causes;
 # 3. run a seeded hyperparameter study (Vizier's job) and track every trial in MLflow (Experiments' job);
 # 4. version models in a registry with aliases, and promote a challenger after a canary release;
 # 5. serve a model over HTTP with input validation, a traffic split and request logging;
-# 6. monitor the logged requests for training-serving skew and drift, and explain the model's predictions.
+# 6. monitor the logged requests for training-serving skew and drift (and say what Model Monitoring v2 changes);
+# 7. explain the model's predictions, and match Explainable AI's three methods to the models they suit;
+# 8. find today's name of each service, and the Python import to use with it.
 
 # %% tags=["parameters"]
-# Parameters: papermill (and instructors' batches) replace these values.
+# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
-quiz_answers = {}  # headless quiz answers, e.g. {"unified-platform": "b"}
-solutions = {}  # reference solutions for "Your turn" exercises (CI injects them)
+quiz_answers = {}  # leave empty: you answer with the Check buttons
+solutions = {}  # leave empty: your answers go in the "Your turn" cells
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -57,8 +62,8 @@ customers_per_month = 200 if mode == "smoke" else 500
 # %% [markdown]
 # ## 1. Why one platform?
 #
-# *Hidden Technical Debt in Machine Learning Systems* (Sculley et al., 2015) found that the model is a small
-# box in a large system, and that most of the cost hides around it: **glue code** between tools that each
+# *Hidden Technical Debt in Machine Learning Systems* (Sculley et al., 2015; notebook 00, section 4.3) found that
+# the model is a small box in a large system, and that most of the cost hides around it: **glue code** between tools that each
 # expect their own formats, **pipeline jungles** of scrapes and joins, **configuration debt**, **undeclared
 # consumers** of a model's output, and the CACE principle: *changing anything changes everything*. Each tool
 # you bolt on adds glue. A platform where the feature store, training, the registry, endpoints and monitoring
@@ -75,13 +80,44 @@ customers_per_month = 200 if mode == "smoke" else 500
 # | Model Evaluation | metrics per model version and per slice | scikit-learn metrics |
 # | Endpoints, batch prediction | online serving with a traffic split; batch jobs | `serving.Endpoint` (HTTP on 127.0.0.1), `serving.batch_predict` |
 # | Model Monitoring | skew and drift on logged requests, alerts | `monitoring` (Jensen-Shannon, L-infinity) |
-# | Explainable AI | feature attributions (sampled Shapley, ...) | permutation importance |
+# | Explainable AI | feature attributions: sampled Shapley, integrated gradients, XRAI | permutation importance |
+#
+# ### Names on Google Cloud today (checked in December 2026)
+#
+# Google's documentation now says Vertex AI is becoming part of **Gemini Enterprise Agent Platform**, and its page
+# [*Vertex AI name changes*](https://docs.cloud.google.com/gemini-enterprise-agent-platform/vertex-ai-name-changes)
+# maps old names to new ones. The course, and many tutorials, use the old names. The names marked with a star were
+# read on the current documentation pages; the others follow the same pattern in the documentation's page paths,
+# so check them on the name-changes page before you rely on them.
+#
+# | name in the course | name in today's documentation | what this workbook builds for it |
+# |---|---|---|
+# | Vertex AI (the platform) | Gemini Enterprise Agent Platform * | the whole workbook, offline |
+# | Vertex AI SDK for Python | Agent Platform SDK for Python *, still the `google-cloud-aiplatform` package | the boxes under each step |
+# | Vertex AI Workbench | Agent Platform Workbench * | this JupyterLab |
+# | Vertex AI Pipelines | Agent Platform Pipelines * | notebook 03: the pipeline, run with Kubeflow Pipelines and compiled to YAML |
+# | Vertex ML Metadata | Gemini Enterprise Agent Platform ML Metadata * | notebook 03: the SQLite metadata store |
+# | Vertex AI Experiments | Agent Platform Experiments * | MLflow tracking (notebooks 01, 04, 05) |
+# | Vertex AI Vizier | Agent Platform Vizier * | `tuning.run_study` (optuna) |
+# | Vertex AI Feature Store | Agent Platform Feature Store * | `features.point_in_time_join` |
+# | Vertex AI Model Registry | Model Registry, in Agent Platform's documentation | the MLflow registry and its aliases |
+# | Vertex AI Endpoints, batch prediction | under Agent Platform, same pattern | `serving.Endpoint`, `serving.batch_predict` |
+# | Vertex AI Model Monitoring | under Agent Platform, same pattern | `monitoring` (Jensen-Shannon, L-infinity) |
+# | Vertex Explainable AI | under Agent Platform, same pattern | `explainability.feature_attributions` |
+#
+# **Which import?** You install one package, `google-cloud-aiplatform`, whatever the name. It ships the module
+# `google.cloud.aiplatform` (the MLOps classes used in the boxes below: `Model`, `Endpoint`, `PipelineJob`,
+# `ModelDeploymentMonitoringJob`, which the current documentation still imports this way), the `vertexai` module
+# (`vertexai.init` and the preview modules for Feature Store and Model Monitoring v2) and a newer `agentplatform`
+# module, which Google's own tools now recommend for new code. The boxes use the first two; if your version of
+# the package has moved a class, look it up by its class name in the SDK reference, which is published under both
+# names.
 #
 # **Workbench.** You are already using the local counterpart: Vertex AI Workbench is a managed JupyterLab
 # whose notebooks run next to BigQuery and the rest of Vertex AI. Everything below starts with one call:
 #
 # ```python
-# from google.cloud import aiplatform
+# from google.cloud import aiplatform   # pip install google-cloud-aiplatform; unchanged by the rename
 # aiplatform.init(project="my-project", location="europe-west4", experiment="churn", staging_bucket="gs://my-bucket")
 # ```
 #
@@ -142,7 +178,9 @@ features.leakage_report(labels, feature_rows, train_ids=train["customer_id"], te
 #
 # Vertex AI Vizier runs **studies**: it proposes **trials** (sets of hyperparameter values) from a search
 # space, reads back the metric each trial reports, and uses Bayesian optimisation to propose better ones.
-# optuna's TPE sampler does the same locally; seeded, it proposes the same trials every run. Each trial is also
+# optuna's **TPE** sampler (Tree-structured Parzen Estimator) does the same locally: after a few trials it models
+# which values gave good scores and which gave bad ones, and proposes values more like the good ones. Seeded, it
+# proposes the same trials every run. Each trial is also
 # logged as an MLflow run tagged with the study, which is what Vertex AI Experiments would show.
 
 # %%
@@ -214,8 +252,10 @@ plt.show()
 #
 # The first version went to production with the random forest's default settings. The study's best
 # settings make version 2, the **challenger**. On Vertex AI the first version of a model automatically gets
-# the alias `default` (what a deployment uses when no version is named); MLflow has no such rule, so we set it
-# ourselves, together with `champion`.
+# the alias `default` (what a deployment uses when no version is named). A later version uploaded with
+# `Model.upload(parent_model=...)` takes `default` too, unless you pass `is_default_version=False`: that is why the
+# box below passes `False` for the challenger, which must not serve before it is validated. MLflow has no such
+# rule, so we set `default` ourselves, together with `champion`.
 
 # %%
 registered = "churn-vertex-lab"
@@ -253,7 +293,8 @@ tracking.registry_table(registered)
 #                              serving_container_image_uri=SKLEARN_SERVING_IMAGE)      # gets alias "default"
 # v2 = aiplatform.Model.upload(parent_model=v1.resource_name, artifact_uri="gs://my-bucket/churn/v2",
 #                              serving_container_image_uri=SKLEARN_SERVING_IMAGE,
-#                              is_default_version=False, version_aliases=["challenger"])
+#                              is_default_version=False,  # without it, v2 would take "default" from v1
+#                              version_aliases=["challenger"])
 # aiplatform.models.ModelRegistry(v1).add_version_aliases(["champion"], version="1")
 # ```
 #
@@ -386,9 +427,11 @@ windows = [(month, rows) for month, rows in served.groupby(served["request_id"].
 print(f"{len(served)} logged instances in {len(windows)} monthly windows")
 
 # %% [markdown]
-# **Skew** compares each window with the training data; **drift** compares each window with the previous one.
-# Vertex AI uses the Jensen-Shannon divergence for numeric features and the L-infinity distance for
-# categorical ones, and alerts at 0.3 by default. The shift is gradual, so compare both views:
+# **Skew** (training-serving skew) compares each window with the training data; **drift** compares each window
+# with the previous one. (Notebook 02's schema and value skew are data validation's checks on a batch before
+# training: the same word for another check.) Model Monitoring v1 uses the Jensen-Shannon divergence for numeric
+# features and the L-infinity distance for categorical ones, and alerts at 0.3 by default; v2 lets you choose the
+# metric and the thresholds per objective (notebook 04, section 3). The shift is gradual, so compare both views:
 
 # %%
 skew = monitoring.drift_over_time(train, windows, kind="skew")
@@ -411,6 +454,7 @@ plt.show()
 # alert is the start of the next iteration of the lifecycle (retraining on recent data), not the end.
 #
 # ```python
+# # Model Monitoring v1: a job attached to the endpoint, with v1's metrics
 # from google.cloud.aiplatform import model_monitoring
 # objective = model_monitoring.ObjectiveConfig(
 #     skew_detection_config=model_monitoring.SkewDetectionConfig(
@@ -424,6 +468,10 @@ plt.show()
 #     schedule_config=model_monitoring.ScheduleConfig(monitor_interval=24),          # hours
 #     alert_config=model_monitoring.EmailAlertConfig(user_emails=["ml-team@example.com"]),
 # )
+# # Model Monitoring v2 (preview SDK): a model monitor on a registered model version; each objective names its metric
+# from vertexai.resources.preview.ml_monitoring.spec import DataDriftSpec
+# drift_spec = DataDriftSpec(categorical_metric_type="l_infinity", numeric_metric_type="jensen_shannon_divergence",
+#                            default_categorical_alert_threshold=0.3, default_numeric_alert_threshold=0.3)
 # ```
 #
 # The endpoint's work is done: stop it. Stopping frees the port, and stopping twice is harmless.
@@ -436,10 +484,17 @@ print(f"endpoint running: {endpoint.is_running}; its port still in use: {serving
 # %% [markdown]
 # ## 9. Explainable AI: which features drive the predictions?
 #
-# Vertex AI Explainable AI attributes each prediction to the input features. For tabular models it uses
-# **sampled Shapley**: a feature's attribution is its average contribution over random orders in which features
-# are "switched on", which adds up to the difference between the prediction and a baseline prediction.
-# **Permutation importance** asks a related, global question: how much worse does the model get when one input
+# Vertex AI Explainable AI attributes each prediction to the input features. It offers three methods, each for a
+# kind of model:
+#
+# | method | how it attributes | for |
+# |---|---|---|
+# | **sampled Shapley** | a feature's average contribution over random orders in which features are "switched on"; the attributions add up to the difference between the prediction and a baseline prediction | any model, since it only calls it: tabular models, trees and ensembles like this notebook's random forest |
+# | **integrated gradients** | adds up the model's gradients along a path from a baseline input (all zeros, say) to the real input | differentiable models, such as neural networks, on tabular or image data |
+# | **XRAI** | builds on integrated gradients and groups the attributions into regions of the picture | image models (natural images) |
+#
+# Our model is a random forest on tabular data, so on Vertex AI it would use sampled Shapley. Locally,
+# **permutation importance** asks a related, global question: how much worse does the model get when one input
 # column is shuffled? Both work on the raw input features, so the rankings are comparable; Shapley explains
 # one prediction at a time, permutation importance the model as a whole.
 
@@ -454,6 +509,7 @@ plt.show()
 # %% [markdown]
 # ```python
 # parameters = aiplatform.explain.ExplanationParameters({"sampled_shapley_attribution": {"path_count": 10}})
+# # a neural network would use {"integrated_gradients_attribution": {"step_count": 50}}; an image model "xrai_attribution"
 # v2 = aiplatform.Model.upload(..., explanation_parameters=parameters, explanation_metadata=metadata)
 # endpoint.explain(instances=[...]).explanations[0].attributions
 # ```
@@ -521,7 +577,10 @@ show_quiz("05_vertex_ai", answers=quiz_answers, facts={"challenger_requests": ch
 # - **Model Evaluation** compared versions overall and per slice; an **Endpoint** served the champion over HTTP,
 #   refused bad payloads, ran a 90/10 canary, and a **batch prediction** scored a table.
 # - **Model Monitoring** read the endpoint's log: month-over-month drift stayed quiet while skew against the
-#   training data raised the alert. **Explainable AI** showed which features the model uses.
+#   training data raised the alert (v1's metrics; v2 chooses them per objective). **Explainable AI** showed which
+#   features the model uses; on Vertex AI, sampled Shapley suits this model, integrated gradients a neural network,
+#   XRAI an image model.
+# - Today's documentation calls the platform Gemini Enterprise Agent Platform; the table in section 1 maps the names.
 #
 # | you did | with | on Vertex AI |
 # |---|---|---|
@@ -532,10 +591,17 @@ show_quiz("05_vertex_ai", answers=quiz_answers, facts={"challenger_requests": ch
 # | metrics per version and slice | scikit-learn | Model Evaluation |
 # | HTTP endpoint, canary, batch | FastAPI + uvicorn, `batch_predict` | Endpoints, batch prediction |
 # | skew and drift alerts | `monitoring` (scipy-style metrics) | Model Monitoring |
-# | feature attributions | permutation importance | Explainable AI (sampled Shapley) |
+# | feature attributions | permutation importance | Explainable AI (sampled Shapley; integrated gradients and XRAI for other models) |
 #
 # In the course's lab, *Training and Deploying a TensorFlow Model in Vertex AI*, the same path runs in the
 # cloud: data from BigQuery, a training job, TensorBoard, an endpoint with explanations.
+#
+# **Read more.** Google Cloud's [*MLOps on Vertex AI*](https://cloud.google.com/vertex-ai/docs/start/introduction-mlops):
+# for each need it lists (orchestrate workflows, track metadata, identify the best model, manage model versions,
+# manage features, monitor model quality), name the section of this notebook that did it locally. Then skim the
+# [name-changes page](https://docs.cloud.google.com/gemini-enterprise-agent-platform/vertex-ai-name-changes) for the
+# services you used. Terms are in the [glossary](../GLOSSARY.md); the full reading list is in
+# [READING.md](../READING.md).
 
 # %%
 print(scorecard("05_vertex_ai", workspace=workspace))
