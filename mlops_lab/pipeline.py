@@ -98,6 +98,7 @@ from mlops_lab.data import (
     TIME_COLUMN,
     VALID_RANGES,
 )
+from mlops_lab.errors import PipelineStepError
 from mlops_lab.progress import open_workspace
 
 if TYPE_CHECKING:
@@ -115,10 +116,6 @@ ENDPOINT = "local/churn-endpoint"
 TRUSTED_MODEL_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
 # A zip entry's timestamp would change the file's hash on every save; all entries get this one.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
-class PipelineStepError(RuntimeError):
-    """A pipeline step failed; the message names the step and the run, which is recorded as FAILED."""
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_lab.errors import UntrustedModelError
 from mlops_lab.progress import open_workspace
 
 if TYPE_CHECKING:
@@ -104,10 +105,6 @@ RECIPE_DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "threshold": 0.5,
 }
-
-
-class UntrustedModelError(ValueError):
-    """A model file that holds types outside the allow-list; nothing in it was executed."""
 
 
 def _quiet_logs() -> None:
