@@ -398,26 +398,6 @@ def deploy_model(
     return _artifact("deployment", "Deployment", deployment)
 
 
-def _drift_score(reference: pd.Series, current: pd.Series, *, categorical: bool) -> float:
-    import numpy as np
-
-    if categorical:
-        # L-infinity distance between category shares, as Vertex AI Model Monitoring uses for categories.
-        shares = reference.value_counts(normalize=True).subtract(current.value_counts(normalize=True), fill_value=0.0)
-        return float(shares.abs().max())
-    # Jensen-Shannon divergence (base 2, so 0..1) of histograms on shared bins, as for numeric features.
-    edges = np.histogram_bin_edges(np.concatenate([reference.dropna(), current.dropna()]), bins=10)
-    p = np.histogram(reference.dropna(), bins=edges)[0] / reference.notna().sum()
-    q = np.histogram(current.dropna(), bins=edges)[0] / current.notna().sum()
-    m = (p + q) / 2
-
-    def kl(a: Any) -> float:
-        mask = a > 0
-        return float((a[mask] * np.log2(a[mask] / m[mask])).sum())
-
-    return (kl(p) + kl(q)) / 2
-
-
 def monitor_model(
     model: str | os.PathLike[str],
     train: str | os.PathLike[str],
@@ -430,16 +410,16 @@ def monitor_model(
     """Model monitoring: drift of the latest month's features from training, and how the model does on it."""
     from sklearn.metrics import roc_auc_score
 
+    from mlops_lab.monitoring import detect_skew
+
     record = json.loads(Path(deployment).read_text(encoding="utf-8"))
     if not record["deployed"]:
         _write_json(report, {"monitored": False, "reason": "no model was deployed"})
         return _artifact("report", "MonitoringReport", report)
     reference, serving = read_dataset(train), read_dataset(test)
     serving = serving[serving[TIME_COLUMN] == serving[TIME_COLUMN].max()]
-    drift = {
-        column: round(_drift_score(reference[column], serving[column], categorical=column in CATEGORICAL_FEATURES), 4)
-        for column in FEATURES
-    }
+    skew = detect_skew(reference, serving, features=FEATURES, thresholds=drift_threshold)
+    drift = {feature.feature: round(feature.distance, 4) for feature in skew.features}
     probabilities = load_model(model).predict_proba(serving[list(FEATURES)])[:, 1]
     _write_json(
         report,
@@ -448,7 +428,7 @@ def monitor_model(
             "month": serving[TIME_COLUMN].max().strftime("%Y-%m"),
             "drift": drift,
             "drift_threshold": drift_threshold,
-            "alerts": sorted(c for c, score in drift.items() if score > drift_threshold),
+            "alerts": sorted(skew.alerts),
             "predicted_churn_rate": round(float(probabilities.mean()), 4),
             "actual_churn_rate": round(float(serving[TARGET].mean()), 4),
             "roc_auc": round(float(roc_auc_score(serving[TARGET], probabilities)), 4),
