@@ -271,14 +271,12 @@ def outcome_metrics(model: Pipeline, test: pd.DataFrame, *, threshold: float = 0
     The counts let any business cost be computed later from the store alone, whatever the
     prices (see :func:`best_by_cost`).
     """
-    from mlops_lab.data import FEATURES, TARGET
-    from mlops_lab.training import evaluate_model
+    from mlops_lab.training import evaluate_model, outcomes
 
     metrics: dict[str, float] = dict(evaluate_model(model, test, threshold=threshold).as_dict())
-    truth = test[TARGET].to_numpy()
-    predicted = model.predict_proba(test[list(FEATURES)])[:, 1] >= threshold
-    metrics["missed_churners"] = int(((truth == 1) & ~predicted).sum())
-    metrics["false_alarms"] = int(((truth == 0) & predicted).sum())
+    counted = outcomes(model, test, threshold=threshold)
+    metrics["missed_churners"] = counted.missed_churners
+    metrics["false_alarms"] = counted.false_alarms
     metrics["test_rows"] = len(test)
     return metrics
 
@@ -637,9 +635,15 @@ def business_costs(table: pd.DataFrame, *, missed_churner_cost: float, false_ala
     needed = {"missed_churners", "false_alarms", "test_rows"} - set(table.columns)
     if needed:
         raise ValueError(f"the runs have no {sorted(needed)} metrics; log them with outcome_metrics()")
-    cost = (table["missed_churners"] * missed_churner_cost + table["false_alarms"] * false_alarm_cost) / table[
-        "test_rows"
-    ]
+    from mlops_lab.training import cost_per_customer
+
+    cost = cost_per_customer(
+        table["missed_churners"],
+        table["false_alarms"],
+        table["test_rows"],
+        missed_churner_cost=missed_churner_cost,
+        false_alarm_cost=false_alarm_cost,
+    )
     return cost.round(4).rename("cost")
 
 

@@ -794,20 +794,9 @@ class _Scorer:
 
             value = roc_auc_score(truth, proba) if len(set(truth)) > 1 else float("nan")
             return round(float(value), 4)
-        predicted = proba >= 0.5
-        actual = truth == 1
-        tp = int((predicted & actual).sum())
-        fp = int((predicted & ~actual).sum())
-        fn = int((~predicted & actual).sum())
-        # zero_division=0, as in evaluate_model: an undefined ratio counts as 0.
-        ratios = {
-            "accuracy": ((len(truth) - fp - fn), len(truth)),
-            "precision": (tp, tp + fp),
-            "recall": (tp, tp + fn),
-            "f1": (2 * tp, 2 * tp + fp + fn),
-        }
-        numerator, denominator = ratios[self.metric]
-        return round(numerator / denominator, 4) if denominator else 0.0
+        from mlops_lab.training import count_outcomes
+
+        return count_outcomes(truth, proba >= 0.5).ratio(self.metric)
 
 
 @dataclass(frozen=True)
