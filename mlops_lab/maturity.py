@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mlops_lab.data import FEATURES, TARGET
+from mlops_lab.data import FEATURES, TARGET, DataSettings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -173,6 +173,8 @@ class Scenario:
     """The business's data over time and what happens to it (months are numbered from 0).
 
     The first ``history_months`` months train the first model; production starts after them.
+    The fields named like :class:`~mlops_lab.data.DataSettings`' are the data knobs (same
+    meaning and types, a busier default world); the others script the events.
     """
 
     n_months: int = 18
@@ -190,6 +192,7 @@ class Scenario:
     seed: int = 42
 
     def __post_init__(self) -> None:
+        self.data_settings()  # the data knobs' own limits
         if self.history_months < 1 or self.n_months <= self.history_months:
             raise ValueError("the scenario needs at least one history month and one production month")
         if self.window_months < 1:
@@ -200,6 +203,10 @@ class Scenario:
                 raise ValueError(
                     f"{name}={month} must fall in production, months {self.history_months} to {self.n_months - 1}"
                 )
+
+    def data_settings(self) -> DataSettings:
+        """What the scenario's data generator is asked for."""
+        return DataSettings(**DataSettings.pick(self))
 
     @property
     def production_months(self) -> range:
@@ -259,15 +266,7 @@ class World:
         from mlops_lab.data import inject_faults, make_customers, monthly_batches
 
         self.scenario = scenario
-        frame = make_customers(
-            n_months=scenario.n_months,
-            customers_per_month=scenario.customers_per_month,
-            seed=scenario.seed,
-            covariate_drift=scenario.covariate_drift,
-            covariate_drift_start=scenario.covariate_drift_start,
-            concept_drift=scenario.concept_drift,
-            concept_drift_month=scenario.concept_drift_month,
-        )
+        frame = make_customers(scenario.data_settings())
         batches = list(monthly_batches(frame))
         self.labels: tuple[str, ...] = tuple(label for label, _ in batches)
         self.batches: list[pd.DataFrame] = [batch for _, batch in batches]

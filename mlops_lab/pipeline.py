@@ -97,6 +97,7 @@ from mlops_lab.data import (
     TARGET,
     TIME_COLUMN,
     VALID_RANGES,
+    DataSettings,
 )
 from mlops_lab.errors import PipelineStepError
 from mlops_lab.progress import open_workspace
@@ -116,6 +117,13 @@ ENDPOINT = "local/churn-endpoint"
 TRUSTED_MODEL_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
 # A zip entry's timestamp would change the file's hash on every save; all entries get this one.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+# The data knobs a pipeline run can change (declared in data.DataSettings; the others keep their defaults there).
+# extract_data spells their defaults out: a step's source is its cache key (and notebook 03 shows its hash), so
+# tests/test_pipeline.py checks that they agree with DataSettings instead.
+PIPELINE_DATA_KNOBS: tuple[str, ...] = ("seed", "n_months", "customers_per_month", "covariate_drift", "concept_drift")
+_DATA = DataSettings()
 
 
 @dataclass(frozen=True)
@@ -444,11 +452,12 @@ def monitor_model(
 class PipelineParameters:
     """Everything a run can change. Each step sees only the fields it names in :data:`STEPS`."""
 
-    seed: int = 0
-    n_months: int = 12
-    customers_per_month: int = 1000
-    covariate_drift: float = 0.0
-    concept_drift: float = 0.0
+    # The data knobs: their types and defaults are DataSettings' (a test checks they agree).
+    seed: int = _DATA.seed
+    n_months: int = _DATA.n_months
+    customers_per_month: int = _DATA.customers_per_month
+    covariate_drift: float = _DATA.covariate_drift
+    concept_drift: float = _DATA.concept_drift
     train_months: int = 9
     model_kind: str = "logistic_regression"
     model_params: dict[str, Any] = field(default_factory=dict)
@@ -486,7 +495,7 @@ STEPS: tuple[Step, ...] = (
         extract_data,
         {},
         {"snapshot": ("Dataset", "snapshot.csv")},
-        ("seed", "n_months", "customers_per_month", "covariate_drift", "concept_drift"),
+        PIPELINE_DATA_KNOBS,
         "BigQuery / Cloud Storage",
     ),
     Step(

@@ -71,6 +71,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_lab.data import DataSettings
 from mlops_lab.errors import UntrustedModelError
 from mlops_lab.progress import open_workspace
 
@@ -94,10 +95,18 @@ CODE_MODULES: tuple[str, ...] = ("mlops_lab.data", "mlops_lab.training")
 FINGERPRINT_TAG = "data_fingerprint"
 CODE_VERSION_TAG = "code_version"
 USER_TAG = "mlflow.user"
-# Recipe keys train_and_log understands; anything else is a model hyperparameter.
+# The recipe keys that describe the data, and the DataSettings knob each one sets.
+RECIPE_DATA_KNOBS: dict[str, str] = {
+    "data_seed": "seed",
+    "n_months": "n_months",
+    "customers_per_month": "customers_per_month",
+}
+_DATA = DataSettings()
+# Recipe keys train_and_log understands; anything else is a model hyperparameter. A recipe's
+# world is smaller than the generator's default (500 customers a month) so that a sweep trains quickly.
 RECIPE_DEFAULTS: dict[str, Any] = {
-    "data_seed": 0,
-    "n_months": 12,
+    "data_seed": _DATA.seed,
+    "n_months": _DATA.n_months,
     "customers_per_month": 500,
     "train_months": 9,
     "train_from_month": 0,
@@ -393,12 +402,12 @@ def _recipe(recipe: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @functools.lru_cache(maxsize=4)
-def _customers(n_months: int, customers_per_month: int, seed: int) -> pd.DataFrame:
-    """``make_customers`` is a pure function of these three numbers: a sweep regenerates the
-    same frame for every trial, so keep the last few (callers get a copy)."""
+def _customers(settings: DataSettings) -> pd.DataFrame:
+    """``make_customers`` is a pure function of its settings: a sweep regenerates the same frame
+    for every trial, so keep the last few (callers get a copy)."""
     from mlops_lab.data import make_customers
 
-    return make_customers(n_months=n_months, customers_per_month=customers_per_month, seed=seed)
+    return make_customers(settings)
 
 
 def recipe_data(recipe: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -410,7 +419,8 @@ def recipe_data(recipe: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     from mlops_lab.data import TIME_COLUMN, split_by_month
 
     full, _ = _recipe(recipe)
-    customers = _customers(int(full["n_months"]), int(full["customers_per_month"]), int(full["data_seed"])).copy()
+    settings = DataSettings(**{knob: int(full[key]) for key, knob in RECIPE_DATA_KNOBS.items()})
+    customers = _customers(settings).copy()
     train, test = split_by_month(customers, train_months=int(full["train_months"]))
     start = int(full["train_from_month"])
     if not 0 <= start < int(full["train_months"]):
