@@ -62,10 +62,11 @@ pandera, pandas, numpy and scikit-learn are imported inside the functions that u
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -260,6 +261,47 @@ def run_code_tests(*, seed: int = 0, sample_rows: int = 200) -> CheckReport:
         )
     )
     return CheckReport("Code tests (unit tests of the ML code)", tuple(checks))
+
+
+def run_pipeline_ci(
+    version: str,
+    *,
+    feature_step: Callable[[pd.DataFrame], pd.DataFrame],
+    build: Callable[[], Any],
+    sample: pd.DataFrame,
+    seed: int = 0,
+) -> CheckReport:
+    """CI of one version of the training pipeline's code, before it may reach production.
+
+    First :func:`run_code_tests` (what plain DevOps CI runs too), then the checks the Google
+    Cloud MLOps guide adds for a pipeline, on ``sample`` with this version's ``feature_step``:
+    the feature logic yields finite values, the model (``build()``, unfitted, the feature step
+    inside it) trains, and it beats a constant guess.
+    """
+    import numpy as np
+
+    from mlops_lab.training import evaluate_model
+
+    stage = f"pipeline CI ({version})"
+    title = f"CI of pipeline code {version}"
+    checks = list(run_code_tests(seed=seed).checks)
+    numeric = feature_step(sample[list(FEATURES)]).select_dtypes("number").to_numpy(dtype=float)
+    bad = int((~np.isfinite(numeric)).sum())
+    checks.append(
+        CheckResult(
+            stage, "feature logic: no NaN or infinite values", bad == 0, f"{bad} non-finite values", devops=True
+        )
+    )
+    half = len(sample) // 2
+    try:
+        model = build().fit(sample.iloc[:half][list(FEATURES)], sample.iloc[:half][TARGET])
+    except ValueError as exc:
+        checks.append(CheckResult(stage, "training runs on a sample", False, str(exc).splitlines()[0], devops=True))
+        return CheckReport(title, tuple(checks))
+    checks.append(CheckResult(stage, "training runs on a sample", True, f"trained on {half} rows", devops=True))
+    auc = evaluate_model(model, sample.iloc[half:]).roc_auc
+    checks.append(CheckResult(stage, "model beats a constant guess", auc > 0.5, f"ROC AUC {auc:.3f} > 0.5"))
+    return CheckReport(title, tuple(checks))
 
 
 # ----------------------------------------------------------------------------- data validation
@@ -1219,6 +1261,39 @@ class TrainingLog:
         return self.table()._repr_html_()
 
 
+@dataclass(frozen=True)
+class Retraining:
+    """One triggered continuous-training run: the candidate, the gate's decision, and whether it serves next."""
+
+    candidate: Any = field(repr=False, compare=False)
+    gate: GateDecision | None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def promoted(self) -> bool:
+        return not self.failed and (self.gate is None or self.gate.promote)
+
+
+def retrain(train: Callable[[], Any], *, gate: Callable[[Any], GateDecision] | None) -> Retraining:
+    """Continuous training once it is triggered: train a candidate, then gate it against the serving model.
+
+    ``train()`` returns the fitted candidate; a ``ValueError`` from it (broken pipeline code) makes
+    a failed run and the serving model stays. ``gate(candidate)`` is the model validation
+    (:func:`validate_model`); without one (``None``) the candidate is promoted as it is, which is
+    what a pipeline without model validation does. :func:`continuous_training` and the maturity
+    simulation (:mod:`mlops_lab.maturity`) both retrain through this function.
+    """
+    try:
+        candidate = train()
+    except ValueError as exc:
+        return Retraining(None, None, str(exc).splitlines()[0])
+    return Retraining(candidate, gate(candidate) if gate else None)
+
+
 def continuous_training(
     batches: Iterable[tuple[str, pd.DataFrame]],
     *,
@@ -1256,21 +1331,29 @@ def continuous_training(
         recent = pd.concat(accepted, ignore_index=True)
         months = sorted(recent[TIME_COLUMN].unique())[-window:]
         train = recent[recent[TIME_COLUMN].isin(months)]
-        candidate = train_model(train, seed=seed)
-        gate = validate_model(
-            candidate,
-            data=batch,
-            current=serving,
-            baseline=baseline,
-            metric=metric,
-            slices=slice_specs,
-            tolerance=tolerance,
+        run = retrain(
+            functools.partial(train_model, train, seed=seed),
+            gate=functools.partial(
+                validate_model,
+                data=batch,
+                current=serving,
+                baseline=baseline,
+                metric=metric,
+                slices=slice_specs,
+                tolerance=tolerance,
+            ),
         )
-        decision = "promoted" if gate.promote else "blocked: " + ", ".join(gate.blocked_by)
-        if gate.promote:
-            serving = candidate
-        steps.append(
-            TrainingStep(name, checked.skew, checked.caught_by, gate.overall.candidate, gate.overall.current, decision)
-        )
+        if run.failed:
+            steps.append(TrainingStep(name, checked.skew, checked.caught_by, None, None, f"failed: {run.error}"))
+        else:
+            gate = run.gate
+            decision = "promoted" if run.promoted else "blocked: " + ", ".join(gate.blocked_by)
+            if run.promoted:
+                serving = run.candidate
+            steps.append(
+                TrainingStep(
+                    name, checked.skew, checked.caught_by, gate.overall.candidate, gate.overall.current, decision
+                )
+            )
         accepted.append(batch)
     return TrainingLog(metric=metric, steps=tuple(steps), model=serving)
