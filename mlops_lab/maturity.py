@@ -684,7 +684,7 @@ class _Operation:
                 "maturity_level": str(self.policy.level),
                 "outcome": outcome,
             },
-            experiment_id=self.store.experiment_id,
+            store=self.store,
         )
 
 

@@ -11,7 +11,6 @@ Every text that comes from a learner's files (names, answers, error messages) is
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import io
 import json

@@ -10,9 +10,11 @@ The store
     at ``$MLFLOW_TRACKING_URI`` when it is set, so a class can share one MLflow server.
     A new store is a copy of an empty database cached per MLflow version (building the
     schema from scratch takes over a second).
-    Telemetry is off and MLflow's info lines are quieted. It returns a
-    :class:`TrackingStore` and makes its experiment the active one, so plain ``mlflow.*``
-    calls log into it too.
+    Telemetry is off and MLflow's info lines are quieted (set once per process). It returns a
+    :class:`TrackingStore`, whose ``client`` (an ``MlflowClient`` on that store) every function
+    here reads and writes through; it also makes the experiment the active one, so plain
+    ``mlflow.*`` calls log into it too. Functions take ``store=``; left out, it is the store
+    :func:`open_store` opened last (:func:`current_store`).
 
 Logging runs
     :func:`log_run` logs one run: params, metrics, the data fingerprint(s), the code
@@ -65,6 +67,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -78,6 +81,7 @@ from mlops_lab.progress import open_workspace
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
+    from mlflow import MlflowClient
     from sklearn.pipeline import Pipeline
 
     from mlops_lab.exercises import Feedback
@@ -116,35 +120,27 @@ RECIPE_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _quiet_logs() -> None:
-    for name in ("mlflow", "alembic", "sqlalchemy"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module=r"mlflow(\.|$)")
+_OUTPUT_SETTINGS_LOCK = threading.Lock()
+_output_configured = False
 
 
-_NO_RUN_LINKS = "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"
+def _configure_output() -> None:
+    """Quiet MLflow and its database libraries, once per process (thread-safe).
 
-
-@contextlib.contextmanager
-def _silenced() -> Iterator[None]:
-    """Silence MLflow's event prints ("Successfully registered model ...", a server's run
-    links) and warnings."""
-    from mlflow.utils.logging_utils import MLFLOW_LOGGING_STREAM
-
-    was_enabled = MLFLOW_LOGGING_STREAM.enabled
-    links = os.environ.get(_NO_RUN_LINKS)
-    MLFLOW_LOGGING_STREAM.enabled = False
-    os.environ[_NO_RUN_LINKS] = "true"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        MLFLOW_LOGGING_STREAM.enabled = was_enabled
-        if links is None:
-            os.environ.pop(_NO_RUN_LINKS, None)
-        else:
-            os.environ[_NO_RUN_LINKS] = links
+    Their loggers report errors only and MLflow's warnings are filtered; run links to a
+    server's UI are off (``MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT``, one of the settings of
+    :func:`mlops_lab.environment.configure_offline`). MLflow's event prints ("Successfully
+    registered model ...") never happen: the registry is driven through an ``MlflowClient``,
+    which does not print them.
+    """
+    global _output_configured
+    with _OUTPUT_SETTINGS_LOCK:
+        if _output_configured:
+            return
+        for name in ("mlflow", "alembic", "sqlalchemy"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", module=r"mlflow(\.|$)")
+        _output_configured = True
 
 
 @contextlib.contextmanager
@@ -180,6 +176,14 @@ class TrackingStore:
     @property
     def is_local(self) -> bool:
         return self.uri.startswith("sqlite:")
+
+    @functools.cached_property
+    def client(self) -> MlflowClient:
+        """An ``MlflowClient`` on this store's tracking and registry URI: every call through it acts
+        on this store, whatever MLflow's process-wide settings say."""
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
 
     def __repr__(self) -> str:
         return f"TrackingStore(experiment={self.experiment!r}, uri={self.uri!r})"
@@ -222,7 +226,7 @@ def open_store(
     configure_offline()
     import mlflow
 
-    _quiet_logs()
+    _configure_output()
     shared = os.environ.get("MLFLOW_TRACKING_URI")
     uri = tracking_uri(workspace)
     local = uri.startswith("sqlite:///")
@@ -236,7 +240,7 @@ def open_store(
     lock = _file_lock(database.with_name(f".{database.name}.lock")) if local else contextlib.nullcontext()
     # Creating the tables and the experiment is not atomic in MLflow: serialise it so two
     # processes opening a fresh store at once do not both try.
-    with lock, _silenced():
+    with lock:
         template = _empty_store_template() if local and not database.exists() else None
         if template:
             shutil.copyfile(template, database)
@@ -246,9 +250,29 @@ def open_store(
             experiment_id = mlflow.create_experiment(experiment, artifact_location=location)
             found = mlflow.get_experiment(experiment_id)
         mlflow.set_experiment(experiment_id=found.experiment_id)
-    return TrackingStore(
+    store = TrackingStore(
         uri=uri, experiment=experiment, experiment_id=found.experiment_id, artifact_location=found.artifact_location
     )
+    global _opened
+    _opened = store
+    return store
+
+
+# The store open_store opened last in this process: what ``store=None`` means (see current_store).
+_opened: TrackingStore | None = None
+
+
+def current_store(store: TrackingStore | None = None) -> TrackingStore:
+    """``store`` itself, or else the one :func:`open_store` opened last in this process.
+
+    Every function of this module that reads or writes runs or the registry takes ``store=``
+    and acts through its :attr:`TrackingStore.client`; leaving it out means this store.
+    """
+    if store is not None:
+        return store
+    if _opened is None:
+        raise RuntimeError("no tracking store is open: call tracking.open_store(workspace) first")
+    return _opened
 
 
 def code_version(modules: tuple[str, ...] = CODE_MODULES) -> str:
@@ -343,7 +367,7 @@ def log_run(
     run_tags.update(tags or {})
     experiment_id = store.experiment_id if store else None
     model_uri = None
-    with _silenced(), mlflow.start_run(run_name=name, experiment_id=experiment_id) as run:
+    with mlflow.start_run(run_name=name, experiment_id=experiment_id) as run:
         mlflow.log_params(dict(params))
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
         mlflow.set_tags(run_tags)
@@ -373,25 +397,26 @@ def log_light_run(
     params: Mapping[str, Any],
     metrics: Mapping[str, float],
     tags: Mapping[str, str],
-    experiment_id: str | None = None,
+    store: TrackingStore | None = None,
 ) -> str:
     """Log one run without a model file in a single batched write; returns its run id.
 
     For code that logs many runs whose tags (data fingerprints, code version) it already knows:
-    a study's trials, a simulation's retrains. ``experiment_id`` None: the active experiment.
+    a study's trials, a simulation's retrains. Written through the store's client only.
     """
     import time
 
-    import mlflow
     from mlflow.entities import Metric, Param
 
+    store = current_store(store)
     now = int(time.time() * 1000)
-    with _silenced(), mlflow.start_run(run_name=name, experiment_id=experiment_id, tags=dict(tags)) as run:
-        mlflow.MlflowClient().log_batch(
-            run.info.run_id,
-            metrics=[Metric(key, float(value), now, 0) for key, value in metrics.items()],
-            params=[Param(key, str(value)) for key, value in params.items()],
-        )
+    run = store.client.create_run(store.experiment_id, start_time=now, tags=dict(tags), run_name=name)
+    store.client.log_batch(
+        run.info.run_id,
+        metrics=[Metric(key, float(value), now, 0) for key, value in metrics.items()],
+        params=[Param(key, str(value)) for key, value in params.items()],
+    )
+    store.client.set_terminated(run.info.run_id)
     return run.info.run_id
 
 
@@ -508,17 +533,12 @@ def log_sweep(
     return runs
 
 
-def _client() -> Any:
-    from mlflow import MlflowClient
-
-    return MlflowClient()
-
-
 def find_run(name: str, *, store: TrackingStore | None = None) -> Any:
-    """The MLflow run called ``name`` in the store's (or the active) experiment; the latest if several."""
+    """The MLflow run called ``name`` in the store's experiment; the latest if several."""
+    store = current_store(store)
     escaped = name.replace("'", "\\'")
-    runs = _client().search_runs(
-        [_experiment_id(store)],
+    runs = store.client.search_runs(
+        [store.experiment_id],
         filter_string=f"attributes.run_name = '{escaped}'",
         order_by=["attributes.start_time DESC"],
         max_results=1,
@@ -528,11 +548,24 @@ def find_run(name: str, *, store: TrackingStore | None = None) -> Any:
     return runs[0]
 
 
-def _experiment_id(store: TrackingStore | None) -> str:
-    """The store's experiment, else the active one (what plain ``mlflow.start_run`` would use)."""
-    from mlflow.tracking.fluent import _get_experiment_id
+def finished_run_count(uri: str) -> int:
+    """How many finished runs (deleted ones included) a tracking store holds, in all its experiments."""
+    from mlflow import MlflowClient
+    from mlflow.entities import ViewType
 
-    return store.experiment_id if store else _get_experiment_id()
+    _configure_output()
+    client = MlflowClient(tracking_uri=uri)
+    experiments = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
+    count, token = 0, None
+    while experiments:
+        page = client.search_runs(
+            experiments, filter_string="attributes.status = 'FINISHED'", run_view_type=ViewType.ALL, page_token=token
+        )
+        count += len(page)
+        token = page.token
+        if not token:
+            break
+    return count
 
 
 def _parse_param(value: str) -> Any:
@@ -611,16 +644,9 @@ def compare_runs(
     table prints the same every time. A notebook run twice logs every run name twice:
     ``latest_only`` keeps the latest run of each name (the store keeps them all).
     """
-    import mlflow
     import pandas as pd
 
-    with _silenced():
-        raw = mlflow.search_runs(
-            experiment_ids=[_experiment_id(store)],
-            filter_string=filter_string,
-            order_by=["attributes.start_time ASC"],
-            output_format="pandas",
-        )
+    raw = _runs_frame(current_store(store), filter_string=filter_string)
     if raw.empty:
         return pd.DataFrame()
     columns: dict[str, pd.Series] = {"user": raw.get(f"tags.{USER_TAG}")}
@@ -638,6 +664,29 @@ def compare_runs(
     if latest_only:
         table = table[~table.index.duplicated(keep="last")]
     return table
+
+
+def _runs_frame(store: TrackingStore, *, filter_string: str) -> pd.DataFrame:
+    """The experiment's runs, oldest first, read through the store's client, in the columns and with
+    the gaps of ``mlflow.search_runs``: ``params.x`` and ``tags.z`` (None where a run has none) and
+    ``metrics.y`` (NaN)."""
+    import pandas as pd
+
+    runs, token = [], None
+    while True:
+        page = store.client.search_runs(
+            [store.experiment_id], filter_string=filter_string, order_by=["attributes.start_time ASC"], page_token=token
+        )
+        runs.extend(page)
+        token = page.token
+        if not token:
+            break
+    columns: dict[str, list[Any]] = {}
+    for kind, gap in (("metrics", float("nan")), ("params", None), ("tags", None)):
+        keys = sorted({key for run in runs for key in getattr(run.data, kind)})
+        for key in keys:
+            columns[f"{kind}.{key}"] = [getattr(run.data, kind).get(key, gap) for run in runs]
+    return pd.DataFrame(columns)
 
 
 def business_costs(table: pd.DataFrame, *, missed_churner_cost: float, false_alarm_cost: float) -> pd.Series:
@@ -732,27 +781,36 @@ def register_model(
     run_name: str, *, name: str, alias: str | None = None, store: TrackingStore | None = None
 ) -> ModelVersion:
     """Register the model of run ``run_name`` as a new version of ``name``; optionally point ``alias`` at it."""
-    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 
-    run = find_run(run_name, store=store)
-    with _silenced():
-        version = mlflow.register_model(_model_uri_of(run), name)
+    store = current_store(store)
+    source = _model_uri_of(find_run(run_name, store=store))
+    try:
+        store.client.create_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+            raise
+    version = store.client.create_model_version(name, source, model_id=source.removeprefix("models:/"))
     if alias:
-        set_alias(name, alias=alias, version=int(version.version))
-    return model_version(name, version=int(version.version))
+        set_alias(name, alias=alias, version=int(version.version), store=store)
+    return model_version(name, version=int(version.version), store=store)
 
 
-def set_alias(name: str, *, alias: str, version: int) -> ModelVersion:
+def set_alias(name: str, *, alias: str, version: int, store: TrackingStore | None = None) -> ModelVersion:
     """Point ``alias`` (``champion``, ``challenger``...) at ``version``; it moves off any other version."""
-    _client().set_registered_model_alias(name, alias, str(version))
-    return model_version(name, version=version)
+    store = current_store(store)
+    store.client.set_registered_model_alias(name, alias, str(version))
+    return model_version(name, version=version, store=store)
 
 
-def model_version(name: str, *, version: int | None = None, alias: str | None = None) -> ModelVersion:
+def model_version(
+    name: str, *, version: int | None = None, alias: str | None = None, store: TrackingStore | None = None
+) -> ModelVersion:
     """A registered version, by number or by alias."""
-    client = _client()
     if (version is None) == (alias is None):
         raise ValueError("give exactly one of version or alias")
+    client = current_store(store).client
     found = (
         client.get_model_version(name, str(version))
         if alias is None
@@ -762,13 +820,13 @@ def model_version(name: str, *, version: int | None = None, alias: str | None = 
     return ModelVersion(name=name, version=int(found.version), run=run_name, aliases=tuple(sorted(found.aliases)))
 
 
-def registry_table(name: str) -> pd.DataFrame:
+def registry_table(name: str, *, store: TrackingStore | None = None) -> pd.DataFrame:
     """Every version of registered model ``name``: its run and its aliases."""
     import pandas as pd
 
-    client = _client()
-    versions = sorted(client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version))
-    rows = [model_version(name, version=int(v.version)) for v in versions]
+    store = current_store(store)
+    versions = sorted(store.client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version))
+    rows = [model_version(name, version=int(v.version), store=store) for v in versions]
     return pd.DataFrame(
         {
             "version": [r.version for r in rows],
@@ -800,12 +858,14 @@ def load_model_file(path: str | os.PathLike[str], *, trusted: tuple[str, ...] = 
         raise UntrustedModelError(f"{path}: refusing to load: {exc}") from None
 
 
-def load_model(name: str, *, alias: str = "champion") -> Any:
+def load_model(name: str, *, alias: str = "champion", store: TrackingStore | None = None) -> Any:
     """Load the model version that ``name@alias`` points to, through :func:`load_model_file`."""
-    import mlflow
+    from mlflow.artifacts import download_artifacts
 
-    with _silenced():
-        folder = Path(mlflow.artifacts.download_artifacts(f"models:/{name}@{alias}"))
+    store = current_store(store)
+    folder = Path(
+        download_artifacts(artifact_uri=f"models:/{name}@{alias}", tracking_uri=store.uri, registry_uri=store.uri)
+    )
     files = sorted(folder.rglob("*.skops"))
     if not files:
         raise UntrustedModelError(f"models:/{name}@{alias} holds no .skops file; only skops model files are loaded")
