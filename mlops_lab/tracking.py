@@ -785,13 +785,18 @@ def register_model(
     from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 
     store = current_store(store)
-    source = _model_uri_of(find_run(run_name, store=store))
+    model_id = _model_uri_of(find_run(run_name, store=store)).removeprefix("models:/")
+    # The logged model's own location, not its models:/ URI: MLflow's SQL registry resolves such a
+    # URI through the process-wide tracking URI, which may be another store.
+    logged = store.client.get_logged_model(model_id)
     try:
         store.client.create_registered_model(name)
     except MlflowException as exc:
         if exc.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
             raise
-    version = store.client.create_model_version(name, source, model_id=source.removeprefix("models:/"))
+    version = store.client.create_model_version(
+        name, logged.artifact_location, run_id=logged.source_run_id, model_id=model_id
+    )
     if alias:
         set_alias(name, alias=alias, version=int(version.version), store=store)
     return model_version(name, version=int(version.version), store=store)
@@ -863,9 +868,9 @@ def load_model(name: str, *, alias: str = "champion", store: TrackingStore | Non
     from mlflow.artifacts import download_artifacts
 
     store = current_store(store)
-    folder = Path(
-        download_artifacts(artifact_uri=f"models:/{name}@{alias}", tracking_uri=store.uri, registry_uri=store.uri)
-    )
+    version = store.client.get_model_version_by_alias(name, alias)
+    location = store.client.get_model_version_download_uri(name, version.version)
+    folder = Path(download_artifacts(artifact_uri=location, tracking_uri=store.uri))
     files = sorted(folder.rglob("*.skops"))
     if not files:
         raise UntrustedModelError(f"models:/{name}@{alias} holds no .skops file; only skops model files are loaded")
