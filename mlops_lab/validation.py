@@ -7,7 +7,9 @@ renders as a table (``repr`` in a terminal, HTML in a notebook; deterministic ei
 
 Code tests (what DevOps CI already runs)
     :func:`run_code_tests` -> :class:`CheckReport`: feature logic, no NaNs produced, training
-    converges on a tiny sample.
+    converges on a tiny sample. :func:`run_pipeline_ci` is the CI of one version of the
+    pipeline's code: those tests, then its feature step and its model on a sample (the
+    maturity simulation's level 2 runs it on every code change).
 
 Data validation (MLOps adds it)
     :func:`infer_schema` learns a :class:`DataSchema` from training data (columns, types,
@@ -39,7 +41,9 @@ The whole pipeline
 
 Continuous training
     :func:`continuous_training` runs data validation and the gate on every new batch, without
-    a human, and returns a :class:`TrainingLog`. :func:`quality_by_month` shows what happens
+    a human, and returns a :class:`TrainingLog`. Each triggered run goes through
+    :func:`retrain` (train a candidate, gate it, promote it or keep the serving model), which
+    the maturity simulation uses too. :func:`quality_by_month` shows what happens
     without it: a frozen model's cost rising month by month while its code tests stay green.
 
 "Your turn" checks take plain values, never code: :func:`check_data_rule` grades a data rule
