@@ -332,12 +332,19 @@ def count_mlflow_runs(store: Path) -> int | None:
     there is no readable store). Deleted runs count too: the learner ran them."""
     if not store.is_file():
         return None
+    import shutil
+    import tempfile
+
     from mlops_lab.tracking import finished_run_count
 
-    try:
-        return finished_run_count(f"sqlite:///{store.resolve()}")
-    except Exception:  # a learner's file that is not an MLflow store at this version: no count, no crash
-        return None
+    # MLflow opens a store read-write (and would add its tables to a database that lacks them): it reads a copy.
+    with tempfile.TemporaryDirectory(prefix="mlops-lab-report-") as folder:
+        copy = Path(folder) / store.name
+        try:
+            shutil.copyfile(store, copy)
+            return finished_run_count(f"sqlite:///{copy}")
+        except Exception:  # a learner's file that is not an MLflow store at this version: no count, no crash
+            return None
 
 
 def build_report(
