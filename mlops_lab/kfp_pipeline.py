@@ -75,8 +75,8 @@ def _check_last_step(last_step: str) -> int:
 def _component_functions() -> dict[str, Any]:
     """The body of every lifecycle step as a KFP lightweight component function, by step name.
 
-    KFP ships each function's source to the task's process, so each is self-contained and
-    annotated with KFP's artifact types.
+    KFP ships each function's source to the task's process, so each is self-contained; the
+    annotations (KFP's artifact types) tell KFP what flows in and out.
     """
     from kfp.dsl import Artifact, Dataset, Input, Metrics, Model, Output
 
@@ -212,7 +212,9 @@ def build_pipeline(*, base_image: str = BASE_IMAGE, last_step: str = STEPS[-1].n
     signature = _pipeline_signature()
 
     def churn_lifecycle(*args: Any, **kwargs: Any) -> Any:
-        parameters = signature.bind(*args, **kwargs).arguments
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        parameters = bound.arguments
         outputs: dict[str, Any] = {}
         for step in steps:
             task = components[step.name](
