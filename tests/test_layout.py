@@ -9,6 +9,7 @@ import neither the learner-side code (exercise checks, quizzes, progress) nor th
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.util
 import re
 from pathlib import Path
@@ -124,3 +125,21 @@ def test_concept_modules_do_not_import_learner_side_code():
         for module in sorted(set(modules()) - LEARNER_SIDE - INSTRUCTOR)
     }
     assert {module: names for module, names in offenders.items() if names} == {}
+
+
+def test_every_exception_is_defined_in_errors_and_is_the_same_class_where_it_is_raised():
+    import inspect
+
+    from mlops_lab import errors
+
+    defined = {name: cls for name, cls in vars(errors).items() if inspect.isclass(cls) and issubclass(cls, Exception)}
+    assert len(defined) >= 7
+    for module in modules():
+        if module == "errors":
+            continue
+        tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+        classes = [n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+        assert not [c for c in classes if c.endswith("Error")], f"{module} defines its own exception"
+    raised_in = {"UntrustedModelError": "tracking", "PipelineStepError": "pipeline", "QuizBankError": "quiz"}
+    for name, module in raised_in.items():
+        assert getattr(importlib.import_module(f"mlops_lab.{module}"), name) is defined[name]
