@@ -1,10 +1,39 @@
 """MLOps Lab: the helper package behind the workbook's notebooks.
 
-One module per MLOps concept, in the order of the ML lifecycle:
-``data`` (a seeded churn dataset with drift and faults), ``training`` (models and
-metrics), ``tracking``, ``validation``, ``pipeline``, ``monitoring``, ``serving``,
-``maturity``; the learning tools ``quiz``, ``exercises`` and ``progress``; and the
-instructor tools ``batch``, ``grading``, ``report`` and ``cli``.
+One module per MLOps concept, in the order of the ML lifecycle, and the arrows go one way:
+data -> training and evaluation -> tracking and the registry -> validation (data and model,
+CI, continuous training) -> the pipeline and its metadata -> monitoring -> serving -> the
+maturity simulation. The learning tools (exercise checks, quizzes, progress) sit above
+the concept modules, and the instructor tools (batch runs, grading, the class report, the
+command line) on top; a concept module imports neither.
+
+Where each concept lives (course concept, then its one module):
+
+    churn data, its drift and its faults             data
+    data settings (the generator's knobs)            data
+    training, holdout metrics and outcome counts     training
+    business cost of a model's decisions             training
+    training curves and per-slice evaluation         evaluation
+    feature store and point-in-time joins            features
+    hyperparameter tuning                            tuning
+    explainable AI                                   explainability
+    experiment tracking and the model registry       tracking
+    data validation and model validation             validation
+    CI and continuous training                       validation
+    the lifecycle pipeline and its metadata store    pipeline
+    Kubeflow pipeline components                     kfp_pipeline
+    skew and drift monitoring                        monitoring
+    online serving on an endpoint                    serving
+    MLOps maturity levels                            maturity
+    offline settings and the environment check       environment
+    the package's exceptions                         errors
+    exercise checks and feedback                     exercises
+    quizzes                                          quiz
+    a learner's progress and workspace               progress
+    batch runs of every notebook                     batch
+    grading submissions                              grading
+    the class report                                 report
+    the command line                                 cli
 
 Importing the package is instant: every module imports its heavy libraries
 inside the functions that need them.

@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_lab.errors import BatchInputError
+
 RUN_SUFFIX = ".run.json"
 WORKSPACE_DIR = "workspace"
 DEFAULT_TIMEOUT_S = 600.0
@@ -42,10 +44,6 @@ _RESERVED_PARAMETERS = {"workspace"}
 _BATCH_ENVIRONMENT = {"PYTHONHASHSEED": "0", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 # A worker changes os.environ for the kernel it starts; one run at a time per worker process.
 _ENVIRONMENT_LOCK = threading.Lock()
-
-
-class BatchInputError(ValueError):
-    """A roster, sweep file or notebook list that cannot be run; the message names the file and the row."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def _quiz_validate(args: argparse.Namespace) -> int:
@@ -103,7 +104,7 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_instructor_verbs(verbs: argparse._SubParsersAction) -> None:
+def _add_instructor_verbs(verbs: Any) -> None:  # argparse's subparsers action: its class is private
     import os
 
     batch = verbs.add_parser(

@@ -13,13 +13,18 @@ Knobs make the MLOps problems visible:
   and churn changes suddenly (customers become much more price sensitive);
 * :func:`inject_faults`: data-quality incidents (missing values, out-of-range values, an
   unseen category, a renamed or a missing column).
+
+:class:`DataSettings` declares these knobs once (names, types, defaults, limits). The
+generator takes it, and everything else that makes data (the pipeline's parameters, the
+maturity scenario, a tracking recipe, the Kubeflow pipeline's signature) builds one.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,29 +64,55 @@ FAULTS: tuple[str, ...] = (
 )
 
 
-def make_customers(
-    *,
-    n_months: int = 12,
-    customers_per_month: int = 1000,
-    seed: int = 0,
-    covariate_drift: float = 0.0,
-    covariate_drift_start: int = 6,
-    concept_drift: float = 0.0,
-    concept_drift_month: int = 9,
-    start: str = "2025-01",
-) -> pd.DataFrame:
-    """Generate ``n_months`` monthly snapshots of ``customers_per_month`` customers each.
+@dataclass(frozen=True)
+class DataSettings:
+    """What the churn data generator can be asked for: the one declaration of the data knobs.
 
     ``covariate_drift`` (0 = none, 1 = strong) ramps in linearly over the six months
     after ``covariate_drift_start``; ``concept_drift`` (0 = none, 1 = strong) switches on
     at ``concept_drift_month``. Months are numbered from 0; the ``month`` column holds
     the first day of each month from ``start``.
     """
+
+    n_months: int = 12
+    customers_per_month: int = 1000
+    seed: int = 0
+    covariate_drift: float = 0.0
+    covariate_drift_start: int = 6
+    concept_drift: float = 0.0
+    concept_drift_month: int = 9
+    start: str = "2025-01"
+
+    def __post_init__(self) -> None:
+        if self.n_months < 1 or self.customers_per_month < 1:
+            raise ValueError("n_months and customers_per_month must be at least 1")
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def pick(cls, values: Any) -> dict[str, Any]:
+        """The data knobs among the fields or attributes of ``values`` (a dataclass such as a scenario)."""
+        return {name: getattr(values, name) for name in cls.field_names() if hasattr(values, name)}
+
+
+def make_customers(settings: DataSettings | None = None, /, **knobs: Any) -> pd.DataFrame:
+    """Generate ``n_months`` monthly snapshots of ``customers_per_month`` customers each.
+
+    ``settings`` (default :class:`DataSettings`) says what to generate; keyword arguments
+    change single knobs of it: ``make_customers(n_months=3, seed=7)``.
+    """
+    unknown = sorted(set(knobs) - set(DataSettings.field_names()))
+    if unknown:
+        raise TypeError(f"make_customers() has no knob {unknown}; the knobs are {list(DataSettings.field_names())}")
+    chosen = replace(settings or DataSettings(), **knobs)
+    n_months, customers_per_month, seed = chosen.n_months, chosen.customers_per_month, chosen.seed
+    covariate_drift, covariate_drift_start = chosen.covariate_drift, chosen.covariate_drift_start
+    concept_drift, concept_drift_month, start = chosen.concept_drift, chosen.concept_drift_month, chosen.start
     import numpy as np
     import pandas as pd
 
-    if n_months < 1 or customers_per_month < 1:
-        raise ValueError("n_months and customers_per_month must be at least 1")
     rng = np.random.default_rng(seed)
     n = n_months * customers_per_month
     month_index = np.repeat(np.arange(n_months), customers_per_month)

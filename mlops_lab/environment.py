@@ -17,6 +17,8 @@ OFFLINE_SETTINGS: dict[str, str] = {
     "DO_NOT_TRACK": "true",
     "GIT_PYTHON_REFRESH": "quiet",
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    # A shared MLflow server's "View run at <url>" lines: noise in a notebook, links nobody needs offline.
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
     "OPTUNA_DISABLE_TELEMETRY": "true",
 }
 

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from mlops_lab.errors import SubmissionError
 from mlops_lab.progress import PROGRESS_FILE, ProgressFileError, read_progress
 
 MAX_FILE_BYTES = 50_000_000
@@ -176,10 +177,6 @@ def find_submissions(paths: Iterable[str | os.PathLike[str]]) -> list[Submission
 
 # ---------------------------------------------------------------------------------------------
 # Reading answers without executing anything
-
-
-class SubmissionError(ValueError):
-    """A file that cannot be read as a submission (its message says why)."""
 
 
 def _read_text(path: Path) -> str:

@@ -23,6 +23,8 @@ inside these functions, so importing :mod:`mlops_lab` stays instant.
 """
 
 import contextlib
+import dataclasses
+import inspect
 import os
 import re
 import time
@@ -70,14 +72,12 @@ def _check_last_step(last_step: str) -> int:
     return names.index(last_step)
 
 
-def build_pipeline(*, base_image: str = BASE_IMAGE, last_step: str = STEPS[-1].name) -> Any:
-    """The KFP pipeline (a ``GraphComponent``): one lightweight Python component per lifecycle step.
+def _component_functions() -> dict[str, Any]:
+    """The body of every lifecycle step as a KFP lightweight component function, by step name.
 
-    ``last_step`` ends the pipeline early (at model evaluation or later): a local demo can run
-    the steps up to the validation gate, while the compiled pipeline holds all eight.
+    KFP ships each function's source to the task's process, so each is self-contained; the
+    annotations (KFP's artifact types) tell KFP what flows in and out.
     """
-    last = _check_last_step(last_step)
-    from kfp import dsl
     from kfp.dsl import Artifact, Dataset, Input, Metrics, Model, Output
 
     # Each function body runs in its own process (a container on Vertex AI), so it imports what it needs.
@@ -162,67 +162,71 @@ def build_pipeline(*, base_image: str = BASE_IMAGE, last_step: str = STEPS[-1].n
         )
         kfp_pipeline.skip_final_collection()
 
-    def component(function: Any) -> Any:
-        return dsl.component(function, base_image=base_image, install_kfp_package=False)
+    return {
+        "extract_data": extract_data,
+        "analyze_data": analyze_data,
+        "prepare_data": prepare_data,
+        "train_model": train_model,
+        "evaluate_model": evaluate_model,
+        "validate_model": validate_model,
+        "deploy_model": deploy_model,
+        "monitor_model": monitor_model,
+    }
 
-    extract, analyze, prepare, train_, evaluate, validate, deploy, monitor = map(
-        component,
-        (
-            extract_data,
-            analyze_data,
-            prepare_data,
-            train_model,
-            evaluate_model,
-            validate_model,
-            deploy_model,
-            monitor_model,
-        ),
-    )
+
+def _pipeline_signature() -> inspect.Signature:
+    """The pipeline's parameters: :class:`~mlops_lab.pipeline.PipelineParameters`' fields, plain typed for KFP."""
+    import typing
+
+    from kfp.dsl import Metrics
+
+    hints = typing.get_type_hints(PipelineParameters)
     defaults = PipelineParameters()
+    parameters = [
+        inspect.Parameter(
+            f.name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=getattr(defaults, f.name),
+            annotation=typing.get_origin(hints[f.name]) or hints[f.name],
+        )
+        for f in dataclasses.fields(PipelineParameters)
+    ]
+    return inspect.Signature(parameters, return_annotation=Metrics)
 
-    @dsl.pipeline(name=PIPELINE_NAME, description="The eight steps of the ML lifecycle on the MLOps Lab churn data.")
-    def churn_lifecycle(
-        seed: int = defaults.seed,
-        n_months: int = defaults.n_months,
-        customers_per_month: int = defaults.customers_per_month,
-        covariate_drift: float = defaults.covariate_drift,
-        concept_drift: float = defaults.concept_drift,
-        train_months: int = defaults.train_months,
-        model_kind: str = defaults.model_kind,
-        model_params: dict = {},  # noqa: B006 (KFP reads the default; it is never mutated)
-        threshold: float = defaults.threshold,
-        min_roc_auc: float = defaults.min_roc_auc,
-        drift_threshold: float = defaults.drift_threshold,
-    ) -> Metrics:
-        snapshot = extract(
-            seed=seed,
-            n_months=n_months,
-            customers_per_month=customers_per_month,
-            covariate_drift=covariate_drift,
-            concept_drift=concept_drift,
-        ).outputs["snapshot"]
-        statistics = analyze(snapshot=snapshot).outputs["statistics"]
-        split = prepare(snapshot=snapshot, statistics=statistics, train_months=train_months)
-        model = train_(
-            train=split.outputs["train"], model_kind=model_kind, model_params=model_params, seed=seed
-        ).outputs["model"]
-        metrics = evaluate(model=model, test=split.outputs["test"], threshold=threshold).outputs["metrics"]
-        # The definition is traced once, so these conditions only decide which tasks the pipeline has.
-        if last >= 5:
-            validation = validate(metrics=metrics, min_roc_auc=min_roc_auc).outputs["validation"]
-        if last >= 6:
-            deployment = deploy(model=model, validation=validation, test=split.outputs["test"]).outputs["deployment"]
-        if last >= 7:
-            monitor(
-                model=model,
-                train=split.outputs["train"],
-                test=split.outputs["test"],
-                deployment=deployment,
-                drift_threshold=drift_threshold,
+
+def build_pipeline(*, base_image: str = BASE_IMAGE, last_step: str = STEPS[-1].name) -> Any:
+    """The KFP pipeline (a ``GraphComponent``): one lightweight Python component per lifecycle step.
+
+    ``last_step`` ends the pipeline early (at model evaluation or later): a local demo can run
+    the steps up to the validation gate, while the compiled pipeline holds all eight. The tasks
+    are wired as :data:`~mlops_lab.pipeline.STEPS` declares (each step's inputs and parameters),
+    so the in-process runner and Kubeflow run the same graph.
+    """
+    steps = STEPS[: _check_last_step(last_step) + 1]
+    from kfp import dsl
+
+    components = {
+        name: dsl.component(function, base_image=base_image, install_kfp_package=False)
+        for name, function in _component_functions().items()
+    }
+    signature = _pipeline_signature()
+
+    def churn_lifecycle(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        parameters = bound.arguments
+        outputs: dict[str, Any] = {}
+        for step in steps:
+            task = components[step.name](
+                **{argument: outputs[source] for argument, source in step.inputs.items()},
+                **{name: parameters[name] for name in step.parameters},
             )
-        return metrics
+            outputs.update({f"{step.name}.{output}": task.outputs[output] for output in step.outputs})
+        return outputs["evaluate_model.metrics"]
 
-    return churn_lifecycle
+    churn_lifecycle.__signature__ = signature  # what KFP reads as the pipeline's parameters
+    description = "The eight steps of the ML lifecycle on the MLOps Lab churn data."
+    return dsl.pipeline(name=PIPELINE_NAME, description=description)(churn_lifecycle)
 
 
 def compile_pipeline(workspace: str | os.PathLike[str] | None = None, *, base_image: str = BASE_IMAGE) -> Path:

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mlops_lab.data import FEATURES, TARGET
+from mlops_lab.data import FEATURES, TARGET, DataSettings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -121,39 +121,17 @@ def build_pipeline_model(code: PipelineCode, *, seed: int = 0) -> Pipeline:
 
 
 def run_ci(code: PipelineCode, sample: pd.DataFrame, *, seed: int = 0) -> CheckReport:
-    """Test a pipeline version before it may reach production (level 2's continuous integration).
+    """Test a pipeline version before it may reach production (level 2's continuous integration):
+    :func:`mlops_lab.validation.run_pipeline_ci` on this version's feature step and model."""
+    from mlops_lab.validation import run_pipeline_ci
 
-    First the unit tests of the ML code that plain DevOps CI runs too
-    (:func:`mlops_lab.validation.run_code_tests`), then the checks the Google Cloud MLOps guide
-    adds for a pipeline, on a sample with this version's feature step: the feature logic yields
-    finite values, the model trains, and it beats a constant guess.
-    """
-    import numpy as np
-
-    from mlops_lab.training import evaluate_model
-    from mlops_lab.validation import CheckReport, CheckResult, run_code_tests
-
-    stage = f"pipeline CI ({code.version})"
-    checks = list(run_code_tests(seed=seed).checks)
-    numeric = code.feature_step(sample[list(FEATURES)]).select_dtypes("number").to_numpy(dtype=float)
-    bad = int((~np.isfinite(numeric)).sum())
-    checks.append(
-        CheckResult(
-            stage, "feature logic: no NaN or infinite values", bad == 0, f"{bad} non-finite values", devops=True
-        )
+    return run_pipeline_ci(
+        code.version,
+        feature_step=code.feature_step,
+        build=lambda: build_pipeline_model(code, seed=seed),
+        sample=sample,
+        seed=seed,
     )
-    half = len(sample) // 2
-    try:
-        model = build_pipeline_model(code, seed=seed).fit(
-            sample.iloc[:half][list(FEATURES)], sample.iloc[:half][TARGET]
-        )
-    except ValueError as exc:
-        checks.append(CheckResult(stage, "training runs on a sample", False, str(exc).splitlines()[0], devops=True))
-        return CheckReport(f"CI of pipeline code {code.version}", tuple(checks))
-    checks.append(CheckResult(stage, "training runs on a sample", True, f"trained on {half} rows", devops=True))
-    auc = evaluate_model(model, sample.iloc[half:]).roc_auc
-    checks.append(CheckResult(stage, "model beats a constant guess", auc > 0.5, f"ROC AUC {auc:.3f} > 0.5"))
-    return CheckReport(f"CI of pipeline code {code.version}", tuple(checks))
 
 
 # ---------------------------------------------------------------------------------------
@@ -173,6 +151,8 @@ class Scenario:
     """The business's data over time and what happens to it (months are numbered from 0).
 
     The first ``history_months`` months train the first model; production starts after them.
+    The fields named like :class:`~mlops_lab.data.DataSettings`' are the data knobs (same
+    meaning and types, a busier default world); the others script the events.
     """
 
     n_months: int = 18
@@ -190,6 +170,7 @@ class Scenario:
     seed: int = 42
 
     def __post_init__(self) -> None:
+        self.data_settings()  # the data knobs' own limits
         if self.history_months < 1 or self.n_months <= self.history_months:
             raise ValueError("the scenario needs at least one history month and one production month")
         if self.window_months < 1:
@@ -200,6 +181,10 @@ class Scenario:
                 raise ValueError(
                     f"{name}={month} must fall in production, months {self.history_months} to {self.n_months - 1}"
                 )
+
+    def data_settings(self) -> DataSettings:
+        """What the scenario's data generator is asked for."""
+        return DataSettings(**DataSettings.pick(self))
 
     @property
     def production_months(self) -> range:
@@ -259,15 +244,7 @@ class World:
         from mlops_lab.data import inject_faults, make_customers, monthly_batches
 
         self.scenario = scenario
-        frame = make_customers(
-            n_months=scenario.n_months,
-            customers_per_month=scenario.customers_per_month,
-            seed=scenario.seed,
-            covariate_drift=scenario.covariate_drift,
-            covariate_drift_start=scenario.covariate_drift_start,
-            concept_drift=scenario.concept_drift,
-            concept_drift_month=scenario.concept_drift_month,
-        )
+        frame = make_customers(scenario.data_settings())
         batches = list(monthly_batches(frame))
         self.labels: tuple[str, ...] = tuple(label for label, _ in batches)
         self.batches: list[pd.DataFrame] = [batch for _, batch in batches]
@@ -646,40 +623,41 @@ class _Operation:
         self, month: int, *, code: PipelineCode, reason: str, months: tuple[int, ...], validate_model: bool
     ) -> None:
         """Train a candidate on ``months``; promote it if model validation (when on) says it beats production."""
+        from mlops_lab.validation import retrain
+
         world = self.world
-        hold_out = validate_model
-        key: ModelKey = (code.version, months, hold_out)
+        key: ModelKey = (code.version, months, validate_model)
         label = _months_label(world, months)
-        try:
-            world.model(key)
-        except ValueError as exc:
+        run = retrain(
+            lambda: world.model(key),
+            gate=(lambda _: world.gate(key, self.production, month)) if validate_model else None,
+        )
+        if run.failed:
             self.runs.append(RunRecord(world.labels[month], reason, code.version, "failed", label, None, None))
-            self.note(month, f"pipeline run FAILED ({reason}): {str(exc).splitlines()[0]}")
+            self.note(month, f"pipeline run FAILED ({reason}): {run.error}")
             self._track(month, reason, code, "failed", key, {})
             return
         self.new_rows = 0
-        if validate_model:
-            gate = world.gate(key, self.production, month)
-            candidate, current, promoted = gate.overall.candidate, gate.overall.current, gate.promote
-            verdict = "promoted" if promoted else "rejected by model validation"
+        if run.gate is not None:
+            candidate, current = run.gate.overall.candidate, run.gate.overall.current
+            verdict = "promoted" if run.promoted else "rejected by model validation"
             self.note(
                 month,
                 f"pipeline run ({reason}), code {code.version}: {GATE_METRIC} {candidate:.3f} vs {current:.3f} -> {verdict}",
             )
         else:
             candidate = current = None
-            promoted = True
             what = "manual retrain" if self.policy.level == 0 else "pipeline run"
             self.note(
                 month, f"{what} ({reason}) with code {code.version} on {label}, promoted without model validation"
             )
-        outcome = "promoted" if promoted else "rejected"
+        outcome = "promoted" if run.promoted else "rejected"
         self.runs.append(RunRecord(world.labels[month], reason, code.version, outcome, label, candidate, current))
         metrics = (
             {} if candidate is None else {f"candidate_{GATE_METRIC}": candidate, f"production_{GATE_METRIC}": current}
         )
         self._track(month, reason, code, outcome, key, metrics)
-        if promoted:
+        if run.promoted:
             self.production = key
 
     def _track(
@@ -706,7 +684,7 @@ class _Operation:
                 "maturity_level": str(self.policy.level),
                 "outcome": outcome,
             },
-            experiment_id=self.store.experiment_id,
+            store=self.store,
         )
 
 
@@ -717,26 +695,29 @@ def _window(world: World, month: int, *, skip: Iterable[int] = ()) -> tuple[int,
     return tuple(usable[-world.scenario.window_months :])
 
 
-def _operate_level0(world: World, policy: Level0Manual, op: _Operation) -> Iterable[int]:
-    scenario = world.scenario
-    off_in_a_row = 0
-    for month in scenario.production_months:
-        yield month
-        off_in_a_row = off_in_a_row + 1 if world.cost(op.production, month) > scenario.cost_target else 0
+class _Level0Operator:
+    """Level 0, one month at a time: a data scientist retrains by hand once complaints pile up."""
+
+    def __init__(self, world: World, policy: Level0Manual, op: _Operation) -> None:
+        self.world, self.policy, self.op = world, policy, op
+        self.off_in_a_row = 0
+
+    def operate(self, month: int) -> None:
+        world, op, scenario = self.world, self.op, self.world.scenario
+        self.off_in_a_row = self.off_in_a_row + 1 if world.cost(op.production, month) > scenario.cost_target else 0
         if month == scenario.incident_month:
             op.incidents += 1
             op.note(month, "broken data served and nobody noticed (no validation, no monitoring)")
-        if policy.notices_problem(off_in_a_row) and month + 1 < scenario.n_months:
-            code = _newest_working_code(scenario, month)
+        if self.policy.notices_problem(self.off_in_a_row) and month + 1 < scenario.n_months:
             op.manual += 1
             op.train(
                 month,
-                code=code,
-                reason=f"complaints after {off_in_a_row} bad months",
+                code=_newest_working_code(scenario, month),
+                reason=f"complaints after {self.off_in_a_row} bad months",
                 months=_window(world, month),
                 validate_model=False,
             )
-            off_in_a_row = 0
+            self.off_in_a_row = 0
 
 
 def _newest_working_code(scenario: Scenario, month: int) -> PipelineCode:
@@ -748,83 +729,112 @@ def _newest_working_code(scenario: Scenario, month: int) -> PipelineCode:
     return code
 
 
-def _operate_pipeline(world: World, policy: Level1PipelineAutomation, op: _Operation) -> Iterable[int]:
-    scenario = world.scenario
-    deployed = working = CODE_V1
-    # Without CI/CD a code change waits for a manual release: (release month, code).
-    pending = (
-        [] if policy.ci_cd else [(changed + policy.release_delay, code) for changed, code in scenario.code_changes()]
-    )
-    repair_month: int | None = None
-    quarantined: list[int] = []
-    reasons: list[str] = []  # kept until the pipeline can run (data validation may stop it this month)
-    for month in scenario.production_months:
-        yield month
-        # 1. Pipeline code reaches production: CI/CD the same month, or a manual release.
-        for changed, code in scenario.code_changes():
-            if policy.ci_cd and changed == month:
-                report = world.ci(code)
+class _PipelineOperator:
+    """Levels 1 and 2, one month at a time, in this order: pipeline code reaches production (CI/CD or a
+    manual release, then any repair), data validation may stop the month, the trigger decides, the pipeline runs."""
+
+    def __init__(self, world: World, policy: Level1PipelineAutomation, op: _Operation) -> None:
+        self.world, self.policy, self.op = world, policy, op
+        self.deployed = self.working = CODE_V1
+        # Without CI/CD a code change waits for a manual release: (release month, code).
+        self.pending = (
+            []
+            if policy.ci_cd
+            else [(changed + policy.release_delay, code) for changed, code in world.scenario.code_changes()]
+        )
+        self.repair_month: int | None = None
+        self.quarantined: list[int] = []
+        self.reasons: list[str] = []  # kept until the pipeline can run (data validation may stop it this month)
+
+    def operate(self, month: int) -> None:
+        self.release_code(month)
+        self.repair(month)
+        if not self.accept_data(month):
+            return
+        self.check_trigger(month)
+        if self.reasons and month + 1 < self.world.scenario.n_months:
+            self.run_pipeline(month)
+
+    def release_code(self, month: int) -> None:
+        """Pipeline code reaches production: through CI/CD the month it is written, or by a manual release."""
+        op = self.op
+        for changed, code in self.world.scenario.code_changes():
+            if self.policy.ci_cd and changed == month:
+                report = self.world.ci(code)
                 if report.passed:
-                    deployed = working = code
+                    self.deployed = self.working = code
                     op.note(month, f"CI passed for code {code.version}; CD deployed the pipeline the same month")
-                    reasons.append(f"new pipeline {code.version}")
+                    self.reasons.append(f"new pipeline {code.version}")
                 else:
                     op.alerts += 1
                     failed = next(c for c in report.checks if not c.passed)
                     op.note(month, f"CI BLOCKED code {code.version}: {failed.check} ({failed.detail})")
-        for code in [code for release, code in pending if release == month]:
+        for code in [code for release, code in self.pending if release == month]:
             op.manual += 1
-            deployed = code
-            op.note(month, f"manual release of code {code.version}, {policy.release_delay} months after it was written")
-            reasons.append(f"new pipeline {code.version}")
-        if repair_month == month:
-            op.manual += 1
-            deployed, repair_month = working, None
+            self.deployed = code
             op.note(
-                month,
-                f"engineer repairs the pipeline by hand (back to code {working.version}); it runs at the next trigger",
+                month, f"manual release of code {code.version}, {self.policy.release_delay} months after it was written"
             )
-        # 2. Data validation: schema skew stops the pipeline and keeps the batch out of training.
-        if policy.validate_data and world.data_validation(month).schema_skew:
+            self.reasons.append(f"new pipeline {code.version}")
+
+    def repair(self, month: int) -> None:
+        if self.repair_month == month:
+            self.op.manual += 1
+            self.deployed, self.repair_month = self.working, None
+            self.op.note(
+                month,
+                f"engineer repairs the pipeline by hand (back to code {self.working.version}); it runs at the next trigger",
+            )
+
+    def accept_data(self, month: int) -> bool:
+        """Data validation: schema skew stops the pipeline and keeps the batch out of training."""
+        world, op = self.world, self.op
+        if self.policy.validate_data and world.data_validation(month).schema_skew:
             op.alerts += 1
-            quarantined.append(month)
+            self.quarantined.append(month)
             op.note(
                 month,
                 f"data validation STOPPED the pipeline: schema skew in {_schema_problems(world.data_validation(month))}",
             )
-            continue
-        if month == scenario.incident_month:
+            return False
+        if month == world.scenario.incident_month:
             op.incidents += 1
             op.note(month, "broken data accepted: without data validation the pipeline may train on it")
         op.new_rows += len(world.batches[month])
-        # 3. Continuous training: the trigger looks at this month's signals.
+        return True
+
+    def check_trigger(self, month: int) -> None:
+        """Continuous training: the trigger looks at this month's signals."""
+        world, op, scenario = self.world, self.op, self.world.scenario
         signals = Signals(
             months_in_production=month - scenario.history_months + 1,
             new_rows=op.new_rows,
             cost=world.cost(op.production, month),
-            drift=world.drift(op.production, month) if policy.trigger.kind == "drift" else 0.0,
+            drift=world.drift(op.production, month) if self.policy.trigger.kind == "drift" else 0.0,
         )
-        fired = policy.trigger.fires(signals)
+        fired = self.policy.trigger.fires(signals)
         if fired:
-            reasons.append(fired)
-        if not reasons or month + 1 >= scenario.n_months:
-            continue
+            self.reasons.append(fired)
+
+    def run_pipeline(self, month: int) -> None:
+        op = self.op
         op.train(
             month,
-            code=deployed,
-            reason="; ".join(reasons),
-            months=_window(world, month, skip=quarantined),
-            validate_model=policy.validate_model,
+            code=self.deployed,
+            reason="; ".join(self.reasons),
+            months=_window(self.world, month, skip=self.quarantined),
+            validate_model=self.policy.validate_model,
         )
-        reasons = []
-        if op.runs[-1].outcome == "failed" and repair_month is None:
+        self.reasons = []
+        if op.runs[-1].outcome == "failed" and self.repair_month is None:
             op.incidents += 1
-            repair_month = month + policy.release_delay
+            self.repair_month = month + self.policy.release_delay
             op.note(
-                month, f"the pipeline is broken in production until someone repairs it ({policy.release_delay} months)"
+                month,
+                f"the pipeline is broken in production until someone repairs it ({self.policy.release_delay} months)",
             )
         elif op.runs[-1].outcome != "failed":
-            working = deployed
+            self.working = self.deployed
 
 
 def _schema_problems(result: DataValidation) -> str:
@@ -839,16 +849,17 @@ def simulate(scenario: Scenario | World, policy: Policy, *, store: TrackingStore
 
     world = scenario if isinstance(scenario, World) else World(scenario)
     op = _Operation(world, policy, store)
-    costs, codes = [], []
-    steps = (
-        _operate_level0(world, policy, op) if isinstance(policy, Level0Manual) else _operate_pipeline(world, policy, op)
+    operator = (
+        _Level0Operator(world, policy, op) if isinstance(policy, Level0Manual) else _PipelineOperator(world, policy, op)
     )
+    costs, codes = [], []
     # Small models train 5x faster on one BLAS thread than on threads fighting for two cores.
     with threadpool_limits(limits=1):
-        for month in steps:
-            # The model chosen at the end of last month serves this month.
+        for month in world.scenario.production_months:
+            # First the month is served by the model chosen at the end of last month, then the team acts.
             costs.append(world.cost(op.production, month))
             codes.append(op.production[0])
+            operator.operate(month)
     return LevelOutcome(
         policy=policy,
         months=tuple(world.labels[m] for m in world.scenario.production_months),

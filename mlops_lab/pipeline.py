@@ -97,7 +97,9 @@ from mlops_lab.data import (
     TARGET,
     TIME_COLUMN,
     VALID_RANGES,
+    DataSettings,
 )
+from mlops_lab.errors import PipelineStepError
 from mlops_lab.progress import open_workspace
 
 if TYPE_CHECKING:
@@ -117,8 +119,11 @@ TRUSTED_MODEL_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-class PipelineStepError(RuntimeError):
-    """A pipeline step failed; the message names the step and the run, which is recorded as FAILED."""
+# The data knobs a pipeline run can change (declared in data.DataSettings; the others keep their defaults there).
+# extract_data spells their defaults out: a step's source is its cache key (and notebook 03 shows its hash), so
+# tests/test_pipeline.py checks that they agree with DataSettings instead.
+PIPELINE_DATA_KNOBS: tuple[str, ...] = ("seed", "n_months", "customers_per_month", "covariate_drift", "concept_drift")
+_DATA = DataSettings()
 
 
 @dataclass(frozen=True)
@@ -401,26 +406,6 @@ def deploy_model(
     return _artifact("deployment", "Deployment", deployment)
 
 
-def _drift_score(reference: pd.Series, current: pd.Series, *, categorical: bool) -> float:
-    import numpy as np
-
-    if categorical:
-        # L-infinity distance between category shares, as Vertex AI Model Monitoring uses for categories.
-        shares = reference.value_counts(normalize=True).subtract(current.value_counts(normalize=True), fill_value=0.0)
-        return float(shares.abs().max())
-    # Jensen-Shannon divergence (base 2, so 0..1) of histograms on shared bins, as for numeric features.
-    edges = np.histogram_bin_edges(np.concatenate([reference.dropna(), current.dropna()]), bins=10)
-    p = np.histogram(reference.dropna(), bins=edges)[0] / reference.notna().sum()
-    q = np.histogram(current.dropna(), bins=edges)[0] / current.notna().sum()
-    m = (p + q) / 2
-
-    def kl(a: Any) -> float:
-        mask = a > 0
-        return float((a[mask] * np.log2(a[mask] / m[mask])).sum())
-
-    return (kl(p) + kl(q)) / 2
-
-
 def monitor_model(
     model: str | os.PathLike[str],
     train: str | os.PathLike[str],
@@ -433,16 +418,16 @@ def monitor_model(
     """Model monitoring: drift of the latest month's features from training, and how the model does on it."""
     from sklearn.metrics import roc_auc_score
 
+    from mlops_lab.monitoring import detect_skew
+
     record = json.loads(Path(deployment).read_text(encoding="utf-8"))
     if not record["deployed"]:
         _write_json(report, {"monitored": False, "reason": "no model was deployed"})
         return _artifact("report", "MonitoringReport", report)
     reference, serving = read_dataset(train), read_dataset(test)
     serving = serving[serving[TIME_COLUMN] == serving[TIME_COLUMN].max()]
-    drift = {
-        column: round(_drift_score(reference[column], serving[column], categorical=column in CATEGORICAL_FEATURES), 4)
-        for column in FEATURES
-    }
+    skew = detect_skew(reference, serving, features=FEATURES, thresholds=drift_threshold)
+    drift = {feature.feature: round(feature.distance, 4) for feature in skew.features}
     probabilities = load_model(model).predict_proba(serving[list(FEATURES)])[:, 1]
     _write_json(
         report,
@@ -451,7 +436,7 @@ def monitor_model(
             "month": serving[TIME_COLUMN].max().strftime("%Y-%m"),
             "drift": drift,
             "drift_threshold": drift_threshold,
-            "alerts": sorted(c for c, score in drift.items() if score > drift_threshold),
+            "alerts": sorted(skew.alerts),
             "predicted_churn_rate": round(float(probabilities.mean()), 4),
             "actual_churn_rate": round(float(serving[TARGET].mean()), 4),
             "roc_auc": round(float(roc_auc_score(serving[TARGET], probabilities)), 4),
@@ -467,11 +452,12 @@ def monitor_model(
 class PipelineParameters:
     """Everything a run can change. Each step sees only the fields it names in :data:`STEPS`."""
 
-    seed: int = 0
-    n_months: int = 12
-    customers_per_month: int = 1000
-    covariate_drift: float = 0.0
-    concept_drift: float = 0.0
+    # The data knobs: their types and defaults are DataSettings' (a test checks they agree).
+    seed: int = _DATA.seed
+    n_months: int = _DATA.n_months
+    customers_per_month: int = _DATA.customers_per_month
+    covariate_drift: float = _DATA.covariate_drift
+    concept_drift: float = _DATA.concept_drift
     train_months: int = 9
     model_kind: str = "logistic_regression"
     model_params: dict[str, Any] = field(default_factory=dict)
@@ -509,7 +495,7 @@ STEPS: tuple[Step, ...] = (
         extract_data,
         {},
         {"snapshot": ("Dataset", "snapshot.csv")},
-        ("seed", "n_months", "customers_per_month", "covariate_drift", "concept_drift"),
+        PIPELINE_DATA_KNOBS,
         "BigQuery / Cloud Storage",
     ),
     Step(

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_lab.errors import ProgressFileError
+
 PROGRESS_FILE = "progress.json"
 FORMAT_VERSION = 1
 
@@ -31,10 +33,6 @@ def open_workspace(workspace: str | os.PathLike[str] | None = None) -> Path:
     path = Path(workspace) if workspace else default_workspace()
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-class ProgressFileError(ValueError):
-    """A progress file that cannot be read as progress (corrupted, truncated or foreign)."""
 
 
 def read_progress(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_lab.errors import QuizBankError
 from mlops_lab.progress import Progress
 
 QUESTION_TYPES = ("single", "multiple", "numeric")
@@ -44,10 +45,6 @@ _BANK_KEYS = {"notebook", "title", "questions", "exercises"}
 _QUESTION_KEYS = {"id", "type", "objective", "text", "options", "answer", "answer_fact", "tolerance", "explanation"}
 _OPTION_KEYS = {"key", "text", "correct", "explanation"}
 _EXERCISE_KEYS = {"id", "objective", "prompt", "solution"}
-
-
-class QuizBankError(ValueError):
-    """A question bank that cannot be used; the message names the file and the question."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ Every text that comes from a learner's files (names, answers, error messages) is
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import io
 import json
@@ -309,10 +308,7 @@ def collect_metrics(
                     if isinstance(value, (int, float)) and not isinstance(value, bool):
                         metrics[learner][f"{notebook}.{fact}"] = float(value)
     if output_dir is not None:
-        for learner in sorted({r.row for r in runs}):
-            count = count_mlflow_runs(Path(output_dir) / learner / WORKSPACE_DIR / "mlflow.db")
-            if count is not None:
-                metrics[learner]["mlflow runs"] = float(count)
+        _add_mlflow_run_counts(metrics, runs, Path(output_dir))
     if gradebook is not None:
         for r in gradebook.rows:
             fact = fact_names(r.notebook).get(r.item) if r.kind == "question" and r.notebook else None
@@ -324,17 +320,31 @@ def collect_metrics(
     return {k: v for k, v in metrics.items() if v}
 
 
-def count_mlflow_runs(store: Path) -> int | None:
-    """Finished runs in an MLflow SQLite store, read-only with sqlite3 (None if there is no readable store)."""
-    import sqlite3
+def _add_mlflow_run_counts(metrics: dict[str, dict[str, float]], runs: Sequence[RunResult], output_dir: Path) -> None:
+    for learner in sorted({r.row for r in runs}):
+        count = count_mlflow_runs(output_dir / learner / WORKSPACE_DIR / "mlflow.db")
+        if count is not None:
+            metrics[learner]["mlflow runs"] = float(count)
 
+
+def count_mlflow_runs(store: Path) -> int | None:
+    """Finished runs in a learner's MLflow SQLite store, read through MLflow's search API (None if
+    there is no readable store). Deleted runs count too: the learner ran them."""
     if not store.is_file():
         return None
-    try:
-        with contextlib.closing(sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True)) as db:
-            return int(db.execute("SELECT COUNT(*) FROM runs WHERE status = 'FINISHED'").fetchone()[0])
-    except sqlite3.Error:
-        return None
+    import shutil
+    import tempfile
+
+    from mlops_lab.tracking import finished_run_count
+
+    # MLflow opens a store read-write (and would add its tables to a database that lacks them): it reads a copy.
+    with tempfile.TemporaryDirectory(prefix="mlops-lab-report-") as folder:
+        copy = Path(folder) / store.name
+        try:
+            shutil.copyfile(store, copy)
+            return finished_run_count(f"sqlite:///{copy}")
+        except Exception:  # a learner's file that is not an MLflow store at this version: no count, no crash
+            return None
 
 
 def build_report(

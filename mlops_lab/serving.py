@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.data import CATEGORICAL_FEATURES, CATEGORIES, NUMERIC_FEATURES, VALID_RANGES
+from mlops_lab.errors import PredictionRequestError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -449,16 +450,6 @@ def check_canary_split(
     return Feedback(
         True, f"{champion} keeps {split[champion]}%; of 1000 request ids, {routed} would reach the {challenger}."
     )
-
-
-class PredictionRequestError(Exception):
-    """The endpoint refused a request (status 4xx); ``problems`` lists what was wrong with it."""
-
-    def __init__(self, status_code: int, error: str, problems: list[str]) -> None:
-        super().__init__(f"HTTP {status_code}: {error}")
-        self.status_code = status_code
-        self.error = error
-        self.problems = problems
 
 
 def _json_default(value: Any) -> Any:

@@ -10,9 +10,11 @@ The store
     at ``$MLFLOW_TRACKING_URI`` when it is set, so a class can share one MLflow server.
     A new store is a copy of an empty database cached per MLflow version (building the
     schema from scratch takes over a second).
-    Telemetry is off and MLflow's info lines are quieted. It returns a
-    :class:`TrackingStore` and makes its experiment the active one, so plain ``mlflow.*``
-    calls log into it too.
+    Telemetry is off and MLflow's info lines are quieted (set once per process). It returns a
+    :class:`TrackingStore`, whose ``client`` (an ``MlflowClient`` on that store) every function
+    here reads and writes through; it also makes the experiment the active one, so plain
+    ``mlflow.*`` calls log into it too. Functions take ``store=``; left out, it is the store
+    :func:`open_store` opened last (:func:`current_store`).
 
 Logging runs
     :func:`log_run` logs one run: params, metrics, the data fingerprint(s), the code
@@ -65,17 +67,21 @@ import json
 import logging
 import os
 import shutil
+import threading
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_lab.data import DataSettings
+from mlops_lab.errors import UntrustedModelError
 from mlops_lab.progress import open_workspace
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
+    from mlflow import MlflowClient
     from sklearn.pipeline import Pipeline
 
     from mlops_lab.exercises import Feedback
@@ -93,10 +99,18 @@ CODE_MODULES: tuple[str, ...] = ("mlops_lab.data", "mlops_lab.training")
 FINGERPRINT_TAG = "data_fingerprint"
 CODE_VERSION_TAG = "code_version"
 USER_TAG = "mlflow.user"
-# Recipe keys train_and_log understands; anything else is a model hyperparameter.
+# The recipe keys that describe the data, and the DataSettings knob each one sets.
+RECIPE_DATA_KNOBS: dict[str, str] = {
+    "data_seed": "seed",
+    "n_months": "n_months",
+    "customers_per_month": "customers_per_month",
+}
+_DATA = DataSettings()
+# Recipe keys train_and_log understands; anything else is a model hyperparameter. A recipe's
+# world is smaller than the generator's default (500 customers a month) so that a sweep trains quickly.
 RECIPE_DEFAULTS: dict[str, Any] = {
-    "data_seed": 0,
-    "n_months": 12,
+    "data_seed": _DATA.seed,
+    "n_months": _DATA.n_months,
     "customers_per_month": 500,
     "train_months": 9,
     "train_from_month": 0,
@@ -106,39 +120,27 @@ RECIPE_DEFAULTS: dict[str, Any] = {
 }
 
 
-class UntrustedModelError(ValueError):
-    """A model file that holds types outside the allow-list; nothing in it was executed."""
+_OUTPUT_SETTINGS_LOCK = threading.Lock()
+_output_configured = False
 
 
-def _quiet_logs() -> None:
-    for name in ("mlflow", "alembic", "sqlalchemy"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module=r"mlflow(\.|$)")
+def _configure_output() -> None:
+    """Quiet MLflow and its database libraries, once per process (thread-safe).
 
-
-_NO_RUN_LINKS = "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"
-
-
-@contextlib.contextmanager
-def _silenced() -> Iterator[None]:
-    """Silence MLflow's event prints ("Successfully registered model ...", a server's run
-    links) and warnings."""
-    from mlflow.utils.logging_utils import MLFLOW_LOGGING_STREAM
-
-    was_enabled = MLFLOW_LOGGING_STREAM.enabled
-    links = os.environ.get(_NO_RUN_LINKS)
-    MLFLOW_LOGGING_STREAM.enabled = False
-    os.environ[_NO_RUN_LINKS] = "true"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        MLFLOW_LOGGING_STREAM.enabled = was_enabled
-        if links is None:
-            os.environ.pop(_NO_RUN_LINKS, None)
-        else:
-            os.environ[_NO_RUN_LINKS] = links
+    Their loggers report errors only and MLflow's warnings are filtered; run links to a
+    server's UI are off (``MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT``, one of the settings of
+    :func:`mlops_lab.environment.configure_offline`). MLflow's event prints ("Successfully
+    registered model ...") never happen: the registry is driven through an ``MlflowClient``,
+    which does not print them.
+    """
+    global _output_configured
+    with _OUTPUT_SETTINGS_LOCK:
+        if _output_configured:
+            return
+        for name in ("mlflow", "alembic", "sqlalchemy"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", module=r"mlflow(\.|$)")
+        _output_configured = True
 
 
 @contextlib.contextmanager
@@ -174,6 +176,14 @@ class TrackingStore:
     @property
     def is_local(self) -> bool:
         return self.uri.startswith("sqlite:")
+
+    @functools.cached_property
+    def client(self) -> MlflowClient:
+        """An ``MlflowClient`` on this store's tracking and registry URI: every call through it acts
+        on this store, whatever MLflow's process-wide settings say."""
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
 
     def __repr__(self) -> str:
         return f"TrackingStore(experiment={self.experiment!r}, uri={self.uri!r})"
@@ -216,7 +226,7 @@ def open_store(
     configure_offline()
     import mlflow
 
-    _quiet_logs()
+    _configure_output()
     shared = os.environ.get("MLFLOW_TRACKING_URI")
     uri = tracking_uri(workspace)
     local = uri.startswith("sqlite:///")
@@ -230,7 +240,7 @@ def open_store(
     lock = _file_lock(database.with_name(f".{database.name}.lock")) if local else contextlib.nullcontext()
     # Creating the tables and the experiment is not atomic in MLflow: serialise it so two
     # processes opening a fresh store at once do not both try.
-    with lock, _silenced():
+    with lock:
         template = _empty_store_template() if local and not database.exists() else None
         if template:
             shutil.copyfile(template, database)
@@ -240,9 +250,29 @@ def open_store(
             experiment_id = mlflow.create_experiment(experiment, artifact_location=location)
             found = mlflow.get_experiment(experiment_id)
         mlflow.set_experiment(experiment_id=found.experiment_id)
-    return TrackingStore(
+    store = TrackingStore(
         uri=uri, experiment=experiment, experiment_id=found.experiment_id, artifact_location=found.artifact_location
     )
+    global _opened
+    _opened = store
+    return store
+
+
+# The store open_store opened last in this process: what ``store=None`` means (see current_store).
+_opened: TrackingStore | None = None
+
+
+def current_store(store: TrackingStore | None = None) -> TrackingStore:
+    """``store`` itself, or else the one :func:`open_store` opened last in this process.
+
+    Every function of this module that reads or writes runs or the registry takes ``store=``
+    and acts through its :attr:`TrackingStore.client`; leaving it out means this store.
+    """
+    if store is not None:
+        return store
+    if _opened is None:
+        raise RuntimeError("no tracking store is open: call tracking.open_store(workspace) first")
+    return _opened
 
 
 def code_version(modules: tuple[str, ...] = CODE_MODULES) -> str:
@@ -274,14 +304,12 @@ def outcome_metrics(model: Pipeline, test: pd.DataFrame, *, threshold: float = 0
     The counts let any business cost be computed later from the store alone, whatever the
     prices (see :func:`best_by_cost`).
     """
-    from mlops_lab.data import FEATURES, TARGET
-    from mlops_lab.training import evaluate_model
+    from mlops_lab.training import evaluate_model, outcomes
 
     metrics: dict[str, float] = dict(evaluate_model(model, test, threshold=threshold).as_dict())
-    truth = test[TARGET].to_numpy()
-    predicted = model.predict_proba(test[list(FEATURES)])[:, 1] >= threshold
-    metrics["missed_churners"] = int(((truth == 1) & ~predicted).sum())
-    metrics["false_alarms"] = int(((truth == 0) & predicted).sum())
+    counted = outcomes(model, test, threshold=threshold)
+    metrics["missed_churners"] = counted.missed_churners
+    metrics["false_alarms"] = counted.false_alarms
     metrics["test_rows"] = len(test)
     return metrics
 
@@ -339,7 +367,7 @@ def log_run(
     run_tags.update(tags or {})
     experiment_id = store.experiment_id if store else None
     model_uri = None
-    with _silenced(), mlflow.start_run(run_name=name, experiment_id=experiment_id) as run:
+    with mlflow.start_run(run_name=name, experiment_id=experiment_id) as run:
         mlflow.log_params(dict(params))
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
         mlflow.set_tags(run_tags)
@@ -369,25 +397,26 @@ def log_light_run(
     params: Mapping[str, Any],
     metrics: Mapping[str, float],
     tags: Mapping[str, str],
-    experiment_id: str | None = None,
+    store: TrackingStore | None = None,
 ) -> str:
     """Log one run without a model file in a single batched write; returns its run id.
 
     For code that logs many runs whose tags (data fingerprints, code version) it already knows:
-    a study's trials, a simulation's retrains. ``experiment_id`` None: the active experiment.
+    a study's trials, a simulation's retrains. Written through the store's client only.
     """
     import time
 
-    import mlflow
     from mlflow.entities import Metric, Param
 
+    store = current_store(store)
     now = int(time.time() * 1000)
-    with _silenced(), mlflow.start_run(run_name=name, experiment_id=experiment_id, tags=dict(tags)) as run:
-        mlflow.MlflowClient().log_batch(
-            run.info.run_id,
-            metrics=[Metric(key, float(value), now, 0) for key, value in metrics.items()],
-            params=[Param(key, str(value)) for key, value in params.items()],
-        )
+    run = store.client.create_run(store.experiment_id, start_time=now, tags=dict(tags), run_name=name)
+    store.client.log_batch(
+        run.info.run_id,
+        metrics=[Metric(key, float(value), now, 0) for key, value in metrics.items()],
+        params=[Param(key, str(value)) for key, value in params.items()],
+    )
+    store.client.set_terminated(run.info.run_id)
     return run.info.run_id
 
 
@@ -398,12 +427,12 @@ def _recipe(recipe: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @functools.lru_cache(maxsize=4)
-def _customers(n_months: int, customers_per_month: int, seed: int) -> pd.DataFrame:
-    """``make_customers`` is a pure function of these three numbers: a sweep regenerates the
-    same frame for every trial, so keep the last few (callers get a copy)."""
+def _customers(settings: DataSettings) -> pd.DataFrame:
+    """``make_customers`` is a pure function of its settings: a sweep regenerates the same frame
+    for every trial, so keep the last few (callers get a copy)."""
     from mlops_lab.data import make_customers
 
-    return make_customers(n_months=n_months, customers_per_month=customers_per_month, seed=seed)
+    return make_customers(settings)
 
 
 def recipe_data(recipe: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -415,7 +444,8 @@ def recipe_data(recipe: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     from mlops_lab.data import TIME_COLUMN, split_by_month
 
     full, _ = _recipe(recipe)
-    customers = _customers(int(full["n_months"]), int(full["customers_per_month"]), int(full["data_seed"])).copy()
+    settings = DataSettings(**{knob: int(full[key]) for key, knob in RECIPE_DATA_KNOBS.items()})
+    customers = _customers(settings).copy()
     train, test = split_by_month(customers, train_months=int(full["train_months"]))
     start = int(full["train_from_month"])
     if not 0 <= start < int(full["train_months"]):
@@ -503,17 +533,12 @@ def log_sweep(
     return runs
 
 
-def _client() -> Any:
-    from mlflow import MlflowClient
-
-    return MlflowClient()
-
-
 def find_run(name: str, *, store: TrackingStore | None = None) -> Any:
-    """The MLflow run called ``name`` in the store's (or the active) experiment; the latest if several."""
+    """The MLflow run called ``name`` in the store's experiment; the latest if several."""
+    store = current_store(store)
     escaped = name.replace("'", "\\'")
-    runs = _client().search_runs(
-        [_experiment_id(store)],
+    runs = store.client.search_runs(
+        [store.experiment_id],
         filter_string=f"attributes.run_name = '{escaped}'",
         order_by=["attributes.start_time DESC"],
         max_results=1,
@@ -523,11 +548,24 @@ def find_run(name: str, *, store: TrackingStore | None = None) -> Any:
     return runs[0]
 
 
-def _experiment_id(store: TrackingStore | None) -> str:
-    """The store's experiment, else the active one (what plain ``mlflow.start_run`` would use)."""
-    from mlflow.tracking.fluent import _get_experiment_id
+def finished_run_count(uri: str) -> int:
+    """How many finished runs (deleted ones included) a tracking store holds, in all its experiments."""
+    from mlflow import MlflowClient
+    from mlflow.entities import ViewType
 
-    return store.experiment_id if store else _get_experiment_id()
+    _configure_output()
+    client = MlflowClient(tracking_uri=uri)
+    experiments = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
+    count, token = 0, None
+    while experiments:
+        page = client.search_runs(
+            experiments, filter_string="attributes.status = 'FINISHED'", run_view_type=ViewType.ALL, page_token=token
+        )
+        count += len(page)
+        token = page.token
+        if not token:
+            break
+    return count
 
 
 def _parse_param(value: str) -> Any:
@@ -606,16 +644,9 @@ def compare_runs(
     table prints the same every time. A notebook run twice logs every run name twice:
     ``latest_only`` keeps the latest run of each name (the store keeps them all).
     """
-    import mlflow
     import pandas as pd
 
-    with _silenced():
-        raw = mlflow.search_runs(
-            experiment_ids=[_experiment_id(store)],
-            filter_string=filter_string,
-            order_by=["attributes.start_time ASC"],
-            output_format="pandas",
-        )
+    raw = _runs_frame(current_store(store), filter_string=filter_string)
     if raw.empty:
         return pd.DataFrame()
     columns: dict[str, pd.Series] = {"user": raw.get(f"tags.{USER_TAG}")}
@@ -635,14 +666,43 @@ def compare_runs(
     return table
 
 
+def _runs_frame(store: TrackingStore, *, filter_string: str) -> pd.DataFrame:
+    """The experiment's runs, oldest first, read through the store's client, in the columns and with
+    the gaps of ``mlflow.search_runs``: ``params.x`` and ``tags.z`` (None where a run has none) and
+    ``metrics.y`` (NaN)."""
+    import pandas as pd
+
+    runs, token = [], None
+    while True:
+        page = store.client.search_runs(
+            [store.experiment_id], filter_string=filter_string, order_by=["attributes.start_time ASC"], page_token=token
+        )
+        runs.extend(page)
+        token = page.token
+        if not token:
+            break
+    columns: dict[str, list[Any]] = {}
+    for kind, gap in (("metrics", float("nan")), ("params", None), ("tags", None)):
+        keys = sorted({key for run in runs for key in getattr(run.data, kind)})
+        for key in keys:
+            columns[f"{kind}.{key}"] = [getattr(run.data, kind).get(key, gap) for run in runs]
+    return pd.DataFrame(columns)
+
+
 def business_costs(table: pd.DataFrame, *, missed_churner_cost: float, false_alarm_cost: float) -> pd.Series:
     """Average cost per customer of each run's decisions, from its logged counts."""
     needed = {"missed_churners", "false_alarms", "test_rows"} - set(table.columns)
     if needed:
         raise ValueError(f"the runs have no {sorted(needed)} metrics; log them with outcome_metrics()")
-    cost = (table["missed_churners"] * missed_churner_cost + table["false_alarms"] * false_alarm_cost) / table[
-        "test_rows"
-    ]
+    from mlops_lab.training import cost_per_customer
+
+    cost = cost_per_customer(
+        table["missed_churners"],
+        table["false_alarms"],
+        table["test_rows"],
+        missed_churner_cost=missed_churner_cost,
+        false_alarm_cost=false_alarm_cost,
+    )
     return cost.round(4).rename("cost")
 
 
@@ -721,27 +781,41 @@ def register_model(
     run_name: str, *, name: str, alias: str | None = None, store: TrackingStore | None = None
 ) -> ModelVersion:
     """Register the model of run ``run_name`` as a new version of ``name``; optionally point ``alias`` at it."""
-    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 
-    run = find_run(run_name, store=store)
-    with _silenced():
-        version = mlflow.register_model(_model_uri_of(run), name)
+    store = current_store(store)
+    model_id = _model_uri_of(find_run(run_name, store=store)).removeprefix("models:/")
+    # The logged model's own location, not its models:/ URI: MLflow's SQL registry resolves such a
+    # URI through the process-wide tracking URI, which may be another store.
+    logged = store.client.get_logged_model(model_id)
+    try:
+        store.client.create_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+            raise
+    version = store.client.create_model_version(
+        name, logged.artifact_location, run_id=logged.source_run_id, model_id=model_id
+    )
     if alias:
-        set_alias(name, alias=alias, version=int(version.version))
-    return model_version(name, version=int(version.version))
+        set_alias(name, alias=alias, version=int(version.version), store=store)
+    return model_version(name, version=int(version.version), store=store)
 
 
-def set_alias(name: str, *, alias: str, version: int) -> ModelVersion:
+def set_alias(name: str, *, alias: str, version: int, store: TrackingStore | None = None) -> ModelVersion:
     """Point ``alias`` (``champion``, ``challenger``...) at ``version``; it moves off any other version."""
-    _client().set_registered_model_alias(name, alias, str(version))
-    return model_version(name, version=version)
+    store = current_store(store)
+    store.client.set_registered_model_alias(name, alias, str(version))
+    return model_version(name, version=version, store=store)
 
 
-def model_version(name: str, *, version: int | None = None, alias: str | None = None) -> ModelVersion:
+def model_version(
+    name: str, *, version: int | None = None, alias: str | None = None, store: TrackingStore | None = None
+) -> ModelVersion:
     """A registered version, by number or by alias."""
-    client = _client()
     if (version is None) == (alias is None):
         raise ValueError("give exactly one of version or alias")
+    client = current_store(store).client
     found = (
         client.get_model_version(name, str(version))
         if alias is None
@@ -751,13 +825,13 @@ def model_version(name: str, *, version: int | None = None, alias: str | None = 
     return ModelVersion(name=name, version=int(found.version), run=run_name, aliases=tuple(sorted(found.aliases)))
 
 
-def registry_table(name: str) -> pd.DataFrame:
+def registry_table(name: str, *, store: TrackingStore | None = None) -> pd.DataFrame:
     """Every version of registered model ``name``: its run and its aliases."""
     import pandas as pd
 
-    client = _client()
-    versions = sorted(client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version))
-    rows = [model_version(name, version=int(v.version)) for v in versions]
+    store = current_store(store)
+    versions = sorted(store.client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version))
+    rows = [model_version(name, version=int(v.version), store=store) for v in versions]
     return pd.DataFrame(
         {
             "version": [r.version for r in rows],
@@ -789,12 +863,14 @@ def load_model_file(path: str | os.PathLike[str], *, trusted: tuple[str, ...] = 
         raise UntrustedModelError(f"{path}: refusing to load: {exc}") from None
 
 
-def load_model(name: str, *, alias: str = "champion") -> Any:
+def load_model(name: str, *, alias: str = "champion", store: TrackingStore | None = None) -> Any:
     """Load the model version that ``name@alias`` points to, through :func:`load_model_file`."""
-    import mlflow
+    from mlflow.artifacts import download_artifacts
 
-    with _silenced():
-        folder = Path(mlflow.artifacts.download_artifacts(f"models:/{name}@{alias}"))
+    store = current_store(store)
+    version = store.client.get_model_version_by_alias(name, alias)
+    location = store.client.get_model_version_download_uri(name, version.version)
+    folder = Path(download_artifacts(artifact_uri=location, tracking_uri=store.uri))
     files = sorted(folder.rglob("*.skops"))
     if not files:
         raise UntrustedModelError(f"models:/{name}@{alias} holds no .skops file; only skops model files are loaded")

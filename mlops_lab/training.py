@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_lab.data import CATEGORICAL_FEATURES, CATEGORIES, NUMERIC_FEATURES, TARGET
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
     from sklearn.pipeline import Pipeline
 
@@ -108,6 +109,80 @@ def evaluate_model(model: Pipeline, frame: pd.DataFrame, *, threshold: float = 0
     )
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """What a model's yes/no decisions did, counted against the truth: the one place outcome metrics live.
+
+    A *missed churner* is a churner the model let go (a false negative); a *false alarm* is a
+    retention offer spent on a customer who would have stayed (a false positive). Tracking logs
+    these counts, the validation gate scores slices with them, and every business cost follows
+    from them.
+    """
+
+    true_positives: int
+    false_alarms: int
+    missed_churners: int
+    rows: int
+
+    def ratio(self, metric: str) -> float:
+        """``accuracy``, ``precision``, ``recall`` or ``f1``, rounded like :func:`evaluate_model` (an undefined
+        ratio counts as 0, as scikit-learn's ``zero_division=0``)."""
+        tp, fp, fn = self.true_positives, self.false_alarms, self.missed_churners
+        ratios = {
+            "accuracy": ((self.rows - fp - fn), self.rows),
+            "precision": (tp, tp + fp),
+            "recall": (tp, tp + fn),
+            "f1": (2 * tp, 2 * tp + fp + fn),
+        }
+        if metric not in ratios:
+            raise ValueError(f"unknown ratio {metric!r}; choose from {list(ratios)}")
+        numerator, denominator = ratios[metric]
+        return round(numerator / denominator, 4) if denominator else 0.0
+
+    def cost(self, *, missed_churner_cost: float = 100.0, false_alarm_cost: float = 10.0) -> float:
+        """Average cost per customer of acting on these decisions (see :func:`cost_per_customer`)."""
+        return round(
+            cost_per_customer(
+                self.missed_churners,
+                self.false_alarms,
+                self.rows,
+                missed_churner_cost=missed_churner_cost,
+                false_alarm_cost=false_alarm_cost,
+            ),
+            4,
+        )
+
+
+def count_outcomes(truth: np.ndarray, predicted: np.ndarray) -> Outcomes:
+    """:class:`Outcomes` of boolean (or 0/1) decisions ``predicted`` against 0/1 labels ``truth``."""
+    actual = truth == 1
+    decided = predicted.astype(bool)
+    return Outcomes(
+        true_positives=int((decided & actual).sum()),
+        false_alarms=int((decided & ~actual).sum()),
+        missed_churners=int((~decided & actual).sum()),
+        rows=len(truth),
+    )
+
+
+def outcomes(model: Pipeline, frame: pd.DataFrame, *, threshold: float = 0.5) -> Outcomes:
+    """:class:`Outcomes` of ``model`` on labelled data ``frame``; ``threshold`` turns probabilities into decisions."""
+    features = list(NUMERIC_FEATURES + CATEGORICAL_FEATURES)
+    predicted = model.predict_proba(frame[features])[:, 1] >= threshold
+    return count_outcomes(frame[TARGET].to_numpy(), predicted)
+
+
+def cost_per_customer(
+    missed_churners: Any, false_alarms: Any, rows: Any, *, missed_churner_cost: float, false_alarm_cost: float
+) -> Any:
+    """The business cost formula, for counts or for whole columns of them (pandas Series): unrounded.
+
+    A missed churner loses the customer's revenue; a false alarm spends a retention offer
+    on someone who would have stayed. Which model is "best" depends on these two prices.
+    """
+    return (missed_churners * missed_churner_cost + false_alarms * false_alarm_cost) / rows
+
+
 def business_cost(
     model: Pipeline,
     frame: pd.DataFrame,
@@ -116,14 +191,7 @@ def business_cost(
     false_alarm_cost: float = 10.0,
     threshold: float = 0.5,
 ) -> float:
-    """Average cost per customer of acting on the model's decisions.
-
-    A missed churner loses the customer's revenue; a false alarm spends a retention offer
-    on someone who would have stayed. Which model is "best" depends on these two prices.
-    """
-    features = list(NUMERIC_FEATURES + CATEGORICAL_FEATURES)
-    truth = frame[TARGET].to_numpy()
-    predicted = (model.predict_proba(frame[features])[:, 1] >= threshold).astype(int)
-    missed = int(((truth == 1) & (predicted == 0)).sum())
-    false_alarms = int(((truth == 0) & (predicted == 1)).sum())
-    return round((missed * missed_churner_cost + false_alarms * false_alarm_cost) / len(frame), 4)
+    """Average cost per customer of acting on the model's decisions (rounded to 4 decimals)."""
+    return outcomes(model, frame, threshold=threshold).cost(
+        missed_churner_cost=missed_churner_cost, false_alarm_cost=false_alarm_cost
+    )

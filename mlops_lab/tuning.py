@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlops_lab.tracking import TrackingStore
+
 GOALS = ("maximize", "minimize")
 ALGORITHMS = ("bayesian", "random")
-
-# MLflow reads this variable when a run ends.
 
 TrialCallback = Callable[[int, dict[str, Any], float], None]
 
@@ -176,14 +176,19 @@ def tune_churn_model(
 
 
 def mlflow_trial_logger(
-    study: str, *, data: pd.DataFrame | Mapping[str, pd.DataFrame], metric: str = "roc_auc"
+    study: str,
+    *,
+    data: pd.DataFrame | Mapping[str, pd.DataFrame],
+    metric: str = "roc_auc",
+    store: TrackingStore | None = None,
 ) -> TrialCallback:
     """An ``on_trial`` callback that logs every trial as an MLflow run named ``<study>-trial-NN``, tagged with the study.
 
     A trial's run carries what :func:`mlops_lab.tracking.log_run` records (parameters, the metric, the
     data fingerprints and the code version as tags) but no model file, and it is written in one batch:
     a study logs many runs, and the data and code are the same for all of them, so their fingerprints
-    are computed once.
+    are computed once. ``store``: where the runs go (default: the store opened last, see
+    :func:`mlops_lab.tracking.current_store`).
     """
 
     from mlops_lab import tracking
@@ -197,6 +202,8 @@ def mlflow_trial_logger(
     tags.update({FINGERPRINT_TAG: fingerprint(frames["train"]), CODE_VERSION_TAG: code_version(), "study": study})
 
     def log_trial(number: int, params: dict[str, Any], value: float) -> None:
-        tracking.log_light_run(name=f"{study}-trial-{number:02d}", params=params, metrics={metric: value}, tags=tags)
+        tracking.log_light_run(
+            name=f"{study}-trial-{number:02d}", params=params, metrics={metric: value}, tags=tags, store=store
+        )
 
     return log_trial

@@ -7,7 +7,9 @@ renders as a table (``repr`` in a terminal, HTML in a notebook; deterministic ei
 
 Code tests (what DevOps CI already runs)
     :func:`run_code_tests` -> :class:`CheckReport`: feature logic, no NaNs produced, training
-    converges on a tiny sample.
+    converges on a tiny sample. :func:`run_pipeline_ci` is the CI of one version of the
+    pipeline's code: those tests, then its feature step and its model on a sample (the
+    maturity simulation's level 2 runs it on every code change).
 
 Data validation (MLOps adds it)
     :func:`infer_schema` learns a :class:`DataSchema` from training data (columns, types,
@@ -39,7 +41,9 @@ The whole pipeline
 
 Continuous training
     :func:`continuous_training` runs data validation and the gate on every new batch, without
-    a human, and returns a :class:`TrainingLog`. :func:`quality_by_month` shows what happens
+    a human, and returns a :class:`TrainingLog`. Each triggered run goes through
+    :func:`retrain` (train a candidate, gate it, promote it or keep the serving model), which
+    the maturity simulation uses too. :func:`quality_by_month` shows what happens
     without it: a frozen model's cost rising month by month while its code tests stay green.
 
 "Your turn" checks take plain values, never code: :func:`check_data_rule` grades a data rule
@@ -62,10 +66,11 @@ pandera, pandas, numpy and scikit-learn are imported inside the functions that u
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -260,6 +265,47 @@ def run_code_tests(*, seed: int = 0, sample_rows: int = 200) -> CheckReport:
         )
     )
     return CheckReport("Code tests (unit tests of the ML code)", tuple(checks))
+
+
+def run_pipeline_ci(
+    version: str,
+    *,
+    feature_step: Callable[[pd.DataFrame], pd.DataFrame],
+    build: Callable[[], Any],
+    sample: pd.DataFrame,
+    seed: int = 0,
+) -> CheckReport:
+    """CI of one version of the training pipeline's code, before it may reach production.
+
+    First :func:`run_code_tests` (what plain DevOps CI runs too), then the checks the Google
+    Cloud MLOps guide adds for a pipeline, on ``sample`` with this version's ``feature_step``:
+    the feature logic yields finite values, the model (``build()``, unfitted, the feature step
+    inside it) trains, and it beats a constant guess.
+    """
+    import numpy as np
+
+    from mlops_lab.training import evaluate_model
+
+    stage = f"pipeline CI ({version})"
+    title = f"CI of pipeline code {version}"
+    checks = list(run_code_tests(seed=seed).checks)
+    numeric = feature_step(sample[list(FEATURES)]).select_dtypes("number").to_numpy(dtype=float)
+    bad = int((~np.isfinite(numeric)).sum())
+    checks.append(
+        CheckResult(
+            stage, "feature logic: no NaN or infinite values", bad == 0, f"{bad} non-finite values", devops=True
+        )
+    )
+    half = len(sample) // 2
+    try:
+        model = build().fit(sample.iloc[:half][list(FEATURES)], sample.iloc[:half][TARGET])
+    except ValueError as exc:
+        checks.append(CheckResult(stage, "training runs on a sample", False, str(exc).splitlines()[0], devops=True))
+        return CheckReport(title, tuple(checks))
+    checks.append(CheckResult(stage, "training runs on a sample", True, f"trained on {half} rows", devops=True))
+    auc = evaluate_model(model, sample.iloc[half:]).roc_auc
+    checks.append(CheckResult(stage, "model beats a constant guess", auc > 0.5, f"ROC AUC {auc:.3f} > 0.5"))
+    return CheckReport(title, tuple(checks))
 
 
 # ----------------------------------------------------------------------------- data validation
@@ -794,20 +840,9 @@ class _Scorer:
 
             value = roc_auc_score(truth, proba) if len(set(truth)) > 1 else float("nan")
             return round(float(value), 4)
-        predicted = proba >= 0.5
-        actual = truth == 1
-        tp = int((predicted & actual).sum())
-        fp = int((predicted & ~actual).sum())
-        fn = int((~predicted & actual).sum())
-        # zero_division=0, as in evaluate_model: an undefined ratio counts as 0.
-        ratios = {
-            "accuracy": ((len(truth) - fp - fn), len(truth)),
-            "precision": (tp, tp + fp),
-            "recall": (tp, tp + fn),
-            "f1": (2 * tp, 2 * tp + fp + fn),
-        }
-        numerator, denominator = ratios[self.metric]
-        return round(numerator / denominator, 4) if denominator else 0.0
+        from mlops_lab.training import count_outcomes
+
+        return count_outcomes(truth, proba >= 0.5).ratio(self.metric)
 
 
 @dataclass(frozen=True)
@@ -1230,6 +1265,39 @@ class TrainingLog:
         return self.table()._repr_html_()
 
 
+@dataclass(frozen=True)
+class Retraining:
+    """One triggered continuous-training run: the candidate, the gate's decision, and whether it serves next."""
+
+    candidate: Any = field(repr=False, compare=False)
+    gate: GateDecision | None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def promoted(self) -> bool:
+        return not self.failed and (self.gate is None or self.gate.promote)
+
+
+def retrain(train: Callable[[], Any], *, gate: Callable[[Any], GateDecision] | None) -> Retraining:
+    """Continuous training once it is triggered: train a candidate, then gate it against the serving model.
+
+    ``train()`` returns the fitted candidate; a ``ValueError`` from it (broken pipeline code) makes
+    a failed run and the serving model stays. ``gate(candidate)`` is the model validation
+    (:func:`validate_model`); without one (``None``) the candidate is promoted as it is, which is
+    what a pipeline without model validation does. :func:`continuous_training` and the maturity
+    simulation (:mod:`mlops_lab.maturity`) both retrain through this function.
+    """
+    try:
+        candidate = train()
+    except ValueError as exc:
+        return Retraining(None, None, str(exc).splitlines()[0])
+    return Retraining(candidate, gate(candidate) if gate else None)
+
+
 def continuous_training(
     batches: Iterable[tuple[str, pd.DataFrame]],
     *,
@@ -1267,21 +1335,29 @@ def continuous_training(
         recent = pd.concat(accepted, ignore_index=True)
         months = sorted(recent[TIME_COLUMN].unique())[-window:]
         train = recent[recent[TIME_COLUMN].isin(months)]
-        candidate = train_model(train, seed=seed)
-        gate = validate_model(
-            candidate,
-            data=batch,
-            current=serving,
-            baseline=baseline,
-            metric=metric,
-            slices=slice_specs,
-            tolerance=tolerance,
+        run = retrain(
+            functools.partial(train_model, train, seed=seed),
+            gate=functools.partial(
+                validate_model,
+                data=batch,
+                current=serving,
+                baseline=baseline,
+                metric=metric,
+                slices=slice_specs,
+                tolerance=tolerance,
+            ),
         )
-        decision = "promoted" if gate.promote else "blocked: " + ", ".join(gate.blocked_by)
-        if gate.promote:
-            serving = candidate
-        steps.append(
-            TrainingStep(name, checked.skew, checked.caught_by, gate.overall.candidate, gate.overall.current, decision)
-        )
+        if run.failed:
+            steps.append(TrainingStep(name, checked.skew, checked.caught_by, None, None, f"failed: {run.error}"))
+        else:
+            gate = run.gate
+            decision = "promoted" if run.promoted else "blocked: " + ", ".join(gate.blocked_by)
+            if run.promoted:
+                serving = run.candidate
+            steps.append(
+                TrainingStep(
+                    name, checked.skew, checked.caught_by, gate.overall.candidate, gate.overall.current, decision
+                )
+            )
         accepted.append(batch)
     return TrainingLog(metric=metric, steps=tuple(steps), model=serving)

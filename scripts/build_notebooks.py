@@ -4,8 +4,9 @@ Usage: python scripts/build_notebooks.py [--force] [NAME ...]   (default: every 
 
 Each notebook runs in a fresh temporary workspace with the same environment as the tests
 (PYTHONHASHSEED=0, telemetry off), from the notebooks/ folder, with the python3 kernel.
-A notebook edited after its script (in JupyterLab, say) is not overwritten without --force:
-sync the edit into the script first (`jupytext --sync notebooks/NAME.ipynb`).
+The build is one way: the script is the source and the notebook (cells and outputs) is written
+from it. A notebook whose cells were edited after its script (in JupyterLab without its jupytext
+extension, say) is not overwritten without --force: move the edit into the script first.
 The script is formatted with `ruff format` first, so the notebook's code cells and the script that
 `make lint` checks are both formatted.
 """
@@ -91,7 +92,8 @@ def build(name: str, *, force: bool = False) -> float:
     if not force and target.exists() and target.stat().st_mtime > script.stat().st_mtime:
         if _sources(nbformat.read(target, as_version=4)) != _sources(notebook):
             raise EditedNotebookError(
-                f"{target} was edited after {script}; sync it first (jupytext --sync {target}) or pass --force"
+                f"{target} was edited after {script}: the script is the source, so move the edit into it, "
+                "then rebuild (or pass --force to discard the notebook's edit)"
             )
     _format(script)
     notebook = jupytext.read(script)

@@ -1,4 +1,6 @@
+import dataclasses
 import hashlib
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -98,3 +100,85 @@ def test_exercise_checks_give_specific_feedback():
     assert data.check_segment_churn_rate(m2m, frame=frame).passed
     overall = data.check_segment_churn_rate(frame["churned"].mean(), frame=frame)
     assert not overall.passed and "all customers" in overall.message
+
+
+# --- one declaration of the data knobs: every consumer agrees with DataSettings ----------------------
+
+
+def _types_and_defaults(cls):
+    return {f.name: (f.type, f.default) for f in dataclasses.fields(cls)}
+
+
+def test_make_customers_takes_settings_or_single_knobs_and_refuses_unknown_ones():
+    settings = data.DataSettings(n_months=2, customers_per_month=30, seed=4, covariate_drift=0.5)
+    assert data.make_customers(settings).equals(
+        data.make_customers(n_months=2, customers_per_month=30, seed=4, covariate_drift=0.5)
+    )
+    assert data.make_customers(settings, seed=5).equals(data.make_customers(replace(settings, seed=5)))
+    with pytest.raises(TypeError, match=r"no knob \['customers'\]"):
+        data.make_customers(customers=10)
+    with pytest.raises(ValueError, match="at least 1"):
+        data.DataSettings(n_months=0)
+
+
+def test_the_pipeline_and_its_kubeflow_signature_use_the_data_settings():
+    import inspect
+
+    from mlops_lab import kfp_pipeline, pipeline
+
+    knobs = _types_and_defaults(data.DataSettings)
+    parameters = _types_and_defaults(pipeline.PipelineParameters)
+    assert set(pipeline.PIPELINE_DATA_KNOBS) <= set(knobs)
+    assert {k: parameters[k] for k in pipeline.PIPELINE_DATA_KNOBS} == {
+        k: knobs[k] for k in pipeline.PIPELINE_DATA_KNOBS
+    }
+    step = inspect.signature(pipeline.extract_data).parameters
+    assert {k: step[k].default for k in pipeline.PIPELINE_DATA_KNOBS} == {
+        k: knobs[k][1] for k in pipeline.PIPELINE_DATA_KNOBS
+    }
+    assert pipeline.STEPS[0].parameters == pipeline.PIPELINE_DATA_KNOBS
+
+    # Kubeflow needs plain typed parameters: the same names, types and defaults as PipelineParameters.
+    signature = inspect.signature(kfp_pipeline.build_pipeline().pipeline_func).parameters
+    assert list(signature) == list(parameters)
+    for name, (kind, default) in parameters.items():
+        assert signature[name].annotation.__name__ == kind.split("[")[0], name
+        assert signature[name].default == (default if default is not dataclasses.MISSING else {}), name
+
+
+def test_the_maturity_scenario_and_tracking_recipes_generate_through_the_data_settings():
+    from mlops_lab import maturity, tracking
+
+    knobs = _types_and_defaults(data.DataSettings)
+    scenario = _types_and_defaults(maturity.Scenario)
+    shared = set(scenario) & set(knobs)
+    assert {"n_months", "customers_per_month", "seed", "covariate_drift", "concept_drift"} <= shared
+    assert {k: scenario[k][0] for k in shared} == {k: knobs[k][0] for k in shared}
+    small = maturity.Scenario(
+        n_months=5,
+        customers_per_month=40,
+        history_months=2,
+        incident_month=None,
+        new_feature_month=None,
+        broken_change_month=None,
+        concept_drift_month=3,
+    )
+    assert small.data_settings() == data.DataSettings(
+        n_months=5,
+        customers_per_month=40,
+        seed=42,
+        covariate_drift=0.5,
+        covariate_drift_start=5,
+        concept_drift=2.0,
+        concept_drift_month=3,
+    )
+    with pytest.raises(ValueError, match="at least 1"):
+        maturity.Scenario(customers_per_month=0)
+
+    assert set(tracking.RECIPE_DATA_KNOBS) <= set(tracking.RECIPE_DEFAULTS)
+    assert set(tracking.RECIPE_DATA_KNOBS.values()) <= set(knobs)
+    train, test = tracking.recipe_data({"data_seed": 3, "n_months": 4, "customers_per_month": 50, "train_months": 3})
+    expected = data.make_customers(seed=3, n_months=4, customers_per_month=50)
+    assert len(train) + len(test) == len(expected) and data.fingerprint(test) == data.fingerprint(
+        expected[expected["month"] == expected["month"].max()].reset_index(drop=True)
+    )

@@ -65,34 +65,41 @@ def link_problems(path: Path, *, root: Path = ROOT) -> list[str]:
     markdown = markdown_of(path)
     problems = []
     for target in links(markdown):
-        where = f"{path.relative_to(root)}: {target!r}"
-        parts = urlsplit(target)
-        scheme = parts.scheme.lower()
-        if scheme in ("http", "https"):
-            if not _HOST.match(parts.hostname or "") or re.search(r"\s", target):
-                problems.append(f"{where}: not a well-formed web address")
-        elif scheme == "mailto":
-            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", parts.path):
-                problems.append(f"{where}: not a well-formed e-mail address")
-        elif scheme == "data" and target.startswith("data:image/"):
-            continue
-        elif scheme:
-            problems.append(f"{where}: links with {scheme}: do not work for other readers")
-        elif not parts.path:
-            if unquote(parts.fragment) not in anchors(markdown):
-                problems.append(f"{where}: no such heading in this document")
-        elif parts.path.startswith("/"):
-            problems.append(f"{where}: absolute paths depend on the machine; link relative to the file")
-        else:
-            linked = (path.parent / unquote(parts.path)).resolve()
-            if not linked.is_relative_to(root.resolve()):
-                problems.append(f"{where}: points outside the repository")
-            elif not linked.exists():
-                problems.append(f"{where}: no such file")
-            elif parts.fragment and linked.suffix in (".md", ".ipynb"):
-                if unquote(parts.fragment) not in anchors(markdown_of(linked)):
-                    problems.append(f"{where}: no such heading in {linked.name}")
+        problem = _link_problem(target, path=path, markdown=markdown, root=root)
+        if problem:
+            problems.append(f"{path.relative_to(root)}: {target!r}: {problem}")
     return problems
+
+
+def _link_problem(target: str, *, path: Path, markdown: str, root: Path) -> str | None:
+    parts = urlsplit(target)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        well_formed = _HOST.match(parts.hostname or "") and not re.search(r"\s", target)
+        return None if well_formed else "not a well-formed web address"
+    if scheme == "mailto":
+        well_formed = re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", parts.path)
+        return None if well_formed else "not a well-formed e-mail address"
+    if scheme == "data" and target.startswith("data:image/"):
+        return None
+    if scheme:
+        return f"links with {scheme}: do not work for other readers"
+    if not parts.path:
+        return None if unquote(parts.fragment) in anchors(markdown) else "no such heading in this document"
+    if parts.path.startswith("/"):
+        return "absolute paths depend on the machine; link relative to the file"
+    return _file_link_problem(parts.path, parts.fragment, path=path, root=root)
+
+
+def _file_link_problem(relative: str, fragment: str, *, path: Path, root: Path) -> str | None:
+    linked = (path.parent / unquote(relative)).resolve()
+    if not linked.is_relative_to(root.resolve()):
+        return "points outside the repository"
+    if not linked.exists():
+        return "no such file"
+    if fragment and linked.suffix in (".md", ".ipynb") and unquote(fragment) not in anchors(markdown_of(linked)):
+        return f"no such heading in {linked.name}"
+    return None
 
 
 def documents(root: Path = ROOT) -> list[Path]:

@@ -42,7 +42,7 @@ def pairing_differences(notebook_path: Path, script_path: Path) -> list[str]:
 def test_every_notebook_has_a_script_and_every_script_a_notebook() -> None:
     notebooks, scripts = set(_names(NOTEBOOKS, "*.ipynb")), set(_names(SCRIPTS, "*.py"))
     assert notebooks, f"no notebooks in {NOTEBOOKS}"
-    assert sorted(notebooks - scripts) == [], "notebooks without a script: run `jupytext --sync notebooks/NAME.ipynb`"
+    assert sorted(notebooks - scripts) == [], "notebooks without a script: write notebooks/scripts/NAME.py, the source"
     assert sorted(scripts - notebooks) == [], "scripts without a notebook: run `make notebooks NB=NAME`"
 
 
@@ -53,8 +53,8 @@ def test_notebook_and_script_hold_the_same_cells(name: str) -> None:
         pytest.skip(f"{script} is missing (reported by the pairing test above)")
     problems = pairing_differences(NOTEBOOKS / f"{name}.ipynb", script)
     assert not problems, (
-        f"notebooks/{name}.ipynb and its script differ; rebuild it from the script (`make notebooks NB={name}`) or, "
-        f"after editing the notebook in JupyterLab, `jupytext --sync notebooks/{name}.ipynb`:\n" + "\n".join(problems)
+        f"notebooks/{name}.ipynb and its script differ; the script is the source: rebuild the notebook from it "
+        f"(`make notebooks NB={name}`):\n" + "\n".join(problems)
     )
 
 
@@ -66,3 +66,17 @@ def test_a_cell_changed_on_one_side_only_is_reported(tmp_path: Path) -> None:
     (tmp_path / f"{name}.py").write_text(edited, encoding="utf-8")
     problems = pairing_differences(NOTEBOOKS / f"{name}.ipynb", tmp_path / f"{name}.py")
     assert len(problems) == 1 and "source differs" in problems[0] and "edited in the script only" in problems[0]
+
+
+def test_the_build_is_one_way_and_nothing_suggests_a_sync():
+    """The script is the source and `make notebooks` builds the notebook; `jupytext --sync` would copy cells into a
+    notebook without running them (stale outputs), so no tool, test or guide other than the warning suggests it."""
+    root = Path(__file__).resolve().parent.parent
+    suggesting = [
+        str(path.relative_to(root))
+        for path in [*root.glob("scripts/*.py"), *root.glob("mlops_lab/*.py"), root / "Makefile", root / "README.md"]
+        if "jupytext --sync" in path.read_text(encoding="utf-8")
+    ]
+    assert suggesting == []
+    guide = (root / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert "Do not use\n  `jupytext --sync`" in guide and "make notebooks NB=NN_name" in guide

@@ -122,6 +122,32 @@ def test_validation_gates_deployment_and_monitoring(prepared):
     assert idle.read_json() == {"monitored": False, "reason": "no model was deployed"}
 
 
+def test_monitoring_step_measures_drift_with_the_monitoring_module_missing_values_included(prepared):
+    """One drift implementation: the pipeline's numbers are monitoring's, and a feature that starts
+    arriving empty counts as drift (its missing values land in their own bucket)."""
+    from mlops_lab import monitoring
+
+    folder, train, test = prepared
+    model = pipeline.train_model(train.path, folder / "holes-model.skops")
+    served = pipeline.deploy_model(model.path, _approval(folder), test.path, folder / "holes-served.json")
+    holes = data.inject_faults(pipeline.read_dataset(test.path), faults=["missing_values"], rate=0.5, seed=3)
+    holes.to_csv(folder / "holes.csv", index=False)
+    report = pipeline.monitor_model(model.path, train.path, folder / "holes.csv", served.path, folder / "holes.json")
+    reference, serving = pipeline.read_dataset(train.path), pipeline.read_dataset(folder / "holes.csv")
+    serving = serving[serving["month"] == serving["month"].max()]  # the step monitors the latest month
+    expected = monitoring.detect_skew(reference, serving, features=data.FEATURES, thresholds=0.3)
+    assert report.read_json()["drift"] == {f.feature: round(f.distance, 4) for f in expected.features}
+    assert report.read_json()["alerts"] == sorted(expected.alerts)
+    assert serving["monthly_charges"].isna().any()
+    assert expected.feature("monthly_charges").largest_change == monitoring.MISSING
+
+
+def _approval(folder):
+    path = folder / "holes-approval.json"
+    path.write_text(json.dumps({"approved": True, "checks": []}), encoding="utf-8")
+    return path
+
+
 def test_monitoring_raises_an_alert_on_drifted_serving_data(tmp_path):
     frame = data.make_customers(
         seed=2, n_months=12, customers_per_month=300, covariate_drift=1.0, covariate_drift_start=6

@@ -105,6 +105,25 @@ def test_each_learners_mlflow_runs_are_counted_from_their_own_store(tmp_path):
     assert "<th>mlflow runs</th>" in report.html()
 
 
+def test_counting_mlflow_runs_reads_through_mlflow_and_never_writes_the_learners_file(tmp_path):
+    import sqlite3
+
+    from mlops_lab import tracking
+    from mlops_lab.report import count_mlflow_runs
+
+    store = tracking.open_store(tmp_path / "ws", experiment="lab")
+    for name in ("a", "b", "c"):
+        tracking.log_light_run(name=name, params={}, metrics={}, tags={}, store=store)
+    database = tmp_path / "ws" / "mlflow.db"
+    before = database.read_bytes()
+    assert count_mlflow_runs(database) == 3 and database.read_bytes() == before
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+    untouched = foreign.read_bytes()
+    assert count_mlflow_runs(foreign) in (None, 0) and foreign.read_bytes() == untouched
+
+
 def test_the_report_refuses_missing_inputs(tmp_path, capsys):
     assert main(["report", "--output", str(tmp_path / "r.html")]) == 2
     assert "give a batch folder, a gradebook, or both" in capsys.readouterr().err

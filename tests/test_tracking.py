@@ -415,3 +415,41 @@ def test_recipe_data_hands_out_copies_of_the_cached_customers():
     train["tenure_months"] = -1
     again, _ = tracking.recipe_data(SMALL)
     assert (again["tenure_months"] >= 0).all()
+
+
+def test_registry_functions_act_on_the_store_they_are_given_not_the_last_one_opened(store, tmp_path):
+    tracking.train_and_log(SMALL, name="lr", log_model=True, store=store)
+    other = tracking.open_store(tmp_path / "other", experiment="tests")  # opened last: the default from now on
+    assert tracking.current_store() is other
+    tracking.register_model("lr", name="churn", alias="champion", store=store)
+    assert tracking.registry_table("churn", store=store).to_dict("index") == {1: {"run": "lr", "aliases": "champion"}}
+    assert tracking.model_version("churn", alias="champion", store=store).run == "lr"
+    assert tracking.load_model("churn", alias="champion", store=store) is not None
+    assert tracking.registry_table("churn", store=other).empty
+    with pytest.raises(KeyError, match="no run named 'lr'"):
+        tracking.find_run("lr", store=other)
+
+
+def test_without_an_open_store_the_default_store_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(tracking, "_opened", None)
+    with pytest.raises(RuntimeError, match=r"call tracking.open_store\(workspace\) first"):
+        tracking.registry_table("churn")
+
+
+def test_compare_runs_keeps_mlflows_gaps_and_light_runs_go_to_their_store(store):
+    tracking.log_light_run(name="a", params={"x": 1}, metrics={"m": 0.5}, tags={"t": "1"}, store=store)
+    tracking.log_light_run(name="b", params={"y": "two"}, metrics={}, tags={}, store=store)
+    import mlflow
+
+    ours = tracking._runs_frame(store, filter_string="")
+    theirs = mlflow.search_runs(experiment_ids=[store.experiment_id], order_by=["attributes.start_time ASC"])
+    pd.testing.assert_frame_equal(ours, theirs[list(ours.columns)])
+    table = tracking.compare_runs(store=store)
+    assert list(table.index) == ["a", "b"] and table.loc["a", "m"] == 0.5 and pd.isna(table.loc["b", "m"])
+    assert tracking.finished_run_count(store.uri) == 2
+
+
+def test_no_private_mlflow_names_and_no_per_call_output_toggles():
+    source = (ROOT / "mlops_lab" / "tracking.py").read_text(encoding="utf-8")
+    for forbidden in ("_get_experiment_id", "MLFLOW_LOGGING_STREAM", "catch_warnings", "mlflow.register_model("):
+        assert forbidden not in source, forbidden

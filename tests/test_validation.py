@@ -345,3 +345,19 @@ def test_gate_scores_equal_evaluate_model(metric, gate_setup):
         ):
             gate = validation.validate_model(model, data=frame, metric=metric)
             assert gate.overall.candidate == getattr(training.evaluate_model(model, frame), metric)
+
+
+def test_retrain_trains_gates_and_promotes_and_a_broken_training_is_a_failed_run():
+    from types import SimpleNamespace
+
+    from mlops_lab.validation import retrain
+
+    def broken():
+        raise ValueError("Input contains infinity\nmore detail")
+
+    failed = retrain(broken, gate=lambda candidate: SimpleNamespace(promote=True))
+    assert failed.failed and not failed.promoted and failed.error == "Input contains infinity"
+    ungated = retrain(lambda: "model", gate=None)
+    assert ungated.promoted and ungated.candidate == "model" and ungated.gate is None
+    blocked = retrain(lambda: "model", gate=lambda candidate: SimpleNamespace(promote=candidate != "model"))
+    assert not blocked.failed and not blocked.promoted

@@ -1,0 +1,43 @@
+"""The package's exceptions, in one place: what can go wrong, named by what was wrong with the input.
+
+Each is also importable from the module that raises it (``tracking.UntrustedModelError``,
+``serving.PredictionRequestError``...), which is where notebooks and tests meet it.
+Every message names the file, row, step or request it is about, so one bad input is
+reported on its own.
+"""
+
+from __future__ import annotations
+
+
+class UntrustedModelError(ValueError):
+    """A model file that holds types outside the allow-list; nothing in it was executed."""
+
+
+class PipelineStepError(RuntimeError):
+    """A pipeline step failed; the message names the step and the run, which is recorded as FAILED."""
+
+
+class PredictionRequestError(Exception):
+    """The endpoint refused a request (status 4xx); ``problems`` lists what was wrong with it."""
+
+    def __init__(self, status_code: int, error: str, problems: list[str]) -> None:
+        super().__init__(f"HTTP {status_code}: {error}")
+        self.status_code = status_code
+        self.error = error
+        self.problems = problems
+
+
+class ProgressFileError(ValueError):
+    """A progress file that cannot be read as progress (corrupted, truncated or foreign)."""
+
+
+class QuizBankError(ValueError):
+    """A question bank that cannot be used; the message names the file and the question."""
+
+
+class SubmissionError(ValueError):
+    """A file that cannot be read as a submission (its message says why)."""
+
+
+class BatchInputError(ValueError):
+    """A roster, sweep file or notebook list that cannot be run; the message names the file and the row."""

@@ -1,0 +1,53 @@
+"""Training and evaluation: outcome counts (missed churners, false alarms) and the business cost, in one place."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlops_lab import data, tracking, training, validation
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    frame = data.make_customers(n_months=4, customers_per_month=250, seed=3)
+    train, test = data.split_by_month(frame, train_months=3)
+    return training.train_model(train, seed=3), test
+
+
+def test_outcome_counts_match_the_confusion_matrix_by_hand():
+    truth = np.array([1, 1, 1, 0, 0, 0, 0])
+    decided = np.array([True, False, False, True, False, False, False])
+    counted = training.count_outcomes(truth, decided)
+    assert (counted.true_positives, counted.missed_churners, counted.false_alarms, counted.rows) == (1, 2, 1, 7)
+    assert counted.ratio("recall") == round(1 / 3, 4) and counted.ratio("precision") == 0.5
+    assert counted.ratio("accuracy") == round(4 / 7, 4) and counted.ratio("f1") == round(2 / 5, 4)
+    assert counted.cost(missed_churner_cost=100, false_alarm_cost=10) == round(210 / 7, 4)
+    assert training.count_outcomes(np.array([0, 0]), np.array([False, False])).ratio("precision") == 0.0
+    with pytest.raises(ValueError, match="unknown ratio 'roc_auc'"):
+        counted.ratio("roc_auc")
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7])
+def test_ratios_agree_with_scikit_learns_evaluation(fitted, threshold):
+    model, test = fitted
+    counted = training.outcomes(model, test, threshold=threshold)
+    evaluation = training.evaluate_model(model, test, threshold=threshold)
+    for metric in ("accuracy", "precision", "recall", "f1"):
+        assert counted.ratio(metric) == getattr(evaluation, metric), metric
+
+
+def test_tracking_and_the_validation_gate_count_with_training(fitted):
+    model, test = fitted
+    counted = training.outcomes(model, test, threshold=0.4)
+    logged = tracking.outcome_metrics(model, test, threshold=0.4)
+    assert (logged["missed_churners"], logged["false_alarms"], logged["test_rows"]) == (
+        counted.missed_churners,
+        counted.false_alarms,
+        counted.rows,
+    )
+    table = tracking.business_costs(pd.DataFrame([logged], index=["run"]), missed_churner_cost=70, false_alarm_cost=5)
+    assert table["run"] == training.business_cost(
+        model, test, threshold=0.4, missed_churner_cost=70, false_alarm_cost=5
+    )
+    scorer = validation._Scorer(test, "recall")
+    assert scorer.score(model) == training.outcomes(model, test).ratio("recall")
