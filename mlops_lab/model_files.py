@@ -105,7 +105,7 @@ def _rounded_array(values: Any, digits: int) -> dict[str, Any]:
     values = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(values)
     largest = float(np.abs(values[finite]).max()) if finite.any() else 0.0
-    # One step per array (6 significant digits of its largest value), so an entry that is 0 up to noise
+    # One step per array (``digits`` significant digits of its largest value), so an entry that is 0 up to noise
     # (1e-17 on one machine, -3e-18 on another) rounds to 0 everywhere.
     exponent = int(np.floor(np.log10(largest))) - digits + 1 if largest > 0 else 0
     steps = np.zeros(values.shape, dtype=np.int64)
@@ -138,6 +138,9 @@ def _canonical(value: Any, digits: int) -> Any:
         return {"slice": [value.start, value.stop, value.step]}
     if isinstance(value, (list, tuple)):
         return [_canonical(v, digits) for v in value]
+    if isinstance(value, (set, frozenset)):
+        # A set's iteration order can change from one process to the next (string hashing): sort it.
+        return sorted((_canonical(v, digits) for v in value), key=json.dumps)
     if isinstance(value, np.dtype):
         return str(value)
     if isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType)):

@@ -96,3 +96,9 @@ def test_the_fingerprint_covers_tree_models_and_non_finite_values(frames):
     assert model_files.fingerprint({"w": np.array([np.nan, 1.0])}) != model_files.fingerprint(
         {"w": np.array([0.0, 1.0])}
     )
+
+
+def test_the_fingerprint_does_not_depend_on_set_order():
+    # Built in different insertion orders; with string hash randomisation, iteration order differs too.
+    assert model_files.fingerprint({"names": {"b", "a", "c"}}) == model_files.fingerprint({"names": {"c", "a", "b"}})
+    assert model_files.fingerprint({"names": {"a", "b"}}) != model_files.fingerprint({"names": {"a", "c"}})
