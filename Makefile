@@ -2,7 +2,12 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two environments in one .venv, each pinned exactly: what a learner needs (requirements.lock: the labs' libraries,
+# JupyterLab, the MLflow UI), and on top of it the contributor tools (requirements-dev.lock: pytest, nbval, ruff,
+# playwright) that `make test`, `make lint` and the authoring targets add. Both locks are compiled from pyproject.toml
+# together, so a library has the same version in both. Each has its stamp, so a second run installs nothing.
+LAB_STAMP := $(VENV)/.installed-lab
+DEV_STAMP := $(VENV)/.installed-dev
 UV_VERSION := 0.13.8
 # USE_UV=0 installs with plain pip (slower, no extra tool). Both install compiled bytecode: where
 # PYTHONDONTWRITEBYTECODE is set (as on CI machines), every kernel would otherwise recompile scikit-learn, pandas
@@ -16,27 +21,38 @@ export PYTHONHASHSEED := 0
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: install lab mlflow-ui test test-browser batch notebooks lint bench clean
+.PHONY: install install-dev lab mlflow-ui test test-browser batch notebooks lint bench clean
 
 # The project's Jupyter config (etc/jupyter: JupyterLab's news pop-up off, so the lab works offline and nothing covers
 # the widgets) goes into the environment, where every `jupyter` started from .venv reads it.
 JUPYTER_CONFIG := $(VENV)/etc/jupyter/labconfig/page_config.json
 
-install: $(STAMP) $(JUPYTER_CONFIG)
+install: $(LAB_STAMP) $(JUPYTER_CONFIG)
 
-$(JUPYTER_CONFIG): etc/jupyter/labconfig/page_config.json $(STAMP)
+install-dev: install $(DEV_STAMP)
+
+$(JUPYTER_CONFIG): etc/jupyter/labconfig/page_config.json $(LAB_STAMP)
 	install -D -m 644 $< $@
 
-$(STAMP): requirements.lock pyproject.toml
+# $(call pip_install,LOCK): the pinned packages of LOCK, then the workbook itself (editable, no dependencies).
+define pip_install
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	if [ "$(USE_UV)" = 1 ] && $(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION); then \
-		$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements.lock && \
+		$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r $(1) && \
 		$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e . ; \
 	else \
-		$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock && \
+		$(BIN)/python -m pip install -q --disable-pip-version-check -r $(1) && \
 		$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e . ; \
 	fi
-	touch $(STAMP)
+endef
+
+$(LAB_STAMP): requirements.lock pyproject.toml
+	$(call pip_install,requirements.lock)
+	touch $@
+
+$(DEV_STAMP): requirements-dev.lock $(LAB_STAMP)
+	$(call pip_install,requirements-dev.lock)
+	touch $@
 
 lab: install
 	@echo "Starting JupyterLab on notebooks/; open the http://127.0.0.1 URL it prints (Ctrl-C stops it)."
@@ -51,7 +67,7 @@ mlflow-ui: install
 	@echo "MLflow UI on http://127.0.0.1:$(MLFLOW_PORT) (Ctrl-C stops it)."
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath $(MLFLOW_WORKSPACE))/mlflow.db --host 127.0.0.1 --port $(MLFLOW_PORT)
 
-test: install
+test: install-dev
 	$(BIN)/mlops-lab quiz validate
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests $(NOTEBOOKS) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
@@ -66,23 +82,23 @@ batch: install
 	echo "Executed notebooks are in $(BATCH_DIR)/<row>/ (the originals in notebooks/ are untouched); report: $(BATCH_DIR)/report.html"; \
 	exit $$status
 
-notebooks: install
+notebooks: install-dev
 	$(BIN)/python scripts/build_notebooks.py $(NB)
 
 # JupyterLab in headless Chromium (Debian's `chromium` package): runs 00_start_here, answers its quiz by clicking.
 # `make test` runs the same test when Chromium is installed and skips it otherwise; here a missing browser is an error.
-test-browser: install
+test-browser: install-dev
 	MLOPS_LAB_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -v tests/browser
 	@echo "Screenshots are in build/screenshots/."
 
 # Everything ruff sees (the package, tests, scripts, benchmarks and the notebooks' paired scripts; see pyproject.toml).
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # Performance: the workbook against its import floor, the slowest cell, import time, batch scaling, setup and test
 # times. Prints tables and writes benchmarks/results.json (about 15 minutes on a quiet 2-core machine).
-bench: install
+bench: install-dev
 	$(BIN)/python benchmarks/workbook.py --repeat 3 --output benchmarks/results.json
 	$(BIN)/python benchmarks/batch_scaling.py --output benchmarks/results.json
 	$(BIN)/python benchmarks/setup_and_tests.py --output benchmarks/results.json

@@ -18,6 +18,7 @@ Where each concept lives (course concept, then its one module):
     hyperparameter tuning                            tuning
     explainable AI                                   explainability
     experiment tracking and the model registry       tracking
+    model files (skops) and model fingerprints       model_files
     data validation and model validation             validation
     CI and continuous training                       validation
     the lifecycle pipeline and its metadata store    pipeline

@@ -1,6 +1,6 @@
 """The package's exceptions, in one place: what can go wrong, named by what was wrong with the input.
 
-Each is also importable from the module that raises it (``tracking.UntrustedModelError``,
+Each is also importable from the module that raises it (``model_files.UntrustedModelError``,
 ``serving.PredictionRequestError``...), which is where notebooks and tests meet it.
 Every message names the file, row, step or request it is about, so one bad input is
 reported on its own.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 class UntrustedModelError(ValueError):
-    """A model file that holds types outside the allow-list; nothing in it was executed."""
+    """A model file that is unreadable or holds types outside the allow-list; nothing in it was executed."""
 
 
 class PipelineStepError(RuntimeError):

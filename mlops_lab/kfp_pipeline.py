@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlops_lab.pipeline import PIPELINE_NAME, STEPS, PipelineParameters, content_hash
+from mlops_lab.pipeline import PIPELINE_NAME, STEPS, PipelineParameters, artifact_fingerprint, content_hash
 from mlops_lab.progress import open_workspace
 
 if TYPE_CHECKING:
@@ -300,11 +300,12 @@ def describe_pipeline_spec(path: str | os.PathLike[str]) -> PipelineSpecSummary:
 
 @dataclass(frozen=True)
 class KfpRun:
-    """A local Kubeflow run: which tasks ran, their outputs' content hashes, the model's metrics."""
+    """A local Kubeflow run: which tasks ran, their outputs' content hashes and fingerprints, the model's metrics."""
 
     status: str
     tasks: tuple[str, ...]  # in the order the runner executed them
     artifacts: dict[str, str]  # "step.output" -> content hash, named like pipeline.PipelineRun.artifacts
+    fingerprints: dict[str, str]  # "step.output" -> fingerprint (see pipeline.Artifact)
     metrics: dict[str, float]
     log_file: Path
     log_lines: int
@@ -355,14 +356,17 @@ def run_local(
         raise RuntimeError(f"the KFP local run ended with status {status}; full log: {log_file}\n{tail}")
     metrics_file = Path(result.output.path)
     run_dir = metrics_file.parent.parent
-    artifacts = {}
+    artifacts, fingerprints = {}, {}
     for step in STEPS[: _check_last_step(last_step) + 1]:
-        for output in step.outputs:
-            artifacts[f"{step.name}.{output}"] = content_hash(run_dir / task_name(step.name) / output)
+        for output, (type_, _) in step.outputs.items():
+            path = run_dir / task_name(step.name) / output
+            artifacts[f"{step.name}.{output}"] = content_hash(path)
+            fingerprints[f"{step.name}.{output}"] = artifact_fingerprint(path, type_)
     return KfpRun(
         status=status,
         tasks=tuple(re.findall(r"Executing task '([\w-]+)'", text)),
         artifacts=artifacts,
+        fingerprints=fingerprints,
         metrics=dict(json.loads(metrics_file.read_text(encoding="utf-8"))["model"]),
         log_file=log_file,
         log_lines=len(text.splitlines()),
@@ -459,25 +463,26 @@ def main(argv: list[str]) -> int:
 
 
 def compare_runs(in_process: Any, kfp_run: KfpRun) -> "pd.DataFrame":
-    """Artifact by artifact: the content hash from the in-process run next to the KFP run's.
+    """Artifact by artifact: the fingerprint from the in-process run next to the KFP run's, and whether the bytes match.
 
-    An artifact of a step the KFP run did not include (see ``last_step``) is marked "not run".
+    Both runs happen on this machine, so even a model file is byte for byte the same; the table
+    shows fingerprints, which are the same on every machine. An artifact of a step the KFP run
+    did not include (see ``last_step``) is marked "not run".
     """
     import pandas as pd
 
     rows = []
     for key, artifact in in_process.artifacts.items():
-        local = kfp_run.artifacts.get(key)
         if task_name(key.split(".")[0]) not in kfp_run.tasks:
             identical = "not run"
         else:
-            identical = "yes" if local == artifact.content_hash else "NO"
+            identical = "yes" if kfp_run.artifacts.get(key) == artifact.content_hash else "NO"
         rows.append(
             {
                 "artifact": key,
-                "in-process": artifact.content_hash,
-                "kubeflow (local)": local or "-",
-                "identical": identical,
+                "in-process": artifact.fingerprint,
+                "kubeflow (local)": kfp_run.fingerprints.get(key, "-"),
+                "identical bytes": identical,
             }
         )
     return pd.DataFrame(rows).set_index("artifact")

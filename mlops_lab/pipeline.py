@@ -1,7 +1,7 @@
 """The ML lifecycle as a pipeline: eight plain steps, an in-process runner with caching, and lineage.
 
 The eight steps of the ML lifecycle, each a plain function that reads its input files,
-writes its output files and returns :class:`Artifact` records (type, path, content hash):
+writes its output files and returns :class:`Artifact` records (type, path, content hash, fingerprint):
 
 ==================  =================  ==================================  ==============================
 lifecycle step      function           inputs -> outputs                   parameters
@@ -34,7 +34,9 @@ Pass ``data=frame`` to extract a given data frame (e.g. the months available so 
 instead of generating one; any other keyword is a :class:`PipelineParameters` field.
 
 **Caching.** A step's cache key is the hash of its code version (the hash of the step
-function's source), its parameters and the content hashes of its inputs. A step whose key
+function's source), its parameters and the fingerprints of its inputs (a dataset's or
+metrics file's content hash; a model's :func:`mlops_lab.model_files.fingerprint`, which is
+the same on every processor while the model file's bytes are not). A step whose key
 was already executed, with its output files intact, is not run again: the runner records a
 ``CACHED`` execution pointing at the earlier outputs, as Kubeflow Pipelines and Vertex AI
 Pipelines do. So an identical second run executes nothing, and changing one parameter reruns
@@ -105,7 +107,6 @@ from mlops_lab.progress import open_workspace
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
-    from sklearn.pipeline import Pipeline
 
     from mlops_lab.exercises import Feedback
 
@@ -113,10 +114,6 @@ PIPELINE_NAME = "churn-lifecycle"
 PIPELINE_DIR = "pipeline"
 METADATA_FILE = "metadata.sqlite"
 ENDPOINT = "local/churn-endpoint"
-# Types skops may load from our own model files besides scikit-learn's: nothing else is trusted.
-TRUSTED_MODEL_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
-# A zip entry's timestamp would change the file's hash on every save; all entries get this one.
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 # The data knobs a pipeline run can change (declared in data.DataSettings; the others keep their defaults there).
@@ -128,18 +125,28 @@ _DATA = DataSettings()
 
 @dataclass(frozen=True)
 class Artifact:
-    """A file a step wrote: its ML Metadata type, where it is, and a hash of its content."""
+    """A file a step wrote: its ML Metadata type, where it is, a hash of its bytes and the fingerprint that names it.
+
+    ``content_hash`` is the SHA-256 of the exact bytes: it detects a file edited since, on this
+    machine. ``fingerprint`` names the content on any machine: for datasets, statistics and
+    metrics (written with rounded numbers) it is the same hash; for a model it is
+    :func:`mlops_lab.model_files.fingerprint`, because a model file's bytes hold floats whose
+    last bits depend on the processor.
+    """
 
     name: str
     type: str
     path: Path
     content_hash: str
+    fingerprint: str
 
     def read_json(self) -> dict[str, Any]:
         return json.loads(self.path.read_text(encoding="utf-8"))
 
     def __repr__(self) -> str:
-        return f"Artifact({self.type} {self.name!r}, sha256 {self.content_hash})"
+        if self.fingerprint == self.content_hash:
+            return f"Artifact({self.type} {self.name!r}, sha256 {self.content_hash})"
+        return f"Artifact({self.type} {self.name!r}, fingerprint {self.fingerprint}, file sha256 {self.content_hash})"
 
 
 def content_hash(path: str | os.PathLike[str]) -> str:
@@ -151,8 +158,16 @@ def content_hash(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()[:12]
 
 
-def _artifact(name: str, type_: str, path: str | os.PathLike[str]) -> Artifact:
-    return Artifact(name=name, type=type_, path=Path(path), content_hash=content_hash(path))
+def _artifact(name: str, type_: str, path: str | os.PathLike[str], *, fingerprint: str | None = None) -> Artifact:
+    digest = content_hash(path)
+    return Artifact(name=name, type=type_, path=Path(path), content_hash=digest, fingerprint=fingerprint or digest)
+
+
+def artifact_fingerprint(path: str | os.PathLike[str], type_: str) -> str:
+    """The fingerprint of an artifact file: a model's parameter fingerprint, else the hash of its bytes."""
+    from mlops_lab.model_files import file_fingerprint
+
+    return file_fingerprint(path) if type_ == "Model" else content_hash(path)
 
 
 def _write_json(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:
@@ -170,53 +185,6 @@ def read_dataset(path: str | os.PathLike[str]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.read_csv(path, parse_dates=[TIME_COLUMN])
-
-
-def save_model(model: Pipeline, path: str | os.PathLike[str]) -> None:
-    """Save a fitted model with skops (never pickle), byte for byte the same for the same model.
-
-    skops names objects by their memory address (``id()``) and stamps zip entries with the
-    time; both change from one process to the next, so the same model would get a new hash
-    each time. The addresses become 1, 2, 3... in order of appearance and the timestamps a
-    constant, which keeps the file loadable and its content hash meaningful.
-    """
-    import io
-    import re
-    import zipfile
-
-    import skops.io as sio
-
-    with zipfile.ZipFile(io.BytesIO(sio.dumps(model))) as source:
-        schema = source.read("schema.json").decode("utf-8")
-        numbering: dict[str, str] = {}
-        for address in re.findall(r'"__id__": (\d+)', schema):
-            numbering.setdefault(address, str(len(numbering) + 1))
-        schema = re.sub(
-            r'("__id__": |"file": ")(\d+)', lambda m: m.group(1) + numbering.get(m.group(2), m.group(2)), schema
-        )
-        entries = {"schema.json": schema.encode("utf-8")}
-        for name in source.namelist():
-            if name != "schema.json":
-                stem, _, suffix = name.partition(".")
-                entries[f"{numbering.get(stem, stem)}.{suffix}"] = source.read(name)
-    packed = io.BytesIO()
-    with zipfile.ZipFile(packed, "w") as target:
-        for name in sorted(entries):
-            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, entries[name])
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_bytes(packed.getvalue())
-
-
-def load_model(path: str | os.PathLike[str]) -> Pipeline:
-    """Load a model saved by :func:`save_model`, refusing any type outside scikit-learn and a short allowlist."""
-    import skops.io as sio
-
-    untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_MODEL_TYPES]
-    if untrusted:
-        raise ValueError(f"{path}: refusing to load a model file that names untrusted types {untrusted}")
-    return sio.load(path, trusted=TRUSTED_MODEL_TYPES)
 
 
 # --- the eight lifecycle steps ------------------------------------------------------------------
@@ -334,9 +302,11 @@ def train_model(
     seed: int = 0,
 ) -> Artifact:
     """Model training: fit the churn model on the training split and save it with skops."""
+    from mlops_lab.model_files import fingerprint, save_model
+
     fitted = training.train_model(read_dataset(train), kind=model_kind, params=model_params, seed=seed)
     save_model(fitted, model)
-    return _artifact("model", "Model", model)
+    return _artifact("model", "Model", model, fingerprint=fingerprint(fitted))
 
 
 def _baseline_scores(frame: pd.DataFrame) -> Any:
@@ -353,6 +323,8 @@ def evaluate_model(
 ) -> Artifact:
     """Model evaluation: holdout metrics of the model and of a no-ML baseline rule on the test split."""
     from sklearn.metrics import accuracy_score, roc_auc_score
+
+    from mlops_lab.model_files import load_model
 
     frame = read_dataset(test)
     evaluation = training.evaluate_model(load_model(model), frame, threshold=threshold)
@@ -392,12 +364,19 @@ def deploy_model(
     test: str | os.PathLike[str],
     deployment: str | os.PathLike[str],
 ) -> Artifact:
-    """Model serving: deploy an approved model to the (local) endpoint and smoke-test a few requests."""
+    """Model serving: deploy an approved model to the (local) endpoint and smoke-test a few requests.
+
+    The deployment names the model by its fingerprint, not its file hash, so the record (and
+    everything downstream of it) is the same on every processor.
+    """
+    from mlops_lab.model_files import fingerprint, load_model
+
     decision = json.loads(Path(validation).read_text(encoding="utf-8"))
-    record: dict[str, Any] = {"deployed": decision["approved"], "endpoint": ENDPOINT, "model_hash": content_hash(model)}
+    fitted = load_model(model)
+    record: dict[str, Any] = {"deployed": decision["approved"], "endpoint": ENDPOINT, "model": fingerprint(fitted)}
     if decision["approved"]:
         requests = read_dataset(test).head(3)
-        probabilities = load_model(model).predict_proba(requests[list(FEATURES)])[:, 1]
+        probabilities = fitted.predict_proba(requests[list(FEATURES)])[:, 1]
         record["smoke_test"] = [round(float(p), 4) for p in probabilities]
     else:
         failed = [c["check"] for c in decision["checks"] if not c["passed"]]
@@ -418,6 +397,7 @@ def monitor_model(
     """Model monitoring: drift of the latest month's features from training, and how the model does on it."""
     from sklearn.metrics import roc_auc_score
 
+    from mlops_lab.model_files import load_model
     from mlops_lab.monitoring import detect_skew
 
     record = json.loads(Path(deployment).read_text(encoding="utf-8"))
@@ -658,7 +638,7 @@ def check_rerun_prediction(value: list[str], *, parameter: str) -> Feedback:
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS artifacts (
-    id INTEGER PRIMARY KEY, type TEXT NOT NULL, uri TEXT NOT NULL, content_hash TEXT NOT NULL,
+    id INTEGER PRIMARY KEY, type TEXT NOT NULL, uri TEXT NOT NULL, content_hash TEXT NOT NULL, fingerprint TEXT,
     UNIQUE (type, uri, content_hash));
 CREATE TABLE IF NOT EXISTS executions (
     id INTEGER PRIMARY KEY, step TEXT NOT NULL, state TEXT NOT NULL, cache_key TEXT NOT NULL,
@@ -690,6 +670,10 @@ class MetadataStore:
         self.path = self.home / METADATA_FILE
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            # A store written before artifacts had fingerprints: its files are named by their bytes' hash.
+            if "fingerprint" not in {row["name"] for row in db.execute("PRAGMA table_info(artifacts)")}:
+                db.execute("ALTER TABLE artifacts ADD COLUMN fingerprint TEXT")
+            db.execute("UPDATE artifacts SET fingerprint = content_hash WHERE fingerprint IS NULL")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
@@ -725,8 +709,8 @@ class MetadataStore:
     def _put_artifact(self, db: sqlite3.Connection, artifact: Artifact) -> int:
         uri = self._uri(artifact.path)
         db.execute(
-            "INSERT OR IGNORE INTO artifacts (type, uri, content_hash) VALUES (?, ?, ?)",
-            (artifact.type, uri, artifact.content_hash),
+            "INSERT OR IGNORE INTO artifacts (type, uri, content_hash, fingerprint) VALUES (?, ?, ?, ?)",
+            (artifact.type, uri, artifact.content_hash, artifact.fingerprint),
         )
         row = db.execute(
             "SELECT id FROM artifacts WHERE type = ? AND uri = ? AND content_hash = ?",
@@ -780,7 +764,7 @@ class MetadataStore:
 
     def _cached_outputs(self, step: Step, cache_key: str) -> dict[str, Artifact] | None:
         rows = self.query(
-            "SELECT e.name, a.type, a.uri, a.content_hash FROM events e JOIN artifacts a ON a.id = e.artifact_id "
+            "SELECT e.name, a.type, a.uri, a.content_hash, a.fingerprint FROM events e JOIN artifacts a ON a.id = e.artifact_id "
             "WHERE e.type = 'OUTPUT' AND e.execution_id = (SELECT MAX(id) FROM executions "
             "WHERE step = ? AND cache_key = ? AND state = 'COMPLETE')",
             step.name,
@@ -792,7 +776,7 @@ class MetadataStore:
             # An output deleted or edited since must be produced again, not trusted.
             if not path.exists() or content_hash(path) != row["content_hash"]:
                 return None
-            outputs[row["name"]] = Artifact(row["name"], row["type"], path, row["content_hash"])
+            outputs[row["name"]] = Artifact(row["name"], row["type"], path, row["content_hash"], row["fingerprint"])
         return outputs if set(outputs) == set(step.outputs) else None
 
     # reading (lineage)
@@ -808,7 +792,9 @@ class MetadataStore:
 
     def artifact(self, artifact_id: int) -> Artifact:
         row = self.query("SELECT * FROM artifacts WHERE id = ?", artifact_id)[0]
-        return Artifact(Path(row["uri"]).stem, row["type"], self.workspace / row["uri"], row["content_hash"])
+        return Artifact(
+            Path(row["uri"]).stem, row["type"], self.workspace / row["uri"], row["content_hash"], row["fingerprint"]
+        )
 
     def executions_table(self, run: str | None = None) -> pd.DataFrame:
         """Executions (of one run, or all) with their state and code version."""
@@ -895,16 +881,17 @@ class MetadataStore:
         return None
 
     def artifact_by_hash(self, content_hash: str, *, type: str | None = None) -> int:
-        """The id of the artifact with this content hash (or a unique prefix of it)."""
+        """The id of the artifact with this fingerprint or content hash (or a prefix of one)."""
         rows = self.query(
-            "SELECT id FROM artifacts WHERE content_hash LIKE ? || '%'"
+            "SELECT id FROM artifacts WHERE (fingerprint LIKE ? || '%' OR content_hash LIKE ? || '%')"
             + (" AND type = ?" if type else "")
             + " ORDER BY id",
+            content_hash,
             content_hash,
             *([type] if type else []),
         )
         if not rows:
-            raise KeyError(f"no {type or 'artifact'} with content hash {content_hash!r} in {self.path}")
+            raise KeyError(f"no {type or 'artifact'} with fingerprint or content hash {content_hash!r} in {self.path}")
         return int(rows[0]["id"])
 
 
@@ -952,7 +939,7 @@ class PipelineRun:
         return self.artifacts["monitor_model.report"].read_json()
 
     def table(self) -> pd.DataFrame:
-        """One row per step: what the run did with it and the content hash of each output."""
+        """One row per step: what the run did with it and the fingerprint of each output."""
         import pandas as pd
 
         return pd.DataFrame(
@@ -960,7 +947,7 @@ class PipelineRun:
                 {
                     "step": s.step,
                     "state": "executed" if s.state == "COMPLETE" else s.state.lower(),
-                    "outputs (sha256)": ", ".join(f"{a.name} {a.content_hash}" for a in s.outputs),
+                    "outputs (fingerprint)": ", ".join(f"{a.name} {a.fingerprint}" for a in s.outputs),
                 }
                 for s in self.steps
             ],
@@ -970,7 +957,7 @@ class PipelineRun:
     def __repr__(self) -> str:
         lines = [f"PipelineRun {self.name}: {len(self.executed)} executed, {len(self.cached)} cached"]
         lines += [
-            f"  {s.step:<15} {s.state:<9} " + ", ".join(f"{a.name} {a.content_hash}" for a in s.outputs)
+            f"  {s.step:<15} {s.state:<9} " + ", ".join(f"{a.name} {a.fingerprint}" for a in s.outputs)
             for s in self.steps
         ]
         return "\n".join(lines)
@@ -980,7 +967,9 @@ def _cache_key(step: Step, inputs: dict[str, Artifact], parameters: dict[str, An
     payload = {
         "step": step.name,
         "code": step.code_version,
-        "inputs": {name: a.content_hash for name, a in inputs.items()},
+        # Fingerprints, not file hashes: a model is named the same way on every processor, so cache keys
+        # (shown in the lineage tables) are too; on one machine, the same fingerprint means the same model.
+        "inputs": {name: a.fingerprint for name, a in inputs.items()},
         "parameters": parameters,
     }
     return hashlib.sha256(_canonical(payload).encode()).hexdigest()[:16]
@@ -1079,7 +1068,7 @@ def run_pipeline(
 def model_lineage(workspace: str | os.PathLike[str] | None = None, *, model: str | None = None) -> pd.DataFrame:
     """What produced a model (default: the deployed one): run, data snapshot, code, parameters, evaluation.
 
-    ``model`` is a model's content hash (or a prefix). The answer is a two-column table.
+    ``model`` is a model's fingerprint (or a prefix). The answer is a two-column table.
     """
     import pandas as pd
 
@@ -1104,7 +1093,7 @@ def model_lineage(workspace: str | os.PathLike[str] | None = None, *, model: str
         model_id,
     )
     rows = [
-        ("model", f"{model_artifact.path.name} sha256 {model_artifact.content_hash}"),
+        ("model", f"{model_artifact.path.name} fingerprint {model_artifact.fingerprint}"),
         ("deployed now", "yes" if store.deployed_model() == model_id else "no"),
         ("produced by run", training_run["run"]),
         ("reused (cached) by runs", ", ".join(r["name"] for r in reused_by) or "-"),
@@ -1120,7 +1109,7 @@ def model_lineage(workspace: str | os.PathLike[str] | None = None, *, model: str
 
 
 def models_from_snapshot(workspace: str | os.PathLike[str] | None = None, *, snapshot: str) -> pd.DataFrame:
-    """Every model a data snapshot (given by its content hash or a prefix) fed, with how each was trained."""
+    """Every model a data snapshot (given by its fingerprint, its content hash, or a prefix) fed, with how each was trained."""
     import pandas as pd
 
     store = MetadataStore(workspace)
@@ -1142,7 +1131,7 @@ def models_from_snapshot(workspace: str | os.PathLike[str] | None = None, *, sna
         params = json.loads(execution["parameters"])
         rows.append(
             {
-                "model (sha256)": model.content_hash,
+                "model (fingerprint)": model.fingerprint,
                 "run": producer["run"],
                 "model_kind": params["model_kind"],
                 "model_params": _canonical(params["model_params"]),
@@ -1150,8 +1139,8 @@ def models_from_snapshot(workspace: str | os.PathLike[str] | None = None, *, sna
                 "deployed now": "yes" if model_id == deployed else "no",
             }
         )
-    columns = ["model (sha256)", "run", "model_kind", "model_params", "roc_auc", "deployed now"]
-    frame = pd.DataFrame(rows, columns=columns).drop_duplicates("model (sha256)")
+    columns = ["model (fingerprint)", "run", "model_kind", "model_params", "roc_auc", "deployed now"]
+    frame = pd.DataFrame(rows, columns=columns).drop_duplicates("model (fingerprint)")
     return frame.reset_index(drop=True)
 
 

@@ -40,10 +40,11 @@ Registry
     ``name@alias``.
 
 Safe model files
-    Models are stored with skops, never pickle. :func:`load_model_file` (which
-    :func:`load_model` uses) audits a ``.skops`` file against this module's own allow-list
-    :data:`TRUSTED_TYPES` (not against a list stored next to the model, which an attacker
-    could edit) and raises :class:`UntrustedModelError` naming any other type.
+    Models are stored with skops, never pickle. :func:`load_model` loads a registered model
+    through :func:`mlops_lab.model_files.load_model`, which audits a ``.skops`` file against the
+    workbook's own allow-list :data:`mlops_lab.model_files.TRUSTED_TYPES` (not against a list
+    stored next to the model, which an attacker could edit) and raises
+    :class:`mlops_lab.model_files.UntrustedModelError` naming any other type.
 
 Exercise checks (notebook 01)
     :func:`check_recorded_value`, :func:`check_filter`, :func:`check_cost_choice`.
@@ -74,8 +75,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_lab import model_files
 from mlops_lab.data import DataSettings
-from mlops_lab.errors import UntrustedModelError
 from mlops_lab.progress import open_workspace
 
 if TYPE_CHECKING:
@@ -90,9 +91,6 @@ STORE_FILE = "mlflow.db"
 ARTIFACTS_FOLDER = "mlartifacts"
 DEFAULT_EXPERIMENT = "mlops-lab"
 MODEL_ARTIFACT = "model"
-# The only types a model file may contain beyond skops' built-in safe list: the tree
-# storage of random forests and gradient boosting, and numpy dtypes (OneHotEncoder's dtype).
-TRUSTED_TYPES: tuple[str, ...] = ("numpy.dtype", "sklearn.tree._tree.Tree")
 # The modules whose source is "the code" of a churn run (see code_version).
 CODE_MODULES: tuple[str, ...] = ("mlops_lab.data", "mlops_lab.training")
 # Tags every run of log_run carries.
@@ -376,7 +374,7 @@ def log_run(
                 model,
                 name=MODEL_ARTIFACT,
                 serialization_format="skops",
-                skops_trusted_types=list(TRUSTED_TYPES),
+                skops_trusted_types=list(model_files.TRUSTED_TYPES),
                 pip_requirements=pip_requirements(),
             )
             model_uri = info.model_uri
@@ -841,30 +839,8 @@ def registry_table(name: str, *, store: TrackingStore | None = None) -> pd.DataF
     ).set_index("version")
 
 
-def load_model_file(path: str | os.PathLike[str], *, trusted: tuple[str, ...] = TRUSTED_TYPES) -> Any:
-    """Load a ``.skops`` model file, refusing any type outside ``trusted`` before anything runs."""
-    import skops.io
-    from skops.io.exceptions import UntrustedTypesFoundException
-
-    path = Path(path)
-    try:
-        untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(trusted))
-    except Exception as exc:
-        raise UntrustedModelError(f"{path}: not a readable skops model file ({type(exc).__name__}: {exc})") from None
-    if untrusted:
-        raise UntrustedModelError(
-            f"{path}: refusing to load: it contains types outside the allow-list: {', '.join(untrusted)}. "
-            "Loading them could run code. If you know where this file comes from and have reviewed these "
-            "types, pass them in trusted=(...)."
-        )
-    try:
-        return skops.io.load(path, trusted=list(trusted))
-    except UntrustedTypesFoundException as exc:
-        raise UntrustedModelError(f"{path}: refusing to load: {exc}") from None
-
-
 def load_model(name: str, *, alias: str = "champion", store: TrackingStore | None = None) -> Any:
-    """Load the model version that ``name@alias`` points to, through :func:`load_model_file`."""
+    """Load the model version that ``name@alias`` points to, through :func:`mlops_lab.model_files.load_model`."""
     from mlflow.artifacts import download_artifacts
 
     store = current_store(store)
@@ -873,8 +849,10 @@ def load_model(name: str, *, alias: str = "champion", store: TrackingStore | Non
     folder = Path(download_artifacts(artifact_uri=location, tracking_uri=store.uri))
     files = sorted(folder.rglob("*.skops"))
     if not files:
-        raise UntrustedModelError(f"models:/{name}@{alias} holds no .skops file; only skops model files are loaded")
-    return load_model_file(files[0])
+        raise model_files.UntrustedModelError(
+            f"models:/{name}@{alias} holds no .skops file; only skops model files are loaded"
+        )
+    return model_files.load_model(files[0])
 
 
 def check_recorded_value(value: Any, *, table: pd.DataFrame, run: str, column: str) -> Feedback:

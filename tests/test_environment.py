@@ -30,3 +30,17 @@ def test_configure_offline_keeps_values_already_set(monkeypatch):
     configure_offline()
     assert os.environ["DO_NOT_TRACK"] == "1"
     assert os.environ["MLFLOW_DISABLE_TELEMETRY"] == "true"
+
+
+def test_the_learner_lock_is_the_contributor_lock_without_the_contributor_tools():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    learner = locked_versions(root / "requirements.lock")
+    contributor = locked_versions(root / "requirements-dev.lock")
+    # Same version of every library in both environments: a test run checks what learners run.
+    assert {name: contributor.get(name) for name in learner} == learner
+    tools = {"pytest", "pytest-xdist", "nbval", "ruff", "playwright"}
+    assert tools <= set(contributor) and not tools & set(learner)
+    # JupyterLab, jupytext (notebook/script pairing on save) and the MLflow UI are what a learner uses.
+    assert {"jupyterlab", "jupytext", "mlflow"} <= set(learner)

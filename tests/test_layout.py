@@ -140,6 +140,6 @@ def test_every_exception_is_defined_in_errors_and_is_the_same_class_where_it_is_
         tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
         classes = [n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
         assert not [c for c in classes if c.endswith("Error")], f"{module} defines its own exception"
-    raised_in = {"UntrustedModelError": "tracking", "PipelineStepError": "pipeline", "QuizBankError": "quiz"}
+    raised_in = {"UntrustedModelError": "model_files", "PipelineStepError": "pipeline", "QuizBankError": "quiz"}
     for name, module in raised_in.items():
         assert getattr(importlib.import_module(f"mlops_lab.{module}"), name) is defined[name]

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from mlops_lab import data, pipeline, training
+from mlops_lab import data, model_files, pipeline, training
 
 SMALL = {"customers_per_month": 200, "seed": 7}
 
@@ -95,7 +95,7 @@ def test_saved_models_are_byte_identical_and_load_back(prepared, tmp_path):
     assert first.content_hash == second.content_hash
     frame = pipeline.read_dataset(test.path)
     fitted = training.train_model(pipeline.read_dataset(train.path), kind="random_forest", seed=1)
-    loaded = pipeline.load_model(first.path)
+    loaded = model_files.load_model(first.path)
     features = list(data.FEATURES)
     assert (loaded.predict_proba(frame[features]) == fitted.predict_proba(frame[features])).all()
 
@@ -113,7 +113,7 @@ def test_validation_gates_deployment_and_monitoring(prepared):
 
     served = pipeline.deploy_model(model.path, passed.path, test.path, folder / "served.json").read_json()
     refused = pipeline.deploy_model(model.path, failed.path, test.path, folder / "refused.json").read_json()
-    assert served["deployed"] and len(served["smoke_test"]) == 3 and served["model_hash"] == model.content_hash
+    assert served["deployed"] and len(served["smoke_test"]) == 3 and served["model"] == model.fingerprint
     assert not refused["deployed"] and refused["reason"].startswith("validation failed: roc_auc")
 
     report = pipeline.monitor_model(model.path, train.path, test.path, folder / "served.json", folder / "report.json")
@@ -248,7 +248,7 @@ def test_lineage_of_the_deployed_model(history):
     lineage = pipeline.model_lineage(workspace)["answer"]
     model = runs[2].artifacts["train_model.model"]
     # run-4's stricter gate refused its model, so run-3's deployment is still the one serving.
-    assert lineage["model"] == f"model.skops sha256 {model.content_hash}"
+    assert lineage["model"] == f"model.skops fingerprint {model.fingerprint}"
     assert lineage["deployed now"] == "yes"
     assert lineage["produced by run"] == "run-3" and lineage["reused (cached) by runs"] == "run-4"
     assert lineage["data snapshot"].endswith(runs[0].artifacts["extract_data.snapshot"].content_hash)
@@ -259,8 +259,8 @@ def test_lineage_of_the_deployed_model(history):
 
 def test_lineage_of_an_older_model_by_hash(history):
     workspace, runs = history
-    model_hash = runs[0].artifacts["train_model.model"].content_hash
-    lineage = pipeline.model_lineage(workspace, model=model_hash[:6])["answer"]
+    model_fingerprint = runs[0].artifacts["train_model.model"].fingerprint
+    lineage = pipeline.model_lineage(workspace, model=model_fingerprint[:6])["answer"]
     assert lineage["produced by run"] == "run-1" and lineage["reused (cached) by runs"] == "run-2"
     assert lineage["deployed now"] == "no" and "model_params={}" in lineage["parameters"]
 
@@ -269,13 +269,13 @@ def test_models_fed_by_a_snapshot(history, tmp_path):
     workspace, runs = history
     snapshot = runs[0].artifacts["extract_data.snapshot"].content_hash
     table = pipeline.models_from_snapshot(workspace, snapshot=snapshot)
-    assert table["model (sha256)"].tolist() == [
-        runs[0].artifacts["train_model.model"].content_hash,
-        runs[2].artifacts["train_model.model"].content_hash,
+    assert table["model (fingerprint)"].tolist() == [
+        runs[0].artifacts["train_model.model"].fingerprint,
+        runs[2].artifacts["train_model.model"].fingerprint,
     ]
     assert table["run"].tolist() == ["run-1", "run-3"] and table["deployed now"].tolist() == ["no", "yes"]
     assert table["model_params"].tolist() == ["{}", '{"C":0.05}']
-    with pytest.raises(KeyError, match="no Dataset with content hash 'ffffff'"):
+    with pytest.raises(KeyError, match="no Dataset with fingerprint or content hash 'ffffff'"):
         pipeline.models_from_snapshot(workspace, snapshot="ffffff")
 
 
@@ -329,6 +329,7 @@ def test_kfp_local_run_matches_the_in_process_run(kfp_outcome):
     assert run.status == "SUCCESS" and run.tasks == tuple(task_name(s) for s in pipeline.STEP_NAMES)
     assert run.metrics == in_process.metrics
     assert run.artifacts == {key: artifact.content_hash for key, artifact in in_process.artifacts.items()}
+    assert run.fingerprints == {key: artifact.fingerprint for key, artifact in in_process.artifacts.items()}
     # The runner's chatter went to the log file, not to the caller.
     log = run.log_file.read_text()
     assert run.log_lines == len(log.splitlines()) > 100 and "Executing task" in log
@@ -380,9 +381,11 @@ def test_a_pipeline_ended_early_has_the_first_steps_and_the_comparison_says_what
     hashes = {key: a.content_hash for key, a in in_process.artifacts.items()}
     early = {key: h for key, h in hashes.items() if not key.startswith(("deploy_model", "monitor_model"))}
     early["train_model.model"] = "000000000000"
-    run = KfpRun("SUCCESS", tuple(names[:6]), early, in_process.metrics, tmp_path / "log", 0, 0.0)
+    fingerprints = {key: a.fingerprint for key, a in in_process.artifacts.items() if key in early}
+    run = KfpRun("SUCCESS", tuple(names[:6]), early, fingerprints, in_process.metrics, tmp_path / "log", 0, 0.0)
     table = compare_runs(in_process, run)
-    assert table["identical"].to_dict() == {
+    assert table["in-process"].to_dict() == {key: a.fingerprint for key, a in in_process.artifacts.items()}
+    assert table["identical bytes"].to_dict() == {
         **{key: "yes" for key in early},
         "train_model.model": "NO",
         "deploy_model.deployment": "not run",
@@ -451,3 +454,31 @@ def test_store_summary_and_statistics_table(history, tmp_path):
         "missing",
         "out_of_range",
     ]
+
+
+def test_a_model_is_named_by_its_fingerprint_and_its_file_by_the_bytes_hash(history):
+    workspace, (first, *_) = history
+    model = first.artifacts["train_model.model"]
+    assert model.fingerprint == model_files.file_fingerprint(model.path) != model.content_hash
+    assert repr(model) == f"Artifact(Model 'model', fingerprint {model.fingerprint}, file sha256 {model.content_hash})"
+    snapshot = first.artifacts["extract_data.snapshot"]
+    assert snapshot.fingerprint == snapshot.content_hash and "fingerprint" not in repr(snapshot)
+    # The deployment names the model by its fingerprint, so the record is the same on every processor.
+    assert first.artifacts["deploy_model.deployment"].read_json()["model"] == model.fingerprint
+    store = pipeline.MetadataStore(workspace)
+    assert store.artifact(store.artifact_by_hash(model.fingerprint, type="Model")).fingerprint == model.fingerprint
+
+
+def test_a_store_written_before_fingerprints_is_upgraded(tmp_path):
+    home = tmp_path / pipeline.PIPELINE_DIR
+    home.mkdir()
+    with sqlite3.connect(home / pipeline.METADATA_FILE) as db:
+        db.execute(
+            "CREATE TABLE artifacts (id INTEGER PRIMARY KEY, type TEXT NOT NULL, uri TEXT NOT NULL, "
+            "content_hash TEXT NOT NULL, UNIQUE (type, uri, content_hash))"
+        )
+        db.execute("INSERT INTO artifacts (type, uri, content_hash) VALUES ('Dataset', 'old.csv', 'abc123abc123')")
+    store = pipeline.MetadataStore(tmp_path)
+    assert (
+        store.artifact(1).fingerprint == "abc123abc123" == store.artifact(store.artifact_by_hash("abc1")).content_hash
+    )

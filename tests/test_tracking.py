@@ -217,35 +217,6 @@ def test_registering_a_run_without_a_model_says_so(store):
         tracking.register_model("ghost", name="churn", store=store)
 
 
-def test_a_model_file_with_untrusted_types_is_refused_before_anything_runs(tmp_path):
-    import skops.io
-    from sklearn.preprocessing import FunctionTransformer
-
-    path = tmp_path / "evil.skops"
-    skops.io.dump(FunctionTransformer(func=os.system), path)
-    with pytest.raises(tracking.UntrustedModelError, match=r"evil\.skops: refusing to load.*posix\.system"):
-        tracking.load_model_file(path)
-
-
-def test_a_tree_model_needs_its_reviewed_type_on_the_allow_list(tmp_path):
-    import skops.io
-
-    model, _, _, test = tracking.train_from_recipe({**SMALL, "kind": "random_forest"})
-    path = tmp_path / "forest.skops"
-    skops.io.dump(model, path)
-    loaded = tracking.load_model_file(path)
-    assert tracking.outcome_metrics(loaded, test) == tracking.outcome_metrics(model, test)
-    with pytest.raises(tracking.UntrustedModelError, match=r"sklearn\.tree\._tree\.Tree"):
-        tracking.load_model_file(path, trusted=())
-
-
-def test_a_file_that_is_not_a_skops_model_is_refused(tmp_path):
-    path = tmp_path / "model.skops"
-    path.write_bytes(b"\x80\x04not a zip")
-    with pytest.raises(tracking.UntrustedModelError, match="not a readable skops model file"):
-        tracking.load_model_file(path)
-
-
 def test_plot_runs_draws_one_point_per_run_and_group():
     import matplotlib
 

@@ -41,7 +41,7 @@ solutions = {}  # leave empty: your answers go in the "Your turn" cells
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
-from mlops_lab import data, tracking, training
+from mlops_lab import data, model_files, tracking, training
 from mlops_lab.environment import configure_offline
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.progress import open_workspace
@@ -73,8 +73,6 @@ customers_per_month = 200 if mode == "smoke" else 500
 # the [glossary](../GLOSSARY.md).
 
 # %%
-import skops.io
-
 level0 = workspace / "level0"
 level0.mkdir(exist_ok=True)
 customers = data.make_customers(n_months=12, customers_per_month=customers_per_month, seed=seed)
@@ -83,14 +81,14 @@ train, test = data.split_by_month(customers, train_months=9)
 # Monday: a first logistic regression on all nine training months.
 model = training.train_model(train, kind="logistic_regression", seed=seed)
 auc = training.evaluate_model(model, test).roc_auc
-skops.io.dump(model, level0 / "churn_model.skops")
+model_files.save_model(model, level0 / "churn_model.skops")
 
 # %%
 # Tuesday: "recent data matters more": train on the last six months only, and try a random forest.
 recent = train[train["month"] >= "2025-04-01"]
 model = training.train_model(recent, kind="random_forest", params={"max_depth": 6}, seed=seed)
 auc2 = training.evaluate_model(model, test).roc_auc
-skops.io.dump(model, level0 / "churn_model_v2.skops")
+model_files.save_model(model, level0 / "churn_model_v2.skops")
 
 # %%
 # Wednesday: a colleague sends a "cleaned" extract where support calls are capped at 4 (a changed feature),
@@ -98,13 +96,13 @@ skops.io.dump(model, level0 / "churn_model_v2.skops")
 cleaned = train.assign(support_calls=train["support_calls"].clip(upper=4))
 model = training.train_model(cleaned, kind="gradient_boosting", params={"max_depth": 2, "n_estimators": 50}, seed=seed)
 auc = training.evaluate_model(model, test, threshold=0.3).roc_auc
-skops.io.dump(model, level0 / "churn_model_final.skops")
+model_files.save_model(model, level0 / "churn_model_final.skops")
 
 # %%
 # Thursday: back to logistic regression, stronger regularisation, all the data again. Ship it.
 model = training.train_model(train, kind="logistic_regression", params={"C": 0.05}, seed=seed)
 auc3 = training.evaluate_model(model, test).roc_auc
-skops.io.dump(model, level0 / "churn_model_final_v2_USE_THIS.skops")
+model_files.save_model(model, level0 / "churn_model_final_v2_USE_THIS.skops")
 print(f"auc={auc:.4f}  auc2={auc2:.4f}  auc3={auc3:.4f}")
 
 # %% [markdown]
@@ -126,7 +124,7 @@ print(f"auc={auc:.4f}  auc2={auc2:.4f}  auc3={auc3:.4f}")
 # %%
 for path in sorted(level0.iterdir()):
     print(path.name)
-shipped = skops.io.load(level0 / "churn_model_final_v2_USE_THIS.skops", trusted=list(tracking.TRUSTED_TYPES))
+shipped = model_files.load_model(level0 / "churn_model_final_v2_USE_THIS.skops")
 print("C =", shipped.get_params()["classifier__C"], "| training data? threshold? metrics? author? not recorded")
 
 # %% [markdown]
@@ -169,7 +167,7 @@ with mlflow.start_run(run_name="baseline", tags={"mlflow.user": "you"}):
         model,
         name="model",
         serialization_format="skops",
-        skops_trusted_types=list(tracking.TRUSTED_TYPES),
+        skops_trusted_types=list(model_files.TRUSTED_TYPES),
         pip_requirements=tracking.pip_requirements(),  # pinned, so MLflow does not have to guess them
     )
 print("logged run 'baseline'")
@@ -299,7 +297,7 @@ with mlflow.start_run(run_id=run.info.run_id):
         trials[team_choice.run].model,  # the model the sweep trained for this run
         name="model",
         serialization_format="skops",
-        skops_trusted_types=list(tracking.TRUSTED_TYPES),
+        skops_trusted_types=list(model_files.TRUSTED_TYPES),
         pip_requirements=tracking.pip_requirements(),
     )
 version = mlflow.register_model(logged.model_uri, "churn-model")  # MLflow 3: models:/<the logged model's id>
@@ -315,8 +313,8 @@ tracking.registry_table("churn-model")
 
 # %% [markdown]
 # Serving code asks for `churn-model@champion`, never for a file name. `tracking.load_model` downloads the
-# version the alias points to and loads it with skops, checking every type in the file against the package's
-# own allow-list (`tracking.TRUSTED_TYPES`). The loaded model scores exactly what its run recorded:
+# version the alias points to and loads it with `model_files.load_model`, which checks every type in the skops file
+# against the package's own allow-list (`model_files.TRUSTED_TYPES`). The loaded model scores exactly what its run recorded:
 
 # %%
 champion = tracking.load_model("churn-model", alias="champion")
@@ -335,10 +333,10 @@ import os
 
 from sklearn.preprocessing import FunctionTransformer
 
-skops.io.dump(FunctionTransformer(func=os.system), workspace / "suspicious.skops")
+model_files.save_model(FunctionTransformer(func=os.system), workspace / "suspicious.skops")
 try:
-    tracking.load_model_file(workspace / "suspicious.skops")
-except tracking.UntrustedModelError as error:
+    model_files.load_model(workspace / "suspicious.skops")
+except model_files.UntrustedModelError as error:
     print(str(error).replace(str(workspace), "<workspace>"))
 
 # %% [markdown]

@@ -107,7 +107,8 @@ pipeline.steps_table()
 #
 # First, the steps one at a time, the way a data scientist develops them. Every call writes files into the
 # workspace and returns an `Artifact`: its type, and a **content hash** (the first digits of the SHA-256 of the
-# file). The same content always has the same hash, so a hash names a version of the data or the model.
+# file). The same content always has the same hash, so a hash names a version of the data. A model is named by
+# its **fingerprint** instead, for a reason you will see after training.
 #
 # **Data extraction, analysis and preparation.** Extraction takes a snapshot of the customer data. Analysis
 # computes statistics of every column and writes down the schema the data must respect. Preparation drops rows
@@ -134,6 +135,16 @@ pipeline.describe_statistics(statistics)
 # %%
 model = pipeline.train_model(train.path, by_hand / "model.skops", seed=seed)
 print(model)
+
+# %% [markdown]
+# The model has two hashes. The **file sha256** is the hash of the file's bytes: the honest check that a file has
+# not changed on this machine. But training is floating-point arithmetic, and different processors (and the
+# math-library code chosen for each) round the last bits of a number (around its 16th digit) differently, so the same data and
+# seed give a model whose file differs by a few bits from one laptop to the next: your file sha256 is probably
+# not the one the workbook's author saw. The **fingerprint** hashes the model's parameters rounded to 6
+# significant digits, far above that noise and far below any real change, so it is the same on every machine:
+# it is the model's name in the pipeline, its records and its lineage. Reproducible means "the same model", not
+# always "the same bytes".
 
 # %% [markdown]
 # Evaluation scores the model on the test months, next to the no-ML baseline rule. Validation turns those
@@ -186,7 +197,8 @@ plt.show()
 
 # %% [markdown]
 # `run_pipeline` runs the steps in order, in this notebook's process. Before a step runs, the runner computes
-# its **cache key**: a hash of the step's code, its parameters and the content hashes of its inputs. If a step
+# its **cache key**: a hash of the step's code, its parameters and the fingerprints of its inputs (the content
+# hash for data, the fingerprint for a model). If a step
 # with the same key already ran and its outputs are intact, the runner reuses them instead of running it again.
 # Every run, every step and every artifact is recorded in a **metadata store** in the workspace.
 #
@@ -219,7 +231,7 @@ plt.show()
 changed.table()
 
 # %% [markdown]
-# Compare the hashes: the snapshot, statistics and splits are the same files as in the first run; the model,
+# Compare the fingerprints: the snapshot, statistics and splits are the same files as in the first run; the model,
 # its metrics and everything after them are new. Caching is what makes it cheap to rerun a pipeline often,
 # which is exactly what continuous training needs.
 #
@@ -228,7 +240,8 @@ changed.table()
 # The metadata store follows the data model of **ML Metadata** (MLMD), which TFX, Kubeflow Pipelines and Vertex
 # AI ML Metadata share:
 #
-# - an **artifact** is a file a step wrote (a dataset, a model, metrics), with a type, a location and a content hash;
+# - an **artifact** is a file a step wrote (a dataset, a model, metrics), with a type, a location, a content hash
+#   and a fingerprint;
 # - an **execution** is one step in one run, with its parameters, its code version and its state (executed,
 #   or reused from the cache);
 # - an **event** links an execution to an artifact it read (input) or wrote (output);
@@ -260,7 +273,7 @@ pipeline.model_lineage(lab)
 # leaked labels), this is the list of models to retrain or withdraw.
 
 # %%
-pipeline.models_from_snapshot(lab, snapshot=first.artifacts["extract_data.snapshot"].content_hash)
+pipeline.models_from_snapshot(lab, snapshot=first.artifacts["extract_data.snapshot"].fingerprint)
 
 # %% [markdown]
 # ## 5. Your turn
@@ -321,8 +334,9 @@ kfp_run = kfp_job.wait()
 kfp_run
 
 # %% [markdown]
-# Same code, same seed, same data: the Kubeflow run and this notebook's first run should agree on every
-# artifact the Kubeflow run produced, byte for byte. (Serving and monitoring were not part of this local run;
+# Same code, same seed, same data, same machine: the Kubeflow run and this notebook's first run should agree on
+# every artifact the Kubeflow run produced, byte for byte (the last column compares the files' bytes; the other
+# two show the fingerprints). (Serving and monitoring were not part of this local run;
 # the workbook's tests run all eight steps with Kubeflow and compare those artifacts too.)
 
 # %%
