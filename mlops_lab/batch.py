@@ -900,6 +900,8 @@ def run_batch(
     results: list[RunResult] = []
     pending = []
     for job in jobs:
+        for stale in _partials(job):  # left by a batch that was killed outright
+            stale.unlink(missing_ok=True)
         done = None if force else previous_success(job)
         if done is not None:
             results.append(RunResult(**{**asdict(done), "status": "skipped"}))
@@ -907,8 +909,6 @@ def run_batch(
             pending.append(job)
     for job in pending:
         Path(job.workspace).mkdir(parents=True, exist_ok=True)
-        for stale in _partials(job):  # left by a batch that was killed outright
-            stale.unlink(missing_ok=True)
     bar = tqdm(total=len(jobs), initial=len(results), unit="run", desc="batch", disable=not progress_bar)
     not_started = 0
     with _StopRequest() as stop:
