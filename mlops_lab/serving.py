@@ -501,7 +501,7 @@ class Endpoint:
             for number, record in enumerate(records, start=len(self._log)):
                 record["sequence"] = number
             if self.log_path is not None:
-                self._append_to_log_file([json.dumps(record) + "\n" for record in records])
+                _append_whole_lines(self.log_path, [json.dumps(record) + "\n" for record in records])
             # Only once the file has them: the in-memory log never holds a request that was not answered.
             self._log.extend(records)
         return {
@@ -511,22 +511,25 @@ class Endpoint:
             "model_version": deployed.version,
         }
 
-    def _append_to_log_file(self, lines: list[str]) -> None:
-        """Append whole lines or nothing: a failed write is cut back, so the file never holds a partial request."""
-        assert self.log_path is not None
-        try:
-            with self.log_path.open("a", encoding="utf-8") as log_file:
-                size = log_file.tell()
-                try:
-                    log_file.write("".join(lines))
-                    log_file.flush()
-                except OSError:
-                    log_file.truncate(size)
-                    raise
-        except OSError as exc:
-            raise RequestLogError(
-                f"the request was not served: its log entry could not be written to {self.log_path} ({exc})"
-            ) from None
+
+def _append_whole_lines(path: Path, lines: list[str]) -> None:
+    """Append whole lines or nothing: a failed write is cut back, so the file never holds a partial request."""
+    data = "".join(lines).encode("utf-8")
+    try:
+        # Unbuffered, so a failed write is not retried by a flush on close after the file was cut back.
+        with path.open("ab", buffering=0) as log_file:
+            size = log_file.seek(0, os.SEEK_END)
+            try:
+                written = 0
+                while written < len(data):
+                    written += log_file.write(data[written:]) or 0
+            except OSError:
+                log_file.truncate(size)
+                raise
+    except OSError as exc:
+        raise RequestLogError(
+            f"the request was not served: its log entry could not be written to {path} ({exc})"
+        ) from None
 
 
 class RequestLogError(OSError):

@@ -306,8 +306,8 @@ def _worker_pids(cluster) -> list[int]:
 # --- stopping a batch: Ctrl-C or SIGTERM, locally and on Dask -------------------------------------------------
 
 
-# Cell 3 sleeps for $MLOPS_LAB_TEST_NAP seconds when `slow`: the same parameters take long in the interrupted
-# batch and no time in the rerun, as a real rerun after a fix would.
+# Cell 3 sleeps for as many seconds as OUTPUT/nap.txt says when `slow`: the same parameters take long in the
+# interrupted batch and no time in the rerun, whatever process the kernel descends from (a Dask worker too).
 SLEEPY_NOTEBOOK_CELLS = [
     ("seed = 1\nworkspace = None\nslow = True", ["parameters"]),
     (
@@ -316,21 +316,26 @@ SLEEPY_NOTEBOOK_CELLS = [
         "log.write_text(log.read_text() + 'x' if log.exists() else 'x')",
         [],
     ),
-    ("time.sleep(float(os.environ.get('MLOPS_LAB_TEST_NAP', '0')) if slow else 0)", []),
+    ("time.sleep(float((pathlib.Path(workspace).parents[1] / 'nap.txt').read_text()) if slow else 0)", []),
     ("print('done')", []),
 ]
 
 
-def start_batch(arguments: list[str], nap: float) -> subprocess.Popen:
+def start_batch(arguments: list[str], output: Path, nap: float) -> subprocess.Popen:
     """`mlops-lab batch` in its own process group, as a terminal runs it."""
+    set_nap(output, nap)
     return subprocess.Popen(
         [sys.executable, "-m", "mlops_lab.cli", "batch", *arguments, "--no-progress"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "MLOPS_LAB_TEST_NAP": str(nap)},
         start_new_session=True,
     )
+
+
+def set_nap(output: Path, seconds: float) -> None:
+    output.mkdir(exist_ok=True)
+    (output / "nap.txt").write_text(str(seconds))
 
 
 def wait_until(condition, process: subprocess.Popen, what: str, timeout: float = 180.0) -> None:
@@ -393,7 +398,7 @@ def test_ctrl_c_stops_the_batch_in_order_and_a_rerun_runs_exactly_the_missing_ru
     roster.write_text("learner,slow\nalice,False\nbob,True\ncarol,True\ndave,True\nerin,True\n")
     output = tmp_path / "out"
     arguments = [str(sleepy_notebook), "--roster", str(roster), "--output", str(output), "--workers", "2"]
-    batch = start_batch(arguments, nap=600)
+    batch = start_batch(arguments, output, nap=600)
     wait_until(
         lambda: (
             (output / "alice" / "sleepy.run.json").exists()
@@ -424,6 +429,7 @@ def test_ctrl_c_stops_the_batch_in_order_and_a_rerun_runs_exactly_the_missing_ru
     assert not list(output.glob(".stop-*"))
     assert (executions(output, "dave"), executions(output, "erin")) == (0, 0)  # queued runs never started
 
+    set_nap(output, 0)
     rerun = run_batch([sleepy_notebook], read_roster(roster), output, workers=2, progress_bar=False)
     assert {r.row: r.status for r in rerun.results} == {
         "alice": "skipped",
@@ -440,11 +446,12 @@ def test_sigterm_during_a_forced_rerun_keeps_the_previous_notebook_and_is_not_ta
     roster = tmp_path / "roster.csv"
     roster.write_text("learner\nbob\ncarol\n")
     output = tmp_path / "out"
+    set_nap(output, 0)
     first = run_batch([sleepy_notebook], read_roster(roster), output, workers=2, progress_bar=False)
     assert first.count("succeeded") == 2
     previous = sha256(output / "bob" / "sleepy.ipynb")
     arguments = [str(sleepy_notebook), "--roster", str(roster), "--output", str(output), "--workers", "2", "--force"]
-    batch = start_batch(arguments, nap=600)
+    batch = start_batch(arguments, output, nap=600)
     wait_until(
         lambda: (
             executions(output, "bob") == 2
@@ -466,6 +473,7 @@ def test_sigterm_during_a_forced_rerun_keeps_the_previous_notebook_and_is_not_ta
     assert records["carol"].status == "interrupted"
     # The notebook of the earlier complete run is untouched, and no longer counts as done.
     assert sha256(output / "bob" / "sleepy.ipynb") == previous and not list(output.rglob(".*partial*"))
+    set_nap(output, 0)
     rerun = run_batch([sleepy_notebook], read_roster(roster), output, workers=2, progress_bar=False)
     assert {r.row: r.status for r in rerun.results} == {"bob": "succeeded", "carol": "succeeded"}
 
@@ -485,7 +493,7 @@ def test_ctrl_c_stops_a_batch_on_dask_and_its_kernels_on_the_workers(sleepy_note
             return kernels_among(child for w in workers for child in w.children(recursive=True))
 
         arguments = [str(sleepy_notebook), "--roster", str(roster), "--output", str(output)]
-        batch = start_batch([*arguments, "--dask", cluster.scheduler_address], nap=600)
+        batch = start_batch([*arguments, "--dask", cluster.scheduler_address], output, nap=600)
         wait_until(
             lambda: (
                 executions(output, "bob") + executions(output, "carol") + executions(output, "dave") == 2
@@ -504,6 +512,7 @@ def test_ctrl_c_stops_a_batch_on_dask_and_its_kernels_on_the_workers(sleepy_note
         assert len(records) == 2 and all(r.status == "interrupted" and r.error["cell"] == 3 for r in records)
         assert not list(output.rglob(".*partial*"))
 
+        set_nap(output, 0)
         rerun = run_batch(
             [sleepy_notebook], read_roster(roster), output, dask_address=cluster.scheduler_address, progress_bar=False
         )
