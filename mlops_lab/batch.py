@@ -516,8 +516,8 @@ def _stop_requested(job: RunJob) -> bool:
     return _WORKER_STOP.is_set() or bool(job.stop_path and os.path.exists(job.stop_path))
 
 
-def _stop_process_tree(processes: Iterable[Any]) -> None:
-    """Terminate processes and everything they started; kill what has not exited after a second."""
+def _stop_process_tree(processes: Iterable[Any], *, grace_s: float = 1.0) -> None:
+    """Terminate processes and everything they started; kill what has not exited after ``grace_s``."""
     import psutil
 
     victims = []
@@ -526,12 +526,12 @@ def _stop_process_tree(processes: Iterable[Any]) -> None:
             victims.extend([*process.children(recursive=True), process])
         except psutil.Error:
             continue
-    for process in victims:
+    for process in victims if grace_s else []:
         try:
             process.terminate()
         except psutil.Error:
             continue
-    _, alive = psutil.wait_procs(victims, timeout=1.0)
+    _, alive = psutil.wait_procs(victims, timeout=grace_s) if grace_s else ([], victims)
     for process in alive:
         try:
             process.kill()
@@ -765,8 +765,11 @@ class _LocalBackend:
         return processes
 
     def kill(self) -> None:
-        """The hard stop: every worker and everything it started (its kernels are in their own sessions)."""
-        _stop_process_tree(self._processes())
+        """The hard stop: every worker and everything it started (its kernels are in their own sessions).
+
+        At once, with SIGKILL: a worker given time to stop would tidy its run away before it could report it.
+        """
+        _stop_process_tree(self._processes(), grace_s=0)
 
     def close(self) -> None:
         survivors = [child for worker in self._processes() for child in _safe_children(worker)]
@@ -812,8 +815,10 @@ class _DaskBackend:
             self.client.cancel(waiting)
 
     def kill(self) -> None:
-        # Dask cannot kill a running task; its run's watcher kills the kernel as soon as it sees the stop file.
+        # Dask cannot kill a running task; its run's watcher kills the kernel when it sees the stop file, so the
+        # file stays long enough for every watcher to look.
         self.client.cancel(self.futures)
+        time.sleep(5 * _STOP_POLL_S)
 
     def close(self) -> None:
         self.client.cancel(self.futures)
@@ -850,8 +855,15 @@ def _run_jobs(backend: Any, jobs: Sequence[RunJob], stop: _StopRequest, stop_pat
             backend.cancel_waiting(list(futures))
         if stopping_since is not None and (len(stop.signals) > 1 or time.monotonic() - stopping_since > _STOP_GRACE_S):
             backend.kill()
-            for job in futures.values():
-                yield interrupted_result(job, 0.0, "the batch was stopped and its worker killed while this cell ran")
+            for future, job in futures.items():
+                if future.cancelled():
+                    continue
+                # Only a run that got as far as its partial notebook had started; the others are simply not run.
+                yield (
+                    interrupted_result(job, 0.0, "the batch was stopped and its worker killed while this cell ran")
+                    if _partials(job)
+                    else _result(job, "not-started", 0.0)
+                )
             return
         done = [f for f in futures if f.done()]
         for future in done:

@@ -360,15 +360,20 @@ def kernels_among(processes) -> list:
     return found
 
 
-def still_alive(processes) -> list:
-    alive = []
-    for process in processes:
-        try:
-            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
-                alive.append(process)
-        except psutil.Error:
-            continue
-    return alive
+def still_alive(processes) -> list[str]:
+    """The command lines of the processes still running (a second's grace for those exiting on their own)."""
+    deadline = time.monotonic() + 1.0
+    while True:
+        alive = []
+        for process in processes:
+            try:
+                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(" ".join(process.cmdline()))
+            except psutil.Error:
+                continue
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
 
 
 def stop_and_collect(process: subprocess.Popen, signum: int, *, group: bool) -> tuple[str, str, float]:
@@ -476,6 +481,35 @@ def test_sigterm_during_a_forced_rerun_keeps_the_previous_notebook_and_is_not_ta
     set_nap(output, 0)
     rerun = run_batch([sleepy_notebook], read_roster(roster), output, workers=2, progress_bar=False)
     assert {r.row: r.status for r in rerun.results} == {"bob": "succeeded", "carol": "succeeded"}
+
+
+def test_a_second_ctrl_c_kills_the_workers_at_once_and_still_records_the_runs(sleepy_notebook, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("learner\nbob\ncarol\ndave\n")
+    output = tmp_path / "out"
+    arguments = [str(sleepy_notebook), "--roster", str(roster), "--output", str(output), "--workers", "2"]
+    batch = start_batch(arguments, output, nap=600)
+    wait_until(
+        lambda: (
+            executions(output, "bob") == 1
+            and executions(output, "carol") == 1
+            and len(kernels_among(psutil.Process(batch.pid).children(recursive=True))) == 2
+        ),
+        batch,
+        "bob and carol sleep",
+    )
+    started = psutil.Process(batch.pid).children(recursive=True)
+    os.killpg(batch.pid, signal.SIGINT)
+
+    out, err, took = stop_and_collect(batch, signal.SIGINT, group=True)
+
+    assert batch.returncode == 130 and took < 60 and "Traceback" not in err
+    assert still_alive(started) == []
+    records = {r.row: r for r in read_batch(output)}
+    assert sorted(records) == ["bob", "carol"]
+    assert_interrupted_at_the_sleep(records["bob"])
+    assert "worker killed" in records["bob"].error["evalue"]
+    assert not list(output.rglob(".*partial*")) and not list(output.glob(".stop-*"))
 
 
 def test_ctrl_c_stops_a_batch_on_dask_and_its_kernels_on_the_workers(sleepy_notebook, tmp_path):
