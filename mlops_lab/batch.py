@@ -841,6 +841,11 @@ def _worker_died(job: RunJob, exc: BaseException) -> RunResult:
     )
 
 
+def _stopped(job: RunJob, reason: str) -> RunResult:
+    """A run whose worker did not report after a stop: interrupted if it had begun its notebook, else not started."""
+    return interrupted_result(job, 0.0, reason) if _partials(job) else _result(job, "not-started", 0.0)
+
+
 def _run_jobs(backend: Any, jobs: Sequence[RunJob], stop: _StopRequest, stop_path: Path) -> Iterator[RunResult]:
     """Submit every job and yield results as they arrive; on a stop request, stop in order and yield what ended.
 
@@ -856,14 +861,8 @@ def _run_jobs(backend: Any, jobs: Sequence[RunJob], stop: _StopRequest, stop_pat
         if stopping_since is not None and (len(stop.signals) > 1 or time.monotonic() - stopping_since > _STOP_GRACE_S):
             backend.kill()
             for future, job in futures.items():
-                if future.cancelled():
-                    continue
-                # Only a run that got as far as its partial notebook had started; the others are simply not run.
-                yield (
-                    interrupted_result(job, 0.0, "the batch was stopped and its worker killed while this cell ran")
-                    if _partials(job)
-                    else _result(job, "not-started", 0.0)
-                )
+                if not future.cancelled():
+                    yield _stopped(job, "the batch was stopped and its worker killed while this cell ran")
             return
         done = [f for f in futures if f.done()]
         for future in done:
@@ -874,7 +873,7 @@ def _run_jobs(backend: Any, jobs: Sequence[RunJob], stop: _StopRequest, stop_pat
                 yield future.result()
             except Exception as exc:
                 yield (
-                    interrupted_result(job, 0.0, "the batch was stopped while this cell ran")
+                    _stopped(job, "the batch was stopped while this cell ran")
                     if stop.requested
                     else _worker_died(job, exc)
                 )

@@ -65,6 +65,9 @@ def _batch(args: argparse.Namespace) -> int:
     except BatchInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before the batch set up its own handling: nothing had started
+        print("Stopped before any notebook ran: run the same command again.", file=sys.stderr)
+        return 130
     print(repr(summary))
     return summary.exit_status
 
