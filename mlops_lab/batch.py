@@ -293,6 +293,9 @@ def read_sweep(path: str | os.PathLike[str]) -> list[BatchRow]:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_strict_yaml_loader())  # noqa: S506 (a SafeLoader)
     except FileNotFoundError:
         raise BatchInputError(f"{path}: no such sweep file") from None
+    except yaml.MarkedYAMLError as exc:
+        line = f"line {exc.problem_mark.line + 1}: " if exc.problem_mark else ""
+        raise BatchInputError(f"{path}: {line}invalid YAML: {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise BatchInputError(f"{path}: invalid YAML ({exc})") from None
     if (
