@@ -31,6 +31,7 @@ import csv
 import hashlib
 import itertools
 import json
+import logging
 import math
 import os
 import re
@@ -564,7 +565,10 @@ def _stop_kernels_when_asked(job: RunJob, finished: threading.Event, stopped: th
     """
     while not finished.wait(_STOP_POLL_S):
         if _stop_requested(job):
-            stopped.set()
+            if not stopped.is_set():
+                # The kernel's death is the stop asked for, not news: keep papermill's "Kernel died" off the terminal.
+                logging.getLogger("papermill").disabled = True
+                stopped.set()
             _stop_process_tree(_kernels_of(job))
 
 
@@ -643,7 +647,7 @@ def execute_run(job: RunJob) -> RunResult:
     finished, stopped = threading.Event(), threading.Event()
     watcher = threading.Thread(target=_stop_kernels_when_asked, args=(job, finished, stopped), daemon=True)
     with _ENVIRONMENT_LOCK:
-        saved = dict(os.environ)
+        saved, papermill_log_disabled = dict(os.environ), logging.getLogger("papermill").disabled
         os.environ.update({**_BATCH_ENVIRONMENT, "MLOPS_LAB_WORKSPACE": job.workspace, **job.environment})
         watcher.start()
         try:
@@ -683,6 +687,7 @@ def execute_run(job: RunJob) -> RunResult:
         finally:
             finished.set()
             watcher.join()
+            logging.getLogger("papermill").disabled = papermill_log_disabled
             os.environ.clear()
             os.environ.update(saved)
     if error is not None and stopped.is_set():
