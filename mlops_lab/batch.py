@@ -12,6 +12,16 @@ which calls papermill's Python API for one run after another, so the interpreter
 imports are paid once per worker, not once per notebook. A failing run is recorded and the
 batch goes on; running the same batch again skips the runs that already succeeded with the
 same parameters and the same input notebook (``force=True`` reruns them).
+
+Results are atomic: papermill writes into a hidden ``.<notebook>.partial-*`` file that replaces
+the notebook only once the run has ended, and the record is written last and names the
+notebook's SHA-256, which the skip check verifies. A crash at any instant therefore leaves the
+previous complete result or none, never a half-written notebook taken as done.
+
+A first Ctrl-C or SIGTERM stops the batch: nothing new starts, running kernels are killed,
+each stopped run is recorded as ``interrupted`` with the cell it reached (its partial notebook
+is removed), no worker or kernel process is left, and running the same command again runs
+exactly the missing runs.
 """
 
 from __future__ import annotations
@@ -21,13 +31,16 @@ import csv
 import hashlib
 import itertools
 import json
+import logging
 import math
 import os
 import re
+import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +57,14 @@ _RESERVED_PARAMETERS = {"workspace"}
 _BATCH_ENVIRONMENT = {"PYTHONHASHSEED": "0", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 # A worker changes os.environ for the kernel it starts; one run at a time per worker process.
 _ENVIRONMENT_LOCK = threading.Lock()
+# How often a worker looks for the batch's stop file, and how long the batch waits for stopped runs to report.
+_STOP_POLL_S = 0.2
+_STOP_GRACE_S = 10.0
+# Set in a local pool worker when it receives SIGTERM itself (e.g. `kill` of the whole process group).
+_WORKER_STOP = threading.Event()
+_PARTIAL_MARK = ".partial-"
+# Exit statuses of a stopped batch, as a shell reports a command killed by the signal.
+_SIGNAL_NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +87,8 @@ class RunJob:
     parameters: dict[str, Any]
     timeout_s: float
     environment: dict[str, str] = field(default_factory=dict)
+    # A file whose existence tells every worker to stop (on the shared file system, so Dask workers see it too).
+    stop_path: str = ""
 
 
 @dataclass
@@ -74,11 +97,12 @@ class RunResult:
 
     row: str
     notebook: str
-    status: str  # "succeeded" | "failed" | "skipped"
+    status: str  # "succeeded" | "failed" | "interrupted" | "skipped" ("not-started" is never stored)
     duration_s: float
     output_path: str
     parameters: dict[str, Any]
-    notebook_sha256: str = ""
+    notebook_sha256: str = ""  # of the input notebook
+    output_sha256: str = ""  # of the executed notebook this record describes ("" when there is none)
     error: dict[str, Any] | None = None
     started_at: float = 0.0
     worker: str = ""
@@ -95,6 +119,8 @@ class BatchSummary:
     output_dir: Path
     results: list[RunResult]
     elapsed_s: float
+    stopped_by: str = ""  # "SIGINT" or "SIGTERM" when the batch was interrupted
+    not_started: int = 0
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -103,13 +129,28 @@ class BatchSummary:
     def failures(self) -> list[RunResult]:
         return [r for r in self.results if r.status == "failed"]
 
+    @property
+    def exit_status(self) -> int:
+        """0 all done, 1 some run failed, 128 + the signal number when the batch was stopped."""
+        if self.stopped_by:
+            return 128 + int(getattr(signal, self.stopped_by))
+        return 1 if self.failures or self.not_started else 0
+
     def __repr__(self) -> str:
+        interrupted = self.count("interrupted")
         lines = [
             f"{len(self.results)} runs in {self.elapsed_s:.1f} s: {self.count('succeeded')} succeeded, "
-            f"{self.count('skipped')} skipped (already done), {self.count('failed')} failed. Outputs in {self.output_dir}/"
+            f"{self.count('skipped')} skipped (already done), {self.count('failed')} failed"
+            + (f", {interrupted} interrupted, {self.not_started} not started" if self.stopped_by else "")
+            + f". Outputs in {self.output_dir}/"
         ]
         for r in self.failures:
             lines.append(f"  FAILED {r.row}/{r.notebook}: {describe_error(r.error)}")
+        if self.stopped_by or self.not_started:
+            lines.append(
+                f"Stopped by {self.stopped_by or 'a worker'}: run the same command again to run the "
+                f"{interrupted + self.not_started} missing run(s); finished runs are skipped."
+            )
         return "\n".join(lines)
 
 
@@ -154,32 +195,82 @@ def parse_cell_value(text: str) -> Any:
         return text
 
 
+def _read_csv_strictly(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the (line number, values) of every non-blank row; malformed CSV is refused with its line.
+
+    Python's csv module is lenient: an unterminated quote swallows every later line into one
+    value, and ragged rows or repeated column names pass silently. A roster is small and
+    hand-edited, so each of these is an error here, reported before anything runs.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise BatchInputError(f"{path}: no such roster file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BatchInputError(f"{path}: not a readable UTF-8 text file ({exc})") from None
+    rows = _csv_rows(path, text)
+    if not rows:
+        raise BatchInputError(f"{path}: the roster is empty; it needs a header line with a 'learner' column")
+    header_line, header = rows[0]
+    columns = _checked_columns(path, header_line, header)
+    for number, values in rows[1:]:
+        if len(values) != len(columns):
+            fewer_or_more = "more" if len(values) > len(columns) else "fewer"
+            raise BatchInputError(
+                f"{path}: line {number}: {len(values)} values for {len(columns)} columns ({fewer_or_more} values than columns)"
+            )
+    return columns, rows[1:]
+
+
+def _csv_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
+    """(line number, values) of every non-blank CSV row; an open quote or a value over several lines is refused."""
+    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    line = 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            raise BatchInputError(
+                f"{path}: line {line}: malformed CSV ({exc}); is a quote left open or doubled wrongly?"
+            ) from None
+        if any("\n" in v or "\r" in v for v in values):
+            raise BatchInputError(
+                f"{path}: line {line}: a quoted value runs over several lines (lines {line}-{reader.line_num}); "
+                "is a closing quote missing?"
+            )
+        if values:
+            rows.append((line, values))
+        line = reader.line_num + 1
+
+
+def _checked_columns(path: Path, header_line: int, header: list[str]) -> list[str]:
+    """The header's column names, each present and used once."""
+    columns = [c.strip() for c in header]
+    for position, column in enumerate(columns, start=1):
+        if not column:
+            raise BatchInputError(f"{path}: line {header_line}: column {position} has no name")
+        if columns.index(column) != position - 1:
+            raise BatchInputError(f"{path}: line {header_line}: column {column!r} appears twice")
+    return columns
+
+
 def read_roster(path: str | os.PathLike[str]) -> list[BatchRow]:
     """One row per learner: a ``learner`` column, then one column per notebook parameter (empty: the default)."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            columns = [c.strip() for c in (reader.fieldnames or [])]
-            records = list(reader)
-    except FileNotFoundError:
-        raise BatchInputError(f"{path}: no such roster file") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise BatchInputError(f"{path}: not a readable CSV file ({exc})") from None
+    columns, records = _read_csv_strictly(path)
     if "learner" not in columns:
-        raise BatchInputError(f"{path}: the roster needs a 'learner' column (found: {', '.join(columns) or 'nothing'})")
+        raise BatchInputError(f"{path}: the roster needs a 'learner' column (found: {', '.join(columns)})")
     reserved = _RESERVED_PARAMETERS & set(columns)
     if reserved:
         raise BatchInputError(f"{path}: column(s) {sorted(reserved)} are set by the batch (one workspace per learner)")
     rows = []
-    for number, record in enumerate(records, start=2):
-        if None in record:
-            raise BatchInputError(f"{path}: line {number}: more values than columns")
-        if any(v is None for v in record.values()):
-            raise BatchInputError(f"{path}: line {number}: fewer values than columns")
-        record = {k.strip(): v for k, v in record.items()}
-        name = _check_row_name((record.get("learner") or "").strip(), f"{path}: line {number}: learner")
-        parameters = {k: parse_cell_value(v) for k, v in record.items() if k and k != "learner" and v and v.strip()}
+    for number, values in records:
+        record = dict(zip(columns, values, strict=True))
+        name = _check_row_name(record["learner"].strip(), f"{path}: line {number}: learner")
+        parameters = {k: parse_cell_value(v) for k, v in record.items() if k != "learner" and v.strip()}
         rows.append(BatchRow(name=name, parameters=parameters))
     if not rows:
         raise BatchInputError(f"{path}: the roster has no learners")
@@ -209,9 +300,12 @@ def read_sweep(path: str | os.PathLike[str]) -> list[BatchRow]:
 
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_strict_yaml_loader())  # noqa: S506 (a SafeLoader)
     except FileNotFoundError:
         raise BatchInputError(f"{path}: no such sweep file") from None
+    except yaml.MarkedYAMLError as exc:
+        line = f"line {exc.problem_mark.line + 1}: " if exc.problem_mark else ""
+        raise BatchInputError(f"{path}: {line}invalid YAML: {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise BatchInputError(f"{path}: invalid YAML ({exc})") from None
     if (
@@ -241,6 +335,25 @@ def read_sweep(path: str | os.PathLike[str]) -> list[BatchRow]:
         rows.append(BatchRow(name=_check_row_name(name, f"{path}: runs"), parameters={**fixed, **run}))
     _check_unique(rows, str(path))
     return rows
+
+
+def _strict_yaml_loader() -> type:
+    """PyYAML's SafeLoader, except that a key repeated in one mapping is an error (PyYAML keeps the last one)."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"{key!r} appears twice in one mapping", key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return StrictLoader
 
 
 def _check_unique(rows: Sequence[BatchRow], where: str) -> None:
@@ -343,14 +456,19 @@ def previous_success(job: RunJob) -> RunResult | None:
     """The stored result of ``job`` if it already succeeded with the same parameters and input notebook."""
     record = read_run_record(run_record_path(job))
     if (
-        record is not None
-        and record.status == "succeeded"
-        and Path(job.output_path).is_file()
-        and _normalised(record.parameters) == _normalised(job.parameters)
-        and record.notebook_sha256 == _sha256(Path(job.input_path))
+        record is None
+        or record.status != "succeeded"
+        or not record.output_sha256
+        or _normalised(record.parameters) != _normalised(job.parameters)
+        or record.notebook_sha256 != _sha256(Path(job.input_path))
     ):
-        return record
-    return None
+        return None
+    # The record must describe the notebook that is there: a notebook rewritten after its record (a crash between
+    # the two writes, a copy from elsewhere) is not taken as done, whatever its cells claim.
+    try:
+        return record if _sha256(Path(job.output_path)) == record.output_sha256 else None
+    except OSError:
+        return None
 
 
 def read_run_record(path: Path) -> RunResult | None:
@@ -372,10 +490,14 @@ def read_batch(output_dir: str | os.PathLike[str]) -> list[RunResult]:
 # Execution (inside a worker)
 
 
-def _failed_cell(output_path: str) -> tuple[int | None, str]:
-    """The cell papermill marked as running or failed when a run stopped without a cell error."""
+def _failed_cell(notebook_path: Path) -> tuple[int | None, str]:
+    """The cell papermill marked as failed, or else the last one it started, in a (partial) executed notebook.
+
+    The last *started* cell, not the last "completed" one: papermill marks every cell it never
+    reached as completed when a run ends early, but only the cells it started have a start time.
+    """
     try:
-        notebook = json.loads(Path(output_path).read_text(encoding="utf-8"))
+        notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None, ""
     cells = notebook.get("cells", [])
@@ -392,16 +514,138 @@ def _first_line(source: str) -> str:
     return lines[0][:120] if lines else ""
 
 
+def _partial_path(job: RunJob) -> Path:
+    """Where papermill writes while a run is going on: hidden and not ``.ipynb``, so no grader takes it for a result."""
+    output = Path(job.output_path)
+    return output.with_name(f".{output.stem}{_PARTIAL_MARK}{os.getpid()}-{threading.get_ident()}")
+
+
+def _partials(job: RunJob) -> list[Path]:
+    output = Path(job.output_path)
+    return sorted(output.parent.glob(f".{output.stem}{_PARTIAL_MARK}*"))
+
+
+def _stop_requested(job: RunJob) -> bool:
+    return _WORKER_STOP.is_set() or bool(job.stop_path and os.path.exists(job.stop_path))
+
+
+def _stop_process_tree(processes: Iterable[Any], *, grace_s: float = 1.0) -> None:
+    """Terminate processes and everything they started; kill what has not exited after ``grace_s``."""
+    import psutil
+
+    victims = []
+    for process in processes:
+        try:
+            victims.extend([*process.children(recursive=True), process])
+        except psutil.Error:
+            continue
+    for process in victims if grace_s else []:
+        try:
+            process.terminate()
+        except psutil.Error:
+            continue
+    _, alive = psutil.wait_procs(victims, timeout=grace_s) if grace_s else ([], victims)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.Error:
+            continue
+    psutil.wait_procs(alive, timeout=2.0)
+
+
+def _kernels_of(job: RunJob) -> list[Any]:
+    """This worker's kernel processes for ``job``'s row (a kernel's environment names its workspace)."""
+    import psutil
+
+    kernels = []
+    for child in psutil.Process().children():
+        try:
+            if child.environ().get("MLOPS_LAB_WORKSPACE") == job.workspace:
+                kernels.append(child)
+        except psutil.Error:
+            continue
+    return kernels
+
+
+def _stop_kernels_when_asked(job: RunJob, finished: threading.Event, stopped: threading.Event) -> None:
+    """Watcher thread of one run: once the batch asks to stop, kill the run's kernel (again, until the run ends).
+
+    A dead kernel makes papermill return within about a second, so the run ends wherever it was.
+    """
+    while not finished.wait(_STOP_POLL_S):
+        if _stop_requested(job):
+            if not stopped.is_set():
+                # The kernel's death is the stop asked for, not news: keep papermill's "Kernel died" off the terminal.
+                logging.getLogger("papermill").disabled = True
+                stopped.set()
+            _stop_process_tree(_kernels_of(job))
+
+
+def _worker_initializer() -> None:
+    """A local pool worker leaves Ctrl-C to the batch (which stops it in order) and treats SIGTERM as a stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: _WORKER_STOP.set())
+
+
+def _commit_output(partial: Path, job: RunJob) -> str:
+    """Move a finished run's notebook into place atomically; returns its SHA-256."""
+    notebook = json.loads(partial.read_text(encoding="utf-8"))
+    # papermill recorded the temporary name; the notebook is read under its final one.
+    notebook.get("metadata", {}).get("papermill", {})["output_path"] = job.output_path
+    text = json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    with open(partial, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, job.output_path)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _result(job: RunJob, status: str, started: float, **details: Any) -> RunResult:
+    return RunResult(
+        row=job.row,
+        notebook=job.notebook,
+        status=status,
+        duration_s=round(time.time() - started, 3) if started else 0.0,
+        output_path=job.output_path,
+        parameters=job.parameters,
+        notebook_sha256=_sha256(Path(job.input_path)),
+        started_at=round(started, 3),
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+        **details,
+    )
+
+
+def interrupted_result(job: RunJob, started: float, reason: str) -> RunResult:
+    """The record of a run stopped part-way: the cell it reached; its partial notebook is removed."""
+    cell, source = None, ""
+    for partial in _partials(job):
+        cell, source = _failed_cell(partial)
+        partial.unlink(missing_ok=True)
+    error = {
+        "cell": cell,
+        "execution_count": None,
+        "source": _first_line(source),
+        "ename": "Interrupted",
+        "evalue": reason,
+    }
+    return _result(job, "interrupted", started, error=error)
+
+
 def execute_run(job: RunJob) -> RunResult:
     """Execute one notebook with papermill (in the calling process) and describe the outcome.
 
     Each cell may use what is left of the run's time budget (``job.timeout_s``), so a notebook
-    that hangs is stopped and recorded instead of blocking its worker.
+    that hangs is stopped and recorded instead of blocking its worker. A run the batch stops
+    while it executes ends ``interrupted``; a run picked up after the stop does not start.
     """
+    if _stop_requested(job):
+        return _result(job, "not-started", 0.0)
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     Path(job.workspace).mkdir(parents=True, exist_ok=True)
+    partial = _partial_path(job)
     started = time.time()
     deadline = time.monotonic() + job.timeout_s
 
@@ -409,22 +653,27 @@ def execute_run(job: RunJob) -> RunResult:
         return max(1, math.ceil(deadline - time.monotonic()))
 
     error = None
+    finished, stopped = threading.Event(), threading.Event()
+    watcher = threading.Thread(target=_stop_kernels_when_asked, args=(job, finished, stopped), daemon=True)
     with _ENVIRONMENT_LOCK:
-        saved = dict(os.environ)
+        saved, papermill_log_disabled = dict(os.environ), logging.getLogger("papermill").disabled
         os.environ.update({**_BATCH_ENVIRONMENT, "MLOPS_LAB_WORKSPACE": job.workspace, **job.environment})
+        watcher.start()
         try:
-            papermill.execute_notebook(
-                job.input_path,
-                job.output_path,
-                parameters=job.parameters,
-                cwd=str(Path(job.input_path).parent),
-                kernel_name="python3",
-                progress_bar=False,
-                log_output=False,
-                timeout_func=time_left,
-                # Quiet kernels; history in memory, so parallel kernels never wait on one shared history.sqlite.
-                extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.hist_file=:memory:"],
-            )
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=r"The specified file .* does not end in")
+                papermill.execute_notebook(
+                    job.input_path,
+                    str(partial),
+                    parameters=job.parameters,
+                    cwd=str(Path(job.input_path).parent),
+                    kernel_name="python3",
+                    progress_bar=False,
+                    log_output=False,
+                    timeout_func=time_left,
+                    # Quiet kernels; history in memory, so parallel kernels never wait on one shared history.sqlite.
+                    extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.hist_file=:memory:"],
+                )
         except PapermillExecutionError as exc:
             error = {
                 "cell": exc.cell_index,
@@ -434,7 +683,7 @@ def execute_run(job: RunJob) -> RunResult:
                 "evalue": str(exc.evalue)[:500],
             }
         except Exception as exc:  # a dead kernel, a timeout or a broken input must not stop the batch
-            cell, source = _failed_cell(job.output_path)
+            cell, source = _failed_cell(partial)
             ename = "Timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
             evalue = f"the notebook took longer than {job.timeout_s:g} s" if ename == "Timeout" else str(exc)[:500]
             error = {
@@ -445,27 +694,26 @@ def execute_run(job: RunJob) -> RunResult:
                 "evalue": evalue,
             }
         finally:
+            finished.set()
+            watcher.join()
+            logging.getLogger("papermill").disabled = papermill_log_disabled
             os.environ.clear()
             os.environ.update(saved)
-    return RunResult(
-        row=job.row,
-        notebook=job.notebook,
-        status="failed" if error else "succeeded",
-        duration_s=round(time.time() - started, 3),
-        output_path=job.output_path,
-        parameters=job.parameters,
-        notebook_sha256=_sha256(Path(job.input_path)),
-        error=error,
-        started_at=round(started, 3),
-        worker=f"{socket.gethostname()}:{os.getpid()}",
-    )
+    if error is not None and stopped.is_set():
+        return interrupted_result(job, started, "the batch was stopped while this cell ran")
+    output_sha256 = _commit_output(partial, job) if partial.is_file() else ""
+    return _result(job, "failed" if error else "succeeded", started, error=error, output_sha256=output_sha256)
 
 
 def _write_record(job: RunJob, result: RunResult) -> None:
+    """Write the record last, atomically, so it only ever describes a notebook that is completely there."""
     path = run_record_path(job)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(asdict(result), indent=1, sort_keys=True, default=str), encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(asdict(result), indent=1, sort_keys=True, default=str))
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(tmp, path)
 
 
@@ -473,42 +721,181 @@ def _write_record(job: RunJob, result: RunResult) -> None:
 # Scheduling
 
 
-def _local_results(jobs: Sequence[RunJob], workers: int) -> Iterable[tuple[RunJob, Callable[[], RunResult]]]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+class _StopRequest:
+    """The batch's own SIGINT/SIGTERM handlers: the first signal asks for an orderly stop, a second for a hard one."""
 
-    # spawn: a clean worker that imports papermill once, with no state copied from the caller.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(execute_run, job): job for job in jobs}
-        try:
-            for future in as_completed(futures):
-                yield futures[future], future.result
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    def __init__(self) -> None:
+        self.signals: list[int] = []
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def requested(self) -> bool:
+        return bool(self.signals)
+
+    @property
+    def name(self) -> str:
+        return _SIGNAL_NAMES.get(self.signals[0], "a signal") if self.signals else ""
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.signals.append(signum)
+
+    def __enter__(self) -> _StopRequest:
+        # Signal handlers can only be set from the main thread; elsewhere (a notebook's thread) the caller's apply.
+        if threading.current_thread() is threading.main_thread():
+            for signum in _SIGNAL_NAMES:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
 
 
-def _dask_results(jobs: Sequence[RunJob], address: str) -> Iterable[tuple[RunJob, Callable[[], RunResult]]]:
-    from distributed import Client, as_completed
+class _LocalBackend:
+    """A pool of spawned worker processes on this machine."""
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: a clean worker that imports papermill once, with no state copied from the caller.
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_initializer
+        )
+
+    def submit(self, job: RunJob) -> Any:
+        return self.pool.submit(execute_run, job)
+
+    def cancel_waiting(self, futures: Iterable[Any]) -> None:
+        for future in futures:
+            future.cancel()  # refused for a run already handed to a worker, which stops it itself
+
+    def _processes(self) -> list[Any]:
+        import psutil
+
+        processes = []
+        for pid in list(getattr(self.pool, "_processes", None) or {}):
+            try:
+                processes.append(psutil.Process(pid))
+            except psutil.Error:
+                continue
+        return processes
+
+    def kill(self) -> None:
+        """The hard stop: every worker and everything it started (its kernels are in their own sessions).
+
+        At once, with SIGKILL: a worker given time to stop would tidy its run away before it could report it.
+        """
+        _stop_process_tree(self._processes(), grace_s=0)
+
+    def close(self) -> None:
+        survivors = [child for worker in self._processes() for child in _safe_children(worker)]
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        # A kernel outlives a worker that exited under it; nothing the batch started may stay behind.
+        _stop_process_tree(survivors)
+
+
+def _safe_children(process: Any) -> list[Any]:
+    import psutil
 
     try:
-        client = Client(address, timeout="20s")
-    except (OSError, TimeoutError) as exc:
-        raise BatchInputError(
-            f"cannot reach the Dask scheduler at {address} ({exc}); is `dask scheduler` running?"
-        ) from None
-    with client:
-        futures = {
-            client.submit(execute_run, job, pure=False, key=f"mlops-lab-{job.row}-{job.notebook}-{time.time_ns()}"): job
-            for job in jobs
-        }
+        return process.children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+class _DaskBackend:
+    """A Dask distributed cluster; workers see the batch's stop file on the shared file system."""
+
+    def __init__(self, address: str) -> None:
+        from distributed import Client
+
         try:
-            for future in as_completed(futures):
-                yield futures[future], future.result
-        except BaseException:
-            client.cancel(list(futures))
-            raise
+            self.client = Client(address, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise BatchInputError(
+                f"cannot reach the Dask scheduler at {address} ({exc}); is `dask scheduler` running?"
+            ) from None
+        self.futures: list[Any] = []
+
+    def submit(self, job: RunJob) -> Any:
+        future = self.client.submit(
+            execute_run, job, pure=False, key=f"mlops-lab-{job.row}-{job.notebook}-{time.time_ns()}"
+        )
+        self.futures.append(future)
+        return future
+
+    def cancel_waiting(self, futures: Iterable[Any]) -> None:
+        processing = {key for keys in self.client.processing().values() for key in keys}
+        waiting = [f for f in futures if f.key not in processing]
+        if waiting:
+            self.client.cancel(waiting)
+
+    def kill(self) -> None:
+        # Dask cannot kill a running task; its run's watcher kills the kernel when it sees the stop file, so the
+        # file stays long enough for every watcher to look.
+        self.client.cancel(self.futures)
+        time.sleep(5 * _STOP_POLL_S)
+
+    def close(self) -> None:
+        self.client.cancel(self.futures)
+        self.client.close()
+
+
+def _worker_died(job: RunJob, exc: BaseException) -> RunResult:
+    """The result of a run whose worker itself died (out of memory, killed)."""
+    return _result(
+        job,
+        "failed",
+        0.0,
+        error={
+            "cell": None,
+            "execution_count": None,
+            "source": "",
+            "ename": type(exc).__name__,
+            "evalue": str(exc)[:500],
+        },
+    )
+
+
+def _stopped(job: RunJob, reason: str) -> RunResult:
+    """A run whose worker did not report after a stop: interrupted if it had begun its notebook, else not started."""
+    return interrupted_result(job, 0.0, reason) if _partials(job) else _result(job, "not-started", 0.0)
+
+
+def _run_jobs(backend: Any, jobs: Sequence[RunJob], stop: _StopRequest, stop_path: Path) -> Iterator[RunResult]:
+    """Submit every job and yield results as they arrive; on a stop request, stop in order and yield what ended.
+
+    Polling (rather than blocking on the futures) keeps the main thread free to notice a signal at once.
+    """
+    futures = {backend.submit(job): job for job in jobs}
+    stopping_since: float | None = None
+    while futures:
+        if stop.requested and stopping_since is None:
+            stopping_since = time.monotonic()
+            stop_path.touch()
+            backend.cancel_waiting(list(futures))
+        if stopping_since is not None and (len(stop.signals) > 1 or time.monotonic() - stopping_since > _STOP_GRACE_S):
+            backend.kill()
+            for future, job in futures.items():
+                if not future.cancelled():
+                    yield _stopped(job, "the batch was stopped and its worker killed while this cell ran")
+            return
+        done = [f for f in futures if f.done()]
+        for future in done:
+            job = futures.pop(future)
+            if future.cancelled():
+                continue
+            try:
+                yield future.result()
+            except Exception as exc:
+                yield (
+                    _stopped(job, "the batch was stopped while this cell ran")
+                    if stop.requested
+                    else _worker_died(job, exc)
+                )
+        if not done:
+            time.sleep(0.05)
 
 
 def run_batch(
@@ -533,10 +920,16 @@ def run_batch(
 
     started = time.perf_counter()
     output_dir = Path(output_dir).resolve()
-    jobs = plan_runs(notebooks, rows, output_dir, timeout_s=timeout_s, tracking_uri=tracking_uri)
+    stop_path = output_dir / f".stop-{os.getpid()}-{time.time_ns()}"
+    jobs = [
+        RunJob(**{**asdict(job), "stop_path": str(stop_path)})
+        for job in plan_runs(notebooks, rows, output_dir, timeout_s=timeout_s, tracking_uri=tracking_uri)
+    ]
     results: list[RunResult] = []
     pending = []
     for job in jobs:
+        for stale in _partials(job):  # left by a batch that was killed outright
+            stale.unlink(missing_ok=True)
         done = None if force else previous_success(job)
         if done is not None:
             results.append(RunResult(**{**asdict(done), "status": "skipped"}))
@@ -545,35 +938,31 @@ def run_batch(
     for job in pending:
         Path(job.workspace).mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=len(jobs), initial=len(results), unit="run", desc="batch", disable=not progress_bar)
-    if pending:
-        stream = (
-            _dask_results(pending, dask_address)
-            if dask_address
-            else _local_results(pending, max(1, min(workers, len(pending))))
-        )
-        for job, outcome in stream:
+    not_started = 0
+    with _StopRequest() as stop:
+        if pending:
+            backend = _DaskBackend(dask_address) if dask_address else _LocalBackend(max(1, min(workers, len(pending))))
             try:
-                result = outcome()
-            except Exception as exc:  # the worker itself died (out of memory, killed): record it, go on
-                result = RunResult(
-                    row=job.row,
-                    notebook=job.notebook,
-                    status="failed",
-                    duration_s=0.0,
-                    output_path=job.output_path,
-                    parameters=job.parameters,
-                    error={
-                        "cell": None,
-                        "execution_count": None,
-                        "source": "",
-                        "ename": type(exc).__name__,
-                        "evalue": str(exc)[:500],
-                    },
-                )
-            _write_record(job, result)
-            results.append(result)
-            bar.update(1)
-            bar.set_postfix(failed=sum(1 for r in results if r.status == "failed"), refresh=False)
+                by_key = {(j.row, j.notebook): j for j in pending}
+                finished = 0
+                for result in _run_jobs(backend, pending, stop, stop_path):
+                    if result.status == "not-started":
+                        continue
+                    _write_record(by_key[result.row, result.notebook], result)
+                    finished += 1
+                    results.append(result)
+                    bar.update(1)
+                    bar.set_postfix(failed=sum(1 for r in results if r.status == "failed"), refresh=False)
+                not_started = len(pending) - finished
+            finally:
+                backend.close()
+                stop_path.unlink(missing_ok=True)
     bar.close()
     results.sort(key=lambda r: (r.row, r.notebook))
-    return BatchSummary(output_dir=output_dir, results=results, elapsed_s=time.perf_counter() - started)
+    return BatchSummary(
+        output_dir=output_dir,
+        results=results,
+        elapsed_s=time.perf_counter() - started,
+        stopped_by=stop.name,
+        not_started=not_started,
+    )

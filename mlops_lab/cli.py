@@ -66,8 +66,11 @@ def _batch(args: argparse.Namespace) -> int:
     except BatchInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before the batch set up its own handling: nothing had started
+        print("Stopped before any notebook ran: run the same command again.", file=sys.stderr)
+        return 130
     print(repr(summary))
-    return 1 if summary.failures else 0
+    return summary.exit_status
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -115,7 +118,10 @@ def _add_instructor_verbs(verbs: Any) -> None:  # argparse's subparsers action: 
             "OUTPUT/<row>/ with the executed notebooks, a <notebook>.run.json record and its own workspace/ "
             "(progress.json, MLflow store). Inputs are never modified. A failing notebook is recorded with its "
             "cell and error and the batch goes on; running the same command again skips the runs that already "
-            "succeeded. Exit status: 0 all succeeded, 1 some failed, 2 bad input."
+            "succeeded. A first Ctrl-C or SIGTERM stops the batch in order: nothing new starts, running notebooks are "
+            "stopped within seconds and recorded as interrupted (with the cell they reached), and no process is left; "
+            "the same command then runs exactly the missing runs. Exit status: 0 all succeeded, 1 some failed, "
+            "2 bad input, 130 stopped by Ctrl-C, 143 stopped by SIGTERM."
         ),
     )
     batch.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="notebooks (.ipynb) to execute")

@@ -18,7 +18,7 @@ class PipelineStepError(RuntimeError):
 
 
 class PredictionRequestError(Exception):
-    """The endpoint refused a request (status 4xx); ``problems`` lists what was wrong with it."""
+    """The endpoint refused a request (4xx) or could not answer it (5xx); ``problems`` lists what was wrong."""
 
     def __init__(self, status_code: int, error: str, problems: list[str]) -> None:
         super().__init__(f"HTTP {status_code}: {error}")
@@ -41,3 +41,7 @@ class SubmissionError(ValueError):
 
 class BatchInputError(ValueError):
     """A roster, sweep file or notebook list that cannot be run; the message names the file and the row."""
+
+
+class RequestLogError(OSError):
+    """The endpoint could not write a request's log entry, so it did not serve the request."""

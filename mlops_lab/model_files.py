@@ -123,26 +123,38 @@ def _canonical(value: Any, digits: int) -> Any:
     if isinstance(value, (float, np.floating)):
         return _rounded_array([value], digits)
     if isinstance(value, np.ndarray):
-        if value.dtype.names:
-            return {name: _canonical(value[name], digits) for name in value.dtype.names}
-        if value.dtype.kind == "f":
-            return _rounded_array(value, digits)
-        if value.dtype.kind in "biu":
-            return {"shape": list(value.shape), "values": value.ravel().tolist()}
-        return [_canonical(v, digits) for v in value.ravel().tolist()]
-    if isinstance(value, dict):
-        return {str(k): _canonical(v, digits) for k, v in sorted(value.items(), key=lambda item: str(item[0]))}
-    if isinstance(value, slice):
-        return {"slice": [value.start, value.stop, value.step]}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v, digits) for v in value]
-    if isinstance(value, (set, frozenset)):
-        # A set's iteration order can change from one process to the next (string hashing): sort it.
-        return sorted((_canonical(v, digits) for v in value), key=json.dumps)
+        return _canonical_array(value, digits)
+    if isinstance(value, (dict, list, tuple, set, frozenset, slice)):
+        return _canonical_container(value, digits)
     if isinstance(value, np.dtype):
         return str(value)
     if isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType)):
         return f"{value.__module__}.{value.__qualname__}"
+    return _canonical_object(value, digits)
+
+
+def _canonical_array(value: Any, digits: int) -> Any:
+    if value.dtype.names:
+        return {name: _canonical(value[name], digits) for name in value.dtype.names}
+    if value.dtype.kind == "f":
+        return _rounded_array(value, digits)
+    if value.dtype.kind in "biu":
+        return {"shape": list(value.shape), "values": value.ravel().tolist()}
+    return [_canonical(v, digits) for v in value.ravel().tolist()]
+
+
+def _canonical_container(value: Any, digits: int) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _canonical(v, digits) for k, v in sorted(value.items(), key=lambda item: str(item[0]))}
+    if isinstance(value, slice):
+        return {"slice": [value.start, value.stop, value.step]}
+    if isinstance(value, (set, frozenset)):
+        # A set's iteration order can change from one process to the next (string hashing): sort it.
+        return sorted((_canonical(v, digits) for v in value), key=json.dumps)
+    return [_canonical(v, digits) for v in value]
+
+
+def _canonical_object(value: Any, digits: int) -> dict[str, Any]:
     state = value.__getstate__() if hasattr(value, "__getstate__") else None
     if state is None and not hasattr(value, "__dict__"):
         # A compiled (Cython) object: its pickling recipe holds its constructor arguments and state.

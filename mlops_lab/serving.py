@@ -9,6 +9,14 @@ debuggable. Every request is validated against the model's input schema (a bad p
 gets a 422 answer that names each problem) and every answered instance is logged, which
 is what model monitoring reads later.
 
+Every refusal has the same shape, ``{"error": "...", "problems": ["..."]}``, and is kept in
+:meth:`Endpoint.rejected_requests`: 422 for a body that is not valid JSON or does not match
+the schema, 415 for a body not sent as ``Content-Type: application/json``, 413 for a body over
+``max_request_bytes`` (default :data:`MAX_REQUEST_BYTES`, 8 MiB, room for the largest request
+of :data:`MAX_INSTANCES_PER_REQUEST` instances). An instance is logged only once it has been
+written to ``log_path`` (when given), so the in-memory log and the file always agree with the
+answers; a request whose log entry cannot be written gets a 500 and no prediction.
+
     with Endpoint([DeployedModel("champion", model, version="1")]) as endpoint:
         endpoint.predict([{"tenure_months": 3, ...}], request_id="r-1")
 
@@ -32,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.data import CATEGORICAL_FEATURES, CATEGORIES, NUMERIC_FEATURES, VALID_RANGES
-from mlops_lab.errors import PredictionRequestError
+from mlops_lab.errors import PredictionRequestError, RequestLogError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +48,13 @@ if TYPE_CHECKING:
     from mlops_lab.exercises import Feedback
 
 MAX_INSTANCES_PER_REQUEST = 10_000
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+DEFAULT_KEEP_ALIVE_S = 5.0
+# A JSON integer longer than this is refused while parsing (no feature needs one; Python's own limit is 4,300 digits).
+_MAX_INTEGER_DIGITS = 100
+# An oversized body is read (and dropped) up to this many times the limit, so the client sees the 413 answer
+# instead of a connection reset while it is still sending; beyond that the connection is simply closed.
+_DRAIN_FACTOR = 4
 _START_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 10.0
 # Endpoints currently serving in this process, so a re-run notebook cell can stop the one it started before.
@@ -142,7 +157,11 @@ class Endpoint:
 
     ``traffic_split`` maps model ids to whole percentages that add up to 100 (default:
     everything to the first model). ``log_path``, if given, receives one JSON line per
-    answered instance, so the request log outlives the process.
+    answered instance, so the request log outlives the process; its folder is created and the
+    file checked when the endpoint starts. ``max_request_bytes`` caps a request body (413 above
+    it). ``keep_alive_s`` is how long the server keeps an idle connection open; the endpoint's
+    own client gives up idle connections after half that time, so it never sends a request on
+    a connection the server is closing.
     """
 
     def __init__(
@@ -154,6 +173,8 @@ class Endpoint:
         name: str = "churn-endpoint",
         threshold: float = 0.5,
         log_path: str | os.PathLike[str] | None = None,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
+        keep_alive_s: float = DEFAULT_KEEP_ALIVE_S,
     ) -> None:
         deployed = [models] if isinstance(models, DeployedModel) else list(models)
         if not deployed:
@@ -165,6 +186,10 @@ class Endpoint:
         self.schema = schema or churn_schema()
         self.threshold = threshold
         self.log_path = Path(log_path) if log_path else None
+        if max_request_bytes < 1 or keep_alive_s <= 0:
+            raise ValueError("max_request_bytes and keep_alive_s must be positive")
+        self.max_request_bytes = int(max_request_bytes)
+        self.keep_alive_s = float(keep_alive_s)
         self._models = {m.model_id: m for m in deployed}
         self._split = check_traffic_split(traffic_split or {ids[0]: 100}, ids)
         self._lock = threading.Lock()
@@ -213,6 +238,7 @@ class Endpoint:
         """Start serving on a free port of 127.0.0.1; starting a running endpoint does nothing."""
         if self.is_running:
             return self
+        self._check_log_path()
         import socket
 
         import httpx
@@ -231,6 +257,7 @@ class Endpoint:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=5,
+            timeout_keep_alive=self.keep_alive_s,  # type: ignore[arg-type]  # uvicorn takes any number of seconds
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(
@@ -244,10 +271,24 @@ class Endpoint:
                 self.stop()
                 raise RuntimeError(f"endpoint {self.name!r} did not start")
             time.sleep(0.005)
-        self._client = httpx.Client(base_url=self.url, timeout=30.0)
+        # Idle connections expire on the client well before the server closes them, so a request is never sent
+        # on a connection the server is just closing (that race loses the request).
+        limits = httpx.Limits(keepalive_expiry=self.keep_alive_s / 2)
+        self._client = httpx.Client(base_url=self.url, timeout=30.0, limits=limits)
         with _running_lock:
             _running.add(self)
         return self
+
+    def _check_log_path(self) -> None:
+        """Create the log's folder and make sure the file can be appended to, before any request is answered."""
+        if self.log_path is None:
+            return
+        try:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_path.open("a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise ValueError(f"endpoint {self.name!r} cannot write its request log {self.log_path}: {exc}") from None
 
     def stop(self) -> None:
         """Stop serving and free the port; stopping a stopped endpoint does nothing."""
@@ -288,17 +329,18 @@ class Endpoint:
     def predict(self, instances: list[Mapping[str, Any]], *, request_id: str | None = None) -> dict[str, Any]:
         """Send one prediction request over HTTP and return the JSON answer.
 
-        A rejected payload raises :class:`PredictionRequestError` carrying the status code and the problems.
+        A refused request raises :class:`PredictionRequestError` carrying the status code and the problems.
         """
         if self._client is None:
             raise RuntimeError(f"endpoint {self.name!r} is not running; call start() first")
         body: dict[str, Any] = {"instances": list(instances)}
         if request_id is not None:
             body["request_id"] = request_id
-        response = self._client.post(
-            "/predict", content=json.dumps(body, default=_json_default), headers={"content-type": "application/json"}
-        )
-        answer = response.json()
+        response = post_json(self._client, "/predict", json.dumps(body, default=_json_default).encode("utf-8"))
+        try:
+            answer = response.json()
+        except ValueError:
+            raise PredictionRequestError(response.status_code, response.text[:200], []) from None
         if response.status_code != 200:
             raise PredictionRequestError(response.status_code, answer.get("error", ""), answer.get("problems", []))
         return answer
@@ -329,9 +371,10 @@ class Endpoint:
     # -- server side ---------------------------------------------------------------------
     def _build_app(self) -> Any:
         from fastapi import FastAPI, Request
-        from fastapi.exceptions import RequestValidationError
         from fastapi.responses import JSONResponse
         from pydantic import BaseModel, ConfigDict, Field
+        from starlette.concurrency import run_in_threadpool
+        from starlette.exceptions import HTTPException
 
         instance_model = _instance_model(self.schema)
 
@@ -342,26 +385,93 @@ class Endpoint:
 
         app = FastAPI(title=f"{self.name} (MLOps Lab local endpoint)", docs_url=None, redoc_url=None, openapi_url=None)
 
-        @app.exception_handler(RequestValidationError)
-        def reject(request: Request, exc: RequestValidationError) -> JSONResponse:
-            problems = _describe_errors(list(exc.errors()))
-            with self._lock:
-                self._rejected.append({"status": 422, "problems": problems})
-            error = f"invalid prediction request: {len(problems)} problem(s); first: {problems[0]}"
-            return JSONResponse(status_code=422, content={"error": error, "problems": problems})
+        @app.exception_handler(HTTPException)
+        def refuse(request: Request, exc: HTTPException) -> JSONResponse:
+            # Unknown paths and methods answer in the endpoint's format too.
+            where = f"{request.method} {request.url.path}"
+            return self._refusal(exc.status_code, f"{where}: {exc.detail}", [f"request: {exc.detail}"])
+
+        @app.exception_handler(Exception)
+        def fail(request: Request, exc: Exception) -> JSONResponse:
+            return self._refusal(500, f"the endpoint failed: {type(exc).__name__}: {exc}", [])
 
         @app.get("/health")
         def health() -> dict[str, Any]:
             return {"status": "ok", "endpoint": self.name, "traffic_split": self.traffic_split}
 
-        # A plain `def` runs in FastAPI's thread pool, so slow predictions never block the event loop.
-        def predict(body: PredictRequest) -> dict[str, Any]:
-            return self._answer(body.instances, body.request_id)
+        async def predict(request: Request) -> JSONResponse:
+            content_type = request.headers.get("content-type", "")
+            if content_type.split(";")[0].strip().lower() != "application/json":
+                got = repr(content_type) if content_type else "no Content-Type"
+                return self._refusal(
+                    415,
+                    f"unsupported media type: send the JSON body with the header 'Content-Type: application/json' "
+                    f"(got {got})",
+                    [f"headers.content-type: expected application/json, got {got}"],
+                )
+            body = await self._read_body(request)
+            if body is None:
+                limit = self.max_request_bytes
+                return self._refusal(
+                    413,
+                    f"request body too large: at most {limit} bytes; send fewer instances per request",
+                    [f"body: larger than {limit} bytes"],
+                )
+            # Parsing, validation and the model run in FastAPI's thread pool, so they never block the event loop.
+            status, answer = await run_in_threadpool(self._handle, body, PredictRequest)
+            if status != 200:
+                return self._refusal(status, answer["error"], answer["problems"])
+            return JSONResponse(answer)
 
-        # FastAPI reads the body type from the annotation, which postponed evaluation leaves as a string.
-        predict.__annotations__["body"] = PredictRequest
+        # FastAPI reads the parameter type from the annotation, which postponed evaluation leaves as a string.
+        predict.__annotations__["request"] = Request
         app.post("/predict")(predict)
         return app
+
+    async def _read_body(self, request: Any) -> bytes | None:
+        """The request body, or None when it is over the limit (read on a little, so the client hears the 413)."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_request_bytes * _DRAIN_FACTOR:
+            return None
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > self.max_request_bytes * _DRAIN_FACTOR:
+                return None
+        return None if len(body) > self.max_request_bytes else bytes(body)
+
+    def _refusal(self, status: int, error: str, problems: list[str]) -> Any:
+        from fastapi.responses import JSONResponse
+
+        if 400 <= status < 500:
+            with self._lock:
+                self._rejected.append({"status": status, "problems": problems})
+        return JSONResponse(status_code=status, content={"error": error, "problems": problems})
+
+    def _handle(self, body: bytes, request_model: Any) -> tuple[int, dict[str, Any]]:
+        """Parse, validate and answer one request body: (status, answer or error)."""
+        from pydantic import ValidationError
+
+        try:
+            payload = json.loads(body, parse_int=_parse_int)
+        except RecursionError:
+            problems = ["body: JSON nested too deeply to parse"]
+        except ValueError as exc:  # JSONDecodeError, a number too long, bytes that are not UTF-8 text
+            problems = [f"body: not valid JSON: {exc}"[:300]]
+        else:
+            try:
+                request = request_model.model_validate(payload)
+            except ValidationError as exc:
+                problems = _describe_errors(list(exc.errors()))
+            except RecursionError:
+                problems = ["body: nested too deeply to validate"]
+            else:
+                try:
+                    return 200, self._answer(request.instances, request.request_id)
+                except RequestLogError as exc:
+                    return 500, {"error": str(exc), "problems": []}
+        error = f"invalid prediction request: {len(problems)} problem(s); first: {problems[0]}"
+        return 422, {"error": error, "problems": problems}
 
     def _answer(self, instances: list[Any], request_id: str | None) -> dict[str, Any]:
         import pandas as pd
@@ -389,18 +499,65 @@ class Endpoint:
             for row, answer in zip(rows, predictions, strict=True)
         ]
         with self._lock:
-            for record in records:
-                record["sequence"] = len(self._log)
-                self._log.append(record)
+            for number, record in enumerate(records, start=len(self._log)):
+                record["sequence"] = number
             if self.log_path is not None:
-                with self.log_path.open("a", encoding="utf-8") as log_file:
-                    log_file.writelines(json.dumps(record) + "\n" for record in records)
+                _append_whole_lines(self.log_path, [json.dumps(record) + "\n" for record in records])
+            # Only once the file has them: the in-memory log never holds a request that was not answered.
+            self._log.extend(records)
         return {
             "predictions": predictions,
             "request_id": request_id,
             "deployed_model_id": deployed.model_id,
             "model_version": deployed.version,
         }
+
+
+def _append_whole_lines(path: Path, lines: list[str]) -> None:
+    """Append whole lines or nothing: a failed write is cut back, so the file never holds a partial request."""
+    data = "".join(lines).encode("utf-8")
+    try:
+        # Unbuffered, so a failed write is not retried by a flush on close after the file was cut back.
+        with path.open("ab", buffering=0) as log_file:
+            size = log_file.seek(0, os.SEEK_END)
+            try:
+                written = 0
+                while written < len(data):
+                    written += log_file.write(data[written:]) or 0
+            except OSError:
+                log_file.truncate(size)
+                raise
+    except OSError as exc:
+        raise RequestLogError(
+            f"the request was not served: its log entry could not be written to {path} ({exc})"
+        ) from None
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INTEGER_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-'))} digits (at most {_MAX_INTEGER_DIGITS})")
+    return int(text)
+
+
+def post_json(client: Any, path: str, content: bytes) -> Any:
+    """POST a JSON body and read the answer; sent again once if the connection closed before any answer.
+
+    A keep-alive connection can be closed by the server at the moment a request goes out on it;
+    the server then never read the request, so sending it again on a fresh connection is safe for a
+    prediction (the same request id reaches the same model). An error after the answer began is raised.
+    """
+    import httpx
+
+    request = client.build_request("POST", path, content=content, headers={"content-type": "application/json"})
+    try:
+        response = client.send(request, stream=True)
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        response = client.send(request, stream=True)
+    try:
+        response.read()
+    finally:
+        response.close()
+    return response
 
 
 def running_endpoints() -> list[Endpoint]:

@@ -2,12 +2,15 @@ import json
 import math
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from mlops_lab import data, training
 from mlops_lab.serving import (
+    MAX_INSTANCES_PER_REQUEST,
+    MAX_REQUEST_BYTES,
     DeployedModel,
     Endpoint,
     PredictionRequestError,
@@ -16,6 +19,7 @@ from mlops_lab.serving import (
     check_traffic_split,
     instances_from_frame,
     is_listening,
+    post_json,
     route,
     running_endpoints,
     stop_all,
@@ -53,13 +57,14 @@ def port_is_closed(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def canary(split=None) -> Endpoint:
+def canary(split=None, **options) -> Endpoint:
     return Endpoint(
         [
             DeployedModel("champion", ConstantModel(0.1), version="1"),
             DeployedModel("challenger", ConstantModel(0.9), version="2"),
         ],
         traffic_split=split or {"champion": 70, "challenger": 30},
+        **options,
     )
 
 
@@ -166,11 +171,100 @@ def test_bad_payloads_get_a_422_naming_the_problem_and_are_not_served(instances,
         assert endpoint.predict(instances[:1], request_id="fine")["predictions"]
 
 
-def test_a_body_that_is_not_json_gets_a_422(instances):
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (b"{not json", "body: not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2"),
+        (b"[" * 100_000 + b"]" * 100_000, "body: JSON nested too deeply to parse"),
+        (
+            b'{"instances": [{"tenure_months": ' + b"9" * 5000 + b"}]}",
+            "body: not valid JSON: an integer of 5000 digits",
+        ),
+        (b"\xff\xfe\x00{", "body: not valid JSON: "),
+        (b"[1, 2]", "body: Input should be a valid dictionary"),
+        (b"", "body: not valid JSON: Expecting value: line 1 column 1"),
+    ],
+)
+def test_bodies_the_json_parser_refuses_get_the_endpoints_own_422(instances, body, expected):
     with canary() as endpoint:
-        response = post(endpoint, b"{not json")
+        response = post(endpoint, body)
         assert response.status_code == 422
-        assert "JSON" in response.json()["error"]
+        answer = response.json()
+        assert set(answer) == {"error", "problems"} and answer["problems"][0].startswith(expected), answer
+        assert endpoint.rejected_requests() == [{"status": 422, "problems": answer["problems"]}]
+        assert endpoint.predict(instances[:1])["predictions"]
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", None])
+def test_a_json_body_with_the_wrong_content_type_gets_a_415_naming_the_type_to_send(instances, content_type):
+    headers = {"content-type": content_type} if content_type else {}
+    with canary() as endpoint:
+        # What `curl -d '{...}' URL` sends: valid JSON, declared as a form.
+        response = endpoint._client.post("/predict", content=json.dumps({"instances": instances}), headers=headers)
+        assert response.status_code == 415
+        answer = response.json()
+        assert "Content-Type: application/json" in answer["error"]
+        assert endpoint.rejected_requests() == [{"status": 415, "problems": answer["problems"]}]
+        assert endpoint.request_log().empty
+        # Parameters of the right type are fine.
+        fine = endpoint._client.post(
+            "/predict",
+            content=json.dumps({"instances": instances}),
+            headers={"content-type": "application/json; charset=utf-8"},
+        )
+        assert fine.status_code == 200
+
+
+def test_a_body_over_the_size_limit_gets_a_413_and_the_limit_fits_the_largest_request(instances):
+    largest = json.dumps({"instances": [dict(instances[0], monthly_charges=123.456789)] * MAX_INSTANCES_PER_REQUEST})
+    assert len(largest.encode()) < MAX_REQUEST_BYTES  # the documented limit never refuses a valid request
+    body = json.dumps({"instances": instances * 20}).encode()
+    with canary(max_request_bytes=len(body) - 1) as endpoint:
+        response = post(endpoint, body)
+        assert response.status_code == 413
+        assert response.json()["error"].startswith(f"request body too large: at most {len(body) - 1} bytes")
+        assert endpoint.rejected_requests() == [
+            {"status": 413, "problems": [f"body: larger than {len(body) - 1} bytes"]}
+        ]
+        assert endpoint.request_log().empty
+        assert post(endpoint, body[: len(body) // 2]).status_code == 422  # under the limit: parsed (and refused)
+
+
+def test_unknown_paths_and_methods_answer_in_the_endpoints_format():
+    with canary() as endpoint:
+        missing, wrong = endpoint._client.get("/nothing"), endpoint._client.get("/predict")
+        assert (missing.status_code, wrong.status_code) == (404, 405)
+        assert missing.json() == {"error": "GET /nothing: Not Found", "problems": ["request: Not Found"]}
+        assert [r["status"] for r in endpoint.rejected_requests()] == [404, 405]
+
+
+def test_the_log_folder_is_created_at_start_and_an_unwritable_log_is_refused_at_start(instances, tmp_path):
+    log = tmp_path / "logs" / "today" / "requests.jsonl"
+    with canary(log_path=log) as endpoint:
+        endpoint.predict(instances[:1], request_id="r")
+    assert json.loads(log.read_text())["request_id"] == "r"
+    (tmp_path / "a-file").write_text("")
+    endpoint = canary(log_path=tmp_path / "a-file" / "requests.jsonl")
+    with pytest.raises(ValueError, match="cannot write its request log .*a-file"):
+        endpoint.start()
+    assert not endpoint.is_running and endpoint_threads() == []
+
+
+def test_a_failing_log_write_serves_nothing_and_keeps_the_logs_in_step(instances, tmp_path):
+    log = tmp_path / "requests.jsonl"
+    with canary(log_path=log) as endpoint:
+        endpoint.predict(instances[:2], request_id="before")
+        log.unlink()
+        log.mkdir()  # every append now fails, as on a full or vanished disk
+        with pytest.raises(PredictionRequestError, match="HTTP 500: the request was not served") as caught:
+            endpoint.predict(instances[:1], request_id="lost")
+        assert caught.value.status_code == 500
+        log.rmdir()
+        endpoint.predict(instances[:1], request_id="after")
+        memory = endpoint.request_log()
+    assert memory["request_id"].tolist() == ["before", "before", "after"]
+    assert memory["sequence"].tolist() == [0, 1, 2]
+    assert [json.loads(line)["sequence"] for line in log.read_text().splitlines()] == [2]
 
 
 def test_the_client_raises_with_every_problem_listed(instances):
@@ -297,3 +391,106 @@ def test_stop_all_stops_every_running_endpoint_once():
     assert stop_all() == 2
     assert not first.is_running and not second.is_running and endpoint_threads() == []
     assert stop_all() == 0 and running_endpoints() == []
+
+
+# --- keep-alive: no request lost when the server closes an idle connection -------------------------------------
+
+
+class ClosingServer:
+    """A raw HTTP server on 127.0.0.1 that answers the first request of each connection and closes the connection
+    when a second one arrives on it, without answering: the keep-alive race, made to happen every time."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.requests = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._connection, args=(connection,), daemon=True).start()
+
+    def _connection(self, connection: socket.socket) -> None:
+        with connection:
+            data = b""
+            while b"\r\n\r\n" not in data or not data.endswith(b"}"):
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            self.requests += 1
+            body = b'{"ok": true}'
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+            )
+            if connection.recv(65536):  # the next request on this connection: dropped unanswered
+                self.requests += 1
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_request_on_a_connection_closed_before_any_answer_is_sent_again_once():
+    import httpx
+
+    server = ClosingServer()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            assert post_json(client, "/predict", b"{}").json() == {"ok": True}
+            # A plain client loses the request that the server dropped ...
+            with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+                client.post("/predict", content=b"{}", headers={"content-type": "application/json"})
+            assert post_json(client, "/predict", b"{}").json() == {"ok": True}
+            # ... post_json sends it again on a fresh connection, once.
+            assert post_json(client, "/predict", b"{}").json() == {"ok": True}
+        assert server.requests == 5  # per connection: answered + dropped, answered + dropped, answered
+    finally:
+        server.close()
+
+
+def test_no_request_is_lost_over_idle_pauses_longer_than_the_keep_alive(instances):
+    import httpx
+
+    keep_alive = 0.2  # the server's idle timeout, shortened so that 20 pauses take a few seconds, not minutes
+    bursts, per_burst = 20, 100
+    lost: list[str] = []
+
+    def send(client, request_id: str):
+        try:
+            if client is None:
+                return endpoint.predict(instances[:1], request_id=request_id)
+            return post_json(
+                client, "/predict", json.dumps({"instances": instances[:1], "request_id": request_id}).encode()
+            ).json()
+        except Exception as exc:  # a lost request: counted, not raised, so the test reports how many
+            lost.append(f"{request_id}: {type(exc).__name__}: {exc}")
+            return None
+
+    with canary(keep_alive_s=keep_alive) as endpoint:
+        # The last 8 bursts go through a client that keeps idle connections longer than the server does (the
+        # mistake behind the lost requests), with pauses within 3% of the keep-alive: the race then happens (a plain
+        # client lost about 1% of such requests when measured), and sending again once must save every request.
+        careless = httpx.Client(
+            base_url=endpoint.url, timeout=30, limits=httpx.Limits(keepalive_expiry=10 * keep_alive)
+        )
+        answers = []
+        with careless, ThreadPoolExecutor(max_workers=8) as pool:
+            for burst in range(bursts):
+                client = careless if burst >= bursts - 8 else None
+                ids = [f"b{burst:02d}-{i:03d}" for i in range(per_burst)]
+                answers += list(pool.map(send, [client] * per_burst, ids))
+                # The endpoint's own client: idle pauses longer than the keep-alive, so the server closes them.
+                pause = 1.05 + 0.05 * (burst % 4) if client is None else 0.97 + 0.01 * (burst % 7)
+                time.sleep(keep_alive * pause)
+        log = endpoint.request_log()
+    assert lost == [] and len(answers) == bursts * per_burst
+    assert [a["request_id"] for a in answers] == [f"b{b:02d}-{i:03d}" for b in range(bursts) for i in range(per_burst)]
+    assert len(log) == bursts * per_burst and log["request_id"].is_unique
