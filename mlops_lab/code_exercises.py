@@ -60,7 +60,7 @@ class CodeResult:
         if self.passed:
             return Feedback(True, f"all {self.n_cases} hidden tests passed.")
         lines = [f"{self.n_passed} of {self.n_cases} hidden tests passed. What went wrong:"]
-        lines.extend(f"  - {failure}" for failure in self.failures)
+        lines.extend(f"  - {failure}" for failure in dict.fromkeys(self.failures))  # each failure once
         return Feedback(False, "\n".join(lines))
 
     def __repr__(self) -> str:

@@ -96,6 +96,8 @@ def _pick_run_cases() -> tuple[Case, ...]:
 
     def floor_inclusive(f: Callable[..., Any]) -> str | None:
         picked = f(at_floor.copy(), metric="roc_auc", min_recall=0.7)
+        if picked == "trial-1":
+            return "a run below the recall floor was picked"
         return None if picked == "trial-3" else "a run exactly at the recall floor was left out"
 
     def nobody_qualifies(f: Callable[..., Any]) -> str | None:
@@ -110,6 +112,8 @@ def _pick_run_cases() -> tuple[Case, ...]:
         picked = f(unscored.copy(), metric="roc_auc", min_recall=0.7)
         if picked == "trial-5":
             return "a run without a recorded metric was picked"
+        if picked == "trial-1":
+            return "a run below the recall floor was picked"
         return None if picked == "trial-2" else "with one run missing its metric, the wrong run was picked"
 
     def table_untouched(f: Callable[..., Any]) -> str | None:
