@@ -215,7 +215,9 @@ def _guard(root: Path, readable: tuple[str, ...]) -> Any:
         "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.symlink", "os.link", "os.truncate", "os.chmod",
         "os.chown", "os.utime", "os.chflags", "os.lchflags", "os.setxattr", "os.removexattr", "shutil.rmtree",
         "shutil.copyfile", "shutil.copymode", "shutil.copystat", "shutil.move", "shutil.chown", "os.mkfifo", "os.mknod",
+        "sqlite3.connect", "dbm.open",
     }  # fmt: skip
+    listings = {"os.listdir", "os.scandir", "glob.glob", "os.fwalk"}
     inside = str(root) + os.sep
     busy = False
 
@@ -226,6 +228,11 @@ def _guard(root: Path, readable: tuple[str, ...]) -> Any:
             return os.path.realpath(os.path.join(root, os.fsdecode(path)))
         except (TypeError, ValueError):
             return ""
+
+    def check_read(path: Any) -> None:
+        where = resolve(path)
+        if where is not None and not (where + os.sep).startswith(readable):
+            raise PermissionError(f"reading outside the Python installation is not allowed: {os.fsdecode(path)}")
 
     def check_write(path: Any) -> None:
         where = resolve(path)
@@ -245,12 +252,13 @@ def _guard(root: Path, readable: tuple[str, ...]) -> Any:
             )
             busy = True
             try:
-                if writes:
-                    check_write(path)
-                else:
-                    where = resolve(path)
-                    if where is not None and not (where + os.sep).startswith(readable):
-                        raise PermissionError(f"reading outside the Python installation is not allowed: {path}")
+                (check_write if writes else check_read)(path)
+            finally:
+                busy = False
+        elif event in listings:
+            busy = True
+            try:
+                check_read(args[0] if args and args[0] is not None else ".")
             finally:
                 busy = False
         elif event in changes:

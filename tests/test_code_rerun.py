@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from mlops_lab.cli import main
-from mlops_lab.code_rerun import RerunLimits
+from mlops_lab.code_rerun import CodeSubmission, RerunLimits, _user_tasks, rerun_learner
 from mlops_lab.grading import grade_submissions
 from mlops_lab.progress import Progress
 from mlops_lab.quiz import bank_path, load_bank
@@ -151,3 +151,34 @@ def test_the_cli_reruns_code_only_when_asked(tmp_path, capsys):
     assert (rows["writer"]["status"], rows["writer"]["flag"]) == ("failed", "conflict")
     assert not target.exists()
     assert "CONFLICT writer 03_ml_lifecycle/cache-key" in capsys.readouterr().out
+
+
+def test_escape_attempts_are_refused_inside_the_rerun(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    attempts = {
+        "sqlite": f"__import__('sqlite3').connect({str(outside / 'x.db')!r}).execute('create table t(x)')",
+        "makedirs": f"__import__('os').makedirs({str(outside / 'd')!r})",
+        "rename": f"__import__('os').rename('.', {str(outside / 'moved')!r})",
+        "listing": f"__import__('os').listdir({str(tmp_path)!r})",
+        "process": "__import__('subprocess').run(['true'])",
+        "signal": "__import__('os').kill(__import__('os').getppid(), 15)",
+        "network": "__import__('socket').create_connection(('127.0.0.1', 9))",
+        "chdir": "__import__('os').chdir('/')",
+    }
+    submissions = [
+        CodeSubmission(
+            name,
+            "cache-key",
+            f"import hashlib\nimport json\n\n\ndef cache_key(step, params, inputs):\n    {attempt}\n"
+            "    text = json.dumps({'step': step, 'params': params, 'inputs': inputs}, sort_keys=True)\n"
+            "    return hashlib.sha256(text.encode()).hexdigest()\n",
+            "cache_key",
+        )
+        for name, attempt in attempts.items()
+    ]
+    results = rerun_learner(submissions, limits=RerunLimits(seconds_per_exercise=5.0))
+    assert {name: r.status for name, r in results.items()} == dict.fromkeys(attempts, "failed")
+    assert all("PermissionError" in r.message for r in results.values()), results
+    assert list(outside.iterdir()) == []
+    assert _user_tasks() >= 1  # what RLIMIT_NPROC is set from, for a user other than root
