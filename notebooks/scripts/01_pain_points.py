@@ -427,7 +427,9 @@ def pick_run(runs, *, metric, min_recall):
 
 # %%
 pick_run = your_turn.submit_code("pick-run", pick_run)
-print(f"The best ROC AUC among runs with a recall of at least 0.7: {pick_run(runs, metric='roc_auc', min_recall=0.7)}")
+print(
+    f"Your rule's pick, the best ROC AUC with a recall of at least 0.7: {pick_run(runs, metric='roc_auc', min_recall=0.7)}"
+)
 
 # %% [markdown]
 # ## 8. Quiz
