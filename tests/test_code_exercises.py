@@ -429,3 +429,20 @@ def test_the_bank_loader_validates_solution_code(tmp_path):
     )
     loaded = load_bank(bank)
     assert loaded.exercises[0].code and loaded.solutions() == {"pick-run": reference("pick-run")}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(CODE_EXERCISES))
+def test_the_notebooks_starting_point_runs_but_does_not_pass(exercise_id):
+    from pathlib import Path
+
+    from mlops_lab import data
+
+    spec = CODE_EXERCISES[exercise_id]
+    script = Path(__file__).resolve().parent.parent / "notebooks" / "scripts" / f"{spec.notebook}.py"
+    cells = script.read_text().split("# %%")
+    (cell,) = [c for c in cells if f"def {spec.function}(" in c]
+    namespace = {"data": data}
+    exec(compile(cell, str(script), "exec"), namespace)
+    assert any(f'your_turn.submit_code("{exercise_id}", {spec.function})' in c for c in cells)
+    result = run_hidden_tests(exercise_id, namespace[spec.function])
+    assert 0 < result.n_passed < result.n_cases  # a working start that the learner has to improve
