@@ -27,9 +27,12 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_lab.progress import PROGRESS_FILE, ProgressFileError, read_progress
+
+if TYPE_CHECKING:
+    from mlops_lab.code_rerun import RerunLimits
 
 MAX_FILE_BYTES = 50_000_000
 _WORKSPACE_DIR = "workspace"
@@ -50,8 +53,9 @@ class GradeRow:
     """One line of the gradebook.
 
     ``status`` is correct / partial / wrong / unanswered / invalid (questions), passed / failed /
-    unanswered (exercises; a rerun code exercise may also be timeout), or unreadable (a whole file). ``flag`` is empty, or one of malformed,
-    tampered, corrupted, conflict, unverified, with the details in ``issue``.
+    unanswered (exercises; a rerun code exercise may also be timeout), or unreadable (a whole
+    file). ``flag`` is empty, or one of malformed, tampered, corrupted, conflict, unverified, with
+    the details in ``issue``.
     """
 
     learner: str
@@ -461,7 +465,7 @@ def grade_submissions(
     facts: dict[str, dict[str, float]] | None = None,
     banks_dir: str | os.PathLike[str] | None = None,
     run_code: bool = False,
-    rerun_limits: Any = None,
+    rerun_limits: RerunLimits | None = None,
 ) -> Gradebook:
     """Grade every learner found under ``paths`` against the quiz banks; nothing is executed.
 

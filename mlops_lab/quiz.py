@@ -234,19 +234,20 @@ def _parse_exercise(path: Path, index: int, raw: Any) -> Exercise:
     if ("solution" in raw) == ("solution_code" in raw):
         raise _fail(path, where, "needs exactly one of 'solution' (a value) or 'solution_code' (a function's source)")
     exercise_id = _require_text(path, where, raw, "id")
-    if "solution_code" in raw:
+    is_code = "solution_code" in raw
+    solution = _require_text(path, where, raw, "solution_code") if is_code else raw["solution"]
+    if is_code:
         from mlops_lab.code_exercises import solution_code_problem
 
-        code = _require_text(path, where, raw, "solution_code")
-        problem = solution_code_problem(exercise_id, code, notebook=path.stem)
+        problem = solution_code_problem(exercise_id, solution, notebook=path.stem)
         if problem:
             raise _fail(path, where, f"'solution_code': {problem}")
     return Exercise(
         id=exercise_id,
         objective=_require_text(path, where, raw, "objective"),
         prompt=_require_text(path, where, raw, "prompt"),
-        solution=code if "solution_code" in raw else raw["solution"],
-        code="solution_code" in raw,
+        solution=solution,
+        code=is_code,
     )
 
 
