@@ -78,7 +78,14 @@ def _grade(args: argparse.Namespace) -> int:
 
     try:
         facts = load_reference_facts(args.facts) if args.facts else None
-        gradebook = grade_submissions(args.submissions, facts=facts, banks_dir=args.quizzes)
+        limits = None
+        if args.run_code:
+            from mlops_lab.code_rerun import RerunLimits
+
+            limits = RerunLimits(seconds_per_exercise=args.code_timeout, memory_mb=args.code_memory)
+        gradebook = grade_submissions(
+            args.submissions, facts=facts, banks_dir=args.quizzes, run_code=args.run_code, rerun_limits=limits
+        )
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -188,6 +195,23 @@ def _add_instructor_verbs(verbs: Any) -> None:  # argparse's subparsers action: 
         "without it, the 'expected' value stored with each answer is used",
     )
     grade.add_argument("--quizzes", metavar="DIR", help="folder of quiz banks (default: the workbook's quizzes/)")
+    grade.add_argument(
+        "--run-code",
+        action="store_true",
+        help="rerun each learner's code exercises against the hidden tests, in a separate limited Python process per "
+        "learner (empty temporary folder, clean environment, time, memory, CPU and file-size limits; not a security "
+        "sandbox, see the README); without it code exercises report the learner's own result, flagged unverified",
+    )
+    grade.add_argument(
+        "--code-timeout", type=float, default=10.0, metavar="SECONDS", help="time limit per code exercise (default: 10)"
+    )
+    grade.add_argument(
+        "--code-memory",
+        type=int,
+        default=1024,
+        metavar="MB",
+        help="address-space limit of a rerun process (default: 1024)",
+    )
     grade.set_defaults(func=_grade)
 
     report = verbs.add_parser(

@@ -74,3 +74,9 @@ class ExerciseBook:
         note = " (reference solution)" if source == "solution" else ""
         print(f"[{exercise_id}]{note} {feedback!r}")
         return value
+
+    def submit_code(self, exercise_id: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """Run a code exercise's hidden tests on ``function`` (or the injected reference); see :mod:`mlops_lab.code_exercises`."""
+        from mlops_lab.code_exercises import submit_code
+
+        return submit_code(self, exercise_id, function)

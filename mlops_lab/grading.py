@@ -27,10 +27,13 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_lab.errors import SubmissionError
 from mlops_lab.progress import PROGRESS_FILE, ProgressFileError, read_progress
+
+if TYPE_CHECKING:
+    from mlops_lab.code_rerun import RerunLimits
 
 MAX_FILE_BYTES = 50_000_000
 _WORKSPACE_DIR = "workspace"
@@ -51,8 +54,9 @@ class GradeRow:
     """One line of the gradebook.
 
     ``status`` is correct / partial / wrong / unanswered / invalid (questions), passed / failed /
-    unanswered (exercises), or unreadable (a whole file). ``flag`` is empty, or one of malformed,
-    tampered, corrupted, conflict, unverified, with the details in ``issue``.
+    unanswered (exercises; a rerun code exercise may also be timeout), or unreadable (a whole
+    file). ``flag`` is empty, or one of malformed, tampered, corrupted, conflict, unverified, with
+    the details in ``issue``.
     """
 
     learner: str
@@ -390,9 +394,18 @@ def _grade_question(
     )
 
 
-def _grade_exercise(learner: str, notebook: str, exercise: Any, files: _LearnerFiles) -> GradeRow:
+def _grade_exercise(
+    learner: str, notebook: str, exercise: Any, files: _LearnerFiles, reruns: dict[str, Any] | None = None
+) -> GradeRow:
     record = files.progress.get(notebook, {}).get("exercises", {}).get(exercise.id)
     source = files.progress_source.get(notebook, "")
+    if getattr(exercise, "code", False):
+        from mlops_lab.code_grading import grade_code_exercise
+
+        rerun = (reruns or {}).get(f"{notebook}/{exercise.id}")
+        return grade_code_exercise(
+            learner, notebook, exercise, record, source=source, rerun=rerun, run_code=reruns is not None
+        )
     base = {
         "learner": learner,
         "notebook": notebook,
@@ -448,8 +461,14 @@ def grade_submissions(
     *,
     facts: dict[str, dict[str, float]] | None = None,
     banks_dir: str | os.PathLike[str] | None = None,
+    run_code: bool = False,
+    rerun_limits: RerunLimits | None = None,
 ) -> Gradebook:
     """Grade every learner found under ``paths`` against the quiz banks; nothing is executed.
+
+    Except with ``run_code``: then each learner's code exercises run again in a separate, limited
+    process (:mod:`mlops_lab.code_rerun`, limits from ``rerun_limits``); without it their rows
+    repeat the kernel's result, flagged ``unverified``.
 
     Every notebook that any learner submitted is graded for every learner, so a missing
     notebook shows as unanswered questions. ``facts`` are the instructor's reference values for
@@ -510,12 +529,20 @@ def grade_submissions(
             banks[notebook] = load_bank(banks_dir / f"{notebook}.yaml")
         except QuizBankError:
             continue  # a notebook without a quiz (or a stray file) has nothing to grade
+    reruns: dict[str, dict[str, Any]] = {}
+    if run_code:
+        from mlops_lab.code_grading import rerun_class
+
+        reruns = rerun_class({n: f.progress for n, f in by_learner.items()}, banks, limits=rerun_limits)
     rows: list[GradeRow] = []
     for learner in sorted(by_learner):
         files = by_learner[learner]
         for notebook, bank in banks.items():
             rows.extend(_grade_question(learner, notebook, q, files, reference) for q in bank.questions)
-            rows.extend(_grade_exercise(learner, notebook, e, files) for e in bank.exercises)
+            rows.extend(
+                _grade_exercise(learner, notebook, e, files, reruns.get(learner, {}) if run_code else None)
+                for e in bank.exercises
+            )
         for notebook, section in files.progress.items():
             if notebook in banks:
                 unknown = sorted(set(section.get("questions", {})) - {q.id for q in banks[notebook].questions})

@@ -23,6 +23,11 @@ One bank per notebook, ``quizzes/<notebook>.yaml``::
         objective: ...
         prompt: ...
         solution: 6             # injected by CI through papermill's `solutions`
+      - id: validate-batch      # a code exercise (mlops_lab.code_exercises): the reference as text
+        objective: ...
+        prompt: ...
+        solution_code: |
+          def validate_batch(batch): ...
 
 A quiz works three ways: interactively with ipywidgets (choose, check, feedback on every
 option); headless, answered through the notebook's ``quiz_answers`` parameter with a
@@ -44,7 +49,7 @@ QUESTION_TYPES = ("single", "multiple", "numeric")
 _BANK_KEYS = {"notebook", "title", "questions", "exercises"}
 _QUESTION_KEYS = {"id", "type", "objective", "text", "options", "answer", "answer_fact", "tolerance", "explanation"}
 _OPTION_KEYS = {"key", "text", "correct", "explanation"}
-_EXERCISE_KEYS = {"id", "objective", "prompt", "solution"}
+_EXERCISE_KEYS = {"id", "objective", "prompt", "solution", "solution_code"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class Exercise:
     objective: str
     prompt: str
     solution: Any
+    code: bool = False  # a code exercise: ``solution`` is the reference function's source text
 
 
 @dataclass(frozen=True)
@@ -222,13 +228,23 @@ def _parse_exercise(path: Path, index: int, raw: Any) -> Exercise:
     eid = raw.get("id") if isinstance(raw, dict) else None
     where = f"exercise {eid!r}" if isinstance(eid, str) and eid else f"exercise #{index + 1}"
     _check_keys(path, where, raw, _EXERCISE_KEYS)
-    if "solution" not in raw:
-        raise _fail(path, where, "missing 'solution' (the reference answer CI injects)")
+    if ("solution" in raw) == ("solution_code" in raw):
+        raise _fail(path, where, "needs exactly one of 'solution' (a value) or 'solution_code' (a function's source)")
+    exercise_id = _require_text(path, where, raw, "id")
+    is_code = "solution_code" in raw
+    solution = _require_text(path, where, raw, "solution_code") if is_code else raw["solution"]
+    if is_code:
+        from mlops_lab.code_exercises import solution_code_problem
+
+        problem = solution_code_problem(exercise_id, solution, notebook=path.stem)
+        if problem:
+            raise _fail(path, where, f"'solution_code': {problem}")
     return Exercise(
-        id=_require_text(path, where, raw, "id"),
+        id=exercise_id,
         objective=_require_text(path, where, raw, "objective"),
         prompt=_require_text(path, where, raw, "prompt"),
-        solution=raw["solution"],
+        solution=solution,
+        code=is_code,
     )
 
 

@@ -422,6 +422,30 @@ best_for_marketing = your_turn.submit(
 )
 
 # %% [markdown]
+# **Exercise 4: write a run-selection rule.** This time you write code, and hidden tests check it. The retention
+# team only accepts a model that catches at least 70% of the churners: a recall of at least 0.7. Complete
+# `pick_run(runs, *, metric, min_recall)`. It returns the name of a run (the `runs` table's index): the run with
+# the highest `metric` among the runs whose recall is at least `min_recall` (a run exactly at the floor counts) and
+# whose `metric` was recorded (a value that was not recorded shows as NaN). When no run qualifies, it returns
+# `None`. The starting point below ignores the recall floor.
+#
+# The next cell runs tests you do not see on small tables of runs, edge cases included, and names every situation
+# your function gets wrong. Your code is saved with your progress.
+
+
+# %%
+def pick_run(runs, *, metric, min_recall):
+    # your turn: keep only the runs that clear the recall floor, and return None when none does
+    return runs[metric].idxmax()
+
+
+# %%
+pick_run = your_turn.submit_code("pick-run", pick_run)
+print(
+    f"Your rule's pick, the best ROC AUC with a recall of at least 0.7: {pick_run(runs, metric='roc_auc', min_recall=0.7)}"
+)
+
+# %% [markdown]
 # ## 8. Quiz
 #
 # Three questions ask for numbers your own runs produced: find them in the tables above.

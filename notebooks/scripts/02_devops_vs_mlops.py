@@ -408,6 +408,39 @@ my_slice_check = your_turn.submit(
 )
 
 # %% [markdown]
+# **Exercise 3: write a data-validation rule.** This time you write code, and hidden tests check it. Exercise 1
+# was one rule; a pipeline checks every batch against the whole **data contract**, the promises written down in
+# `mlops_lab.data`:
+#
+# - every column in `data.FEATURES` is there (extra columns are fine);
+# - every number lies within its range in `data.VALID_RANGES`, both ends included;
+# - every category is one of those in `data.CATEGORIES`;
+# - no feature value is missing (NaN or `None`);
+# - the batch is not empty: an empty export is a fault too.
+#
+# Complete `validate_batch(batch)`: it returns a list of problems, as text, and an empty list for a good batch.
+# The starting point only checks the ranges. The next cell runs tests you do not see, edge cases included, and
+# names every situation your rule gets wrong; then it shows what your rule says about this notebook's clean months
+# and faulty batches. Your code is saved with your progress.
+
+
+# %%
+def validate_batch(batch):
+    problems = []
+    for column, (low, high) in data.VALID_RANGES.items():  # your turn: check the rest of the data contract
+        if ((batch[column] < low) | (batch[column] > high)).any():
+            problems.append(f"{column}: values outside {low}..{high}")
+    return problems
+
+
+# %%
+from mlops_lab.code_exercises import outcomes
+
+validate_batch = your_turn.submit_code("validate-batch", validate_batch)
+for batch_name, verdict in outcomes(validate_batch, {**clean_months, **faulty_batches}).items():
+    print(f"{batch_name:<18}{verdict}")
+
+# %% [markdown]
 # ## 5. DevOps vs MLOps: the five areas where ML differs
 #
 # Google Cloud's MLOps guide names five areas where an ML system differs from ordinary software. Each row below

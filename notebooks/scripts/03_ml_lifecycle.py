@@ -318,6 +318,33 @@ print(f"{shorter.name} executed: {', '.join(shorter.executed)}")
 print(f"{shorter.name} reused:   {', '.join(shorter.cached)}")
 
 # %% [markdown]
+# **Exercise 3: write a cache key.** This time you write code, and hidden tests check it. `run_pipeline` skips a
+# step that already ran on the same inputs. It decides with a **cache key**: a text computed from the step's name,
+# its parameters and the content hashes of its input artifacts. Equal keys mean "reuse the stored outputs". So the
+# key must be equal whenever these are equal (the same parameters written in another order are still the same
+# parameters), and different whenever anything that shapes the step's result changes; otherwise the pipeline
+# reuses a stale result. It must also be the same after Python restarts, or the cache never hits again.
+#
+# Complete `cache_key(step, params, inputs)`: `step` is a step's name, `params` maps parameter names to values
+# (a value can itself be a dict), `inputs` maps input names to content hashes; it returns a `str`. The starting
+# point forgets something. The next cell runs tests you do not see, edge cases included, and names every situation
+# your function gets wrong. Your code is saved with your progress.
+
+
+# %%
+def cache_key(step, params, inputs):
+    # your turn: a key that changes whenever anything that shapes the step's result changes
+    return step + str(sorted(params.items()))
+
+
+# %%
+cache_key = your_turn.submit_code("cache-key", cache_key)
+same_settings = {"train_months": 9, "model_params": {"C": 0.05}}
+old_data = cache_key("train_model", same_settings, {"train": train.content_hash})
+new_data = cache_key("train_model", same_settings, {"train": test.content_hash})
+print(f"Training data replaced, same settings: the key {'changes' if old_data != new_data else 'stays the same'}.")
+
+# %% [markdown]
 # ## 6. Lab: the same pipeline on Kubeflow Pipelines, compiled for Vertex AI
 #
 # `mlops_lab.kfp_pipeline` wraps each step in a Kubeflow Pipelines (KFP v2) component and wires them into a

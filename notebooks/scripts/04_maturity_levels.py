@@ -333,6 +333,40 @@ my_policy = your_turn.submit(
 search.to_frame()
 
 # %% [markdown]
+# **Exercise 3: write a retrain trigger.** This time you write code, and hidden tests check it. At level 1 the
+# pipeline decides by itself when to retrain. Every month monitoring hands it a report, a dict such as
+# `{"data_valid": True, "drift": {"contract": 0.12, ...}, "recall": 0.66, "baseline_recall": 0.72}`. Complete
+# `should_retrain(report, *, drift_threshold=0.3, max_recall_drop=0.05)`. It returns `True` when:
+#
+# - a feature's drift score reaches `drift_threshold` (at or above it, as Vertex AI's alerts do), or
+# - the recall fell by more than `max_recall_drop` below `baseline_recall`.
+#
+# A drift score can be missing (`None` or NaN: that feature was not monitored), and so can the recall (`None`: the
+# month's churn labels have not arrived yet); a missing value neither triggers nor prevents a retrain. And whatever
+# the drift and the recall say, a month whose data failed validation (`"data_valid": False`) never triggers one:
+# a model retrained on broken data learns the fault. The starting point looks at drift only. The next cell runs
+# tests you do not see, edge cases included, and names every situation your function gets wrong. Your code is
+# saved with your progress.
+
+
+# %%
+def should_retrain(report, *, drift_threshold=0.3, max_recall_drop=0.05):
+    # your turn: the recall, missing values and data validation
+    return any(score >= drift_threshold for score in report["drift"].values())
+
+
+# %%
+should_retrain = your_turn.submit_code("retrain-trigger", should_retrain)
+december_drift = monitoring.detect_drift(november, december)
+december_report = {
+    "data_valid": True,
+    "drift": {f.feature: f.distance for f in december_drift.features},
+    "recall": None,  # December's churn labels arrive in January
+    "baseline_recall": 0.7,
+}
+print(f"December 2025, drift against November: retrain? {should_retrain(december_report)}")
+
+# %% [markdown]
 # ## 7. Quiz
 #
 # Three questions ask about numbers from your comparison in section 4: look back at its table.

@@ -557,6 +557,39 @@ top_feature = your_turn.submit(
 )
 
 # %% [markdown]
+# **Exercise 4: write a canary routing rule.** This time you write code, and hidden tests check it. Your endpoint
+# split the traffic by request id. A canary usually routes by **customer** instead: a customer who got the
+# challenger once should keep getting it, or their experience flips from one request to the next. Complete
+# `route_request(request, canary_percent)`, where `request` is a dict with a `request_id` and, usually, a
+# `customer_id`. It returns `"challenger"` or `"champion"`, and:
+#
+# - the same customer always gets the same model;
+# - about `canary_percent` % of the customers get the challenger (0: nobody, 100: every customer);
+# - growing the canary only moves customers to the challenger, never back;
+# - a request without a customer id (missing, `None` or empty) stays on the champion.
+#
+# Python's built-in `hash()` of a text changes every time Python starts, so it cannot keep a customer on one model;
+# `hashlib` gives the same digest everywhere. The starting point routes by request id. The next cell runs tests
+# you do not see, edge cases included, and names every situation your function gets wrong. Your code is saved
+# with your progress.
+
+# %%
+import hashlib
+
+
+def route_request(request, canary_percent):
+    # your turn: route by customer, and keep requests without a customer on the champion
+    bucket = int(hashlib.sha256(request["request_id"].encode()).hexdigest(), 16) % 100  # from 0 to 99
+    return "challenger" if bucket < canary_percent else "champion"
+
+
+# %%
+route_request = your_turn.submit_code("canary-route", route_request)
+requests = [{"request_id": f"r-{n}", "customer_id": c} for n, c in enumerate(production["customer_id"].head(1000))]
+share = sum(route_request(r, 20) == "challenger" for r in requests) / len(requests)
+print(f"A 20% canary sends {share:.1%} of {len(requests)} production requests to the challenger.")
+
+# %% [markdown]
 # ## 11. Quiz
 #
 # Pick an answer and press **Check** for each question. One question asks about a number from this notebook's
