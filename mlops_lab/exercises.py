@@ -45,11 +45,17 @@ def _json_value(value: Any) -> Any:
 
 @dataclass
 class ExerciseBook:
-    """The exercises of one notebook, bound to the learner's workspace and the ``solutions`` parameter."""
+    """The exercises of one notebook, bound to the learner's workspace and the ``solutions`` parameter.
+
+    ``seed`` and ``mode`` are the notebook's parameters; they are stored with every result so a
+    grader can rerun the check for the data this learner saw (:mod:`mlops_lab.exercise_checks`).
+    """
 
     notebook: str
     solutions: dict[str, Any] | None = None
     workspace: str | os.PathLike[str] | None = None
+    seed: int | None = None
+    mode: str | None = None
 
     def __post_init__(self) -> None:
         self._progress = Progress.in_workspace(self.workspace)
@@ -69,7 +75,14 @@ class ExerciseBook:
             self.notebook,
             "exercises",
             exercise_id,
-            {"value": _json_value(value), "passed": feedback.passed, "message": feedback.message, "source": source},
+            {
+                "value": _json_value(value),
+                "passed": feedback.passed,
+                "message": feedback.message,
+                "source": source,
+                **({"seed": self.seed} if self.seed is not None else {}),
+                **({"mode": self.mode} if self.mode is not None else {}),
+            },
         )
         note = " (reference solution)" if source == "solution" else ""
         print(f"[{exercise_id}]{note} {feedback!r}")

@@ -7,12 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from mlops_lab import data, training
+from mlops_lab.exercise_checks import check_canary_split
 from mlops_lab.serving import (
     DeployedModel,
     Endpoint,
     PredictionRequestError,
     batch_predict,
-    check_canary_split,
     check_traffic_split,
     instances_from_frame,
     is_listening,

@@ -35,7 +35,7 @@ solutions = {}  # reference solutions for "Your turn" exercises (CI injects them
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
-from mlops_lab import data
+from mlops_lab import data, exercise_checks
 from mlops_lab.environment import check_environment, configure_offline
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.progress import open_workspace
@@ -43,7 +43,7 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("00_start_here", solutions=solutions, workspace=workspace)
+your_turn = ExerciseBook("00_start_here", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
 
 # %% [markdown]
 # ## 1. Check your environment
@@ -128,7 +128,9 @@ train_months = 6  # your turn: change this value
 
 # %%
 train_months = your_turn.submit(
-    "train-months", train_months, check=lambda value: data.check_time_split(value, frame=customers, test_months=3)
+    "train-months",
+    train_months,
+    check=lambda value: exercise_checks.check_time_split(value, frame=customers, test_months=3),
 )
 
 # %% [markdown]
@@ -141,7 +143,9 @@ m2m_churn_rate = customers["churned"].mean()  # your turn: only month-to-month c
 
 # %%
 m2m_churn_rate = your_turn.submit(
-    "m2m-churn-rate", m2m_churn_rate, check=lambda value: data.check_segment_churn_rate(value, frame=customers)
+    "m2m-churn-rate",
+    m2m_churn_rate,
+    check=lambda value: exercise_checks.check_segment_churn_rate(value, frame=customers),
 )
 
 # %% [markdown]
