@@ -465,7 +465,8 @@ class ExerciseCheck:
     ``state(seed, mode)`` rebuilds what the check needs (``None``: only the notebook has it);
     ``judge(value, state)`` runs the notebook-form check; ``solve(seed, mode)`` is a reference
     solution (``None``: only the bank's constant, valid for the seed it was written for).
-    ``seed_dependent`` says whether the right answer changes with the seed.
+    ``seeded`` says whether the rebuilt state (and so the verdict) depends on the seed;
+    ``grader_reruns`` is false for a check too slow to rebuild for a class.
     """
 
     notebook: str
@@ -473,7 +474,8 @@ class ExerciseCheck:
     judge: Callable[[Any, Any], Feedback]
     state: Callable[[int, str], Any] | None
     solve: Callable[[int, str], Any] | None
-    seed_dependent: bool
+    seeded: bool
+    grader_reruns: bool = True
 
     @property
     def can_regrade(self) -> bool:
@@ -515,7 +517,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, frame: check_time_split(v, frame=frame, test_months=3),
             lambda seed, mode: _start_here_customers(0, mode),  # the months are the same for every seed
             lambda seed, mode: 3 if mode == "smoke" else 9,
-            seed_dependent=False,
+            seeded=False,
         ),
         ExerciseCheck(
             "00_start_here",
@@ -523,7 +525,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, frame: check_segment_churn_rate(v, frame=frame),
             _start_here_customers,
             lambda seed, mode: _segment_rate(_start_here_customers(seed, mode)),
-            seed_dependent=True,
+            seeded=True,
         ),
         ExerciseCheck(
             "01_pain_points",
@@ -531,7 +533,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, table: check_recorded_value(v, table=table, run="trial-7", column="threshold"),
             trials,
             _same(0.2),
-            seed_dependent=False,
+            seeded=False,
         ),
         ExerciseCheck(
             "01_pain_points",
@@ -539,7 +541,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, store: check_filter(v, expected=["bo-1", "bo-2"], store=store),
             None,
             _same("tags.`mlflow.user` = 'bo'"),
-            seed_dependent=False,
+            seeded=False,
         ),
         ExerciseCheck(
             "01_pain_points",
@@ -547,7 +549,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, table: check_cost_choice(v, table=table, missed_churner_cost=50, false_alarm_cost=25),
             None,
             None,
-            seed_dependent=True,
+            seeded=True,
         ),
         ExerciseCheck(
             "02_devops_vs_mlops",
@@ -555,7 +557,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, batches: check_data_rule(v, clean=batches[0], faulty=batches[1]),
             lambda seed, mode: _devops_batches(seed),
             _same({"column": "tenure_months", "min": 0, "max": 72}),
-            seed_dependent=False,
+            seeded=True,
         ),
         ExerciseCheck(
             "02_devops_vs_mlops",
@@ -563,7 +565,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, models: check_slice_rule(v, **models),
             None,
             _same({"column": "payment_method", "value": "mailed-check"}),
-            seed_dependent=False,
+            seeded=False,
         ),
         ExerciseCheck(
             "03_ml_lifecycle",
@@ -571,7 +573,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, _: check_lifecycle_order(v),
             _same(None),
             _same(lifecycle),
-            seed_dependent=False,
+            seeded=False,
         ),
         ExerciseCheck(
             "03_ml_lifecycle",
@@ -579,7 +581,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, _: check_rerun_prediction(v, parameter="train_months"),
             _same(None),
             lambda seed, mode: pipeline.steps_affected_by("train_months"),
-            seed_dependent=False,
+            seeded=False,
         ),
         ExerciseCheck(
             "04_maturity_levels",
@@ -587,7 +589,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, world: check_drift_threshold(v, world=world),
             _world,
             _drift_threshold_solution,
-            seed_dependent=True,
+            seeded=True,
         ),
         ExerciseCheck(
             "04_maturity_levels",
@@ -598,7 +600,8 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
                 "trigger": _policy_search(seed, mode).best.trigger,
                 "threshold": _policy_search(seed, mode).best.threshold,
             },
-            seed_dependent=True,
+            seeded=True,
+            grader_reruns=False,  # the policy search simulates every trigger: ~8 s per seed
         ),
         ExerciseCheck(
             "05_vertex_ai",
@@ -606,7 +609,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, h: check_point_in_time_value(v, labels=h[0], features=h[1], customer_id=h[2]),
             _feature_history,
             lambda seed, mode: _point_in_time_solution(*_feature_history(seed, mode)),
-            seed_dependent=True,
+            seeded=True,
         ),
         ExerciseCheck(
             "05_vertex_ai",
@@ -614,7 +617,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, _: check_canary_split(v),
             _same(None),
             _same({"champion": 80, "challenger": 20}),
-            seed_dependent=False,
+            seeded=False,
         ),
         ExerciseCheck(
             "05_vertex_ai",
@@ -622,7 +625,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             lambda v, attributions: check_top_feature(v, attributions=attributions),
             None,
             None,
-            seed_dependent=True,
+            seeded=True,
         ),
     ]
     return {(e.notebook, e.exercise): e for e in entries}
