@@ -334,7 +334,8 @@ def _valid_parameters(seed: Any, mode: Any) -> tuple[int, str] | None:
     return seed, mode
 
 
-def _read_progress_file(path: Path) -> dict[str, Any]:
+def read_progress_submission(path: Path) -> dict[str, Any]:
+    """A learner's progress file, size-bounded and checked; :class:`SubmissionError` says why it is not one."""
     data = _load_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("notebooks"), dict):
         raise SubmissionError("not a progress file (no 'notebooks' mapping)")
@@ -366,7 +367,8 @@ def _text(value: Any) -> str:
         return f"<a {type(value).__name__} that cannot be shown>"
 
 
-def _finite_number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """``value`` as a float if it is a finite int or float (not a bool, not too large), else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:
@@ -419,8 +421,8 @@ def _grade_question(
     facts: dict[str, float] = {}
     flag = issue = ""
     if question.answer_fact is not None:
-        known = _finite_number(reference.get(notebook, {}).get(question.answer_fact))
-        stored = _finite_number(record.get("expected")) if isinstance(record, dict) else None
+        known = finite_number(reference.get(notebook, {}).get(question.answer_fact))
+        stored = finite_number(record.get("expected")) if isinstance(record, dict) else None
         if known is not None:
             facts[question.answer_fact] = known
             if stored is not None and abs(stored - known) > question.tolerance + 1e-12:
@@ -441,7 +443,7 @@ def _grade_question(
 
     if record is not None and not flag:
         claimed, claimed_correct = record.get("score"), record.get("correct")
-        number = _finite_number(claimed)
+        number = finite_number(claimed)
         if (claimed is not None and (number is None or abs(number - grade.score) > 1e-6)) or (
             claimed_correct is not None and claimed_correct is not grade.correct
         ):
@@ -565,7 +567,7 @@ def load_reference_facts(path: str | os.PathLike[str]) -> dict[str, dict[str, fl
             raise ValueError(f"{path}: {printable(notebook)[:60]}: expected a mapping of fact names to numbers")
         facts[notebook] = {}
         for fact, value in values.items():
-            number = _finite_number(value)
+            number = finite_number(value)
             if not isinstance(fact, str) or number is None:
                 raise ValueError(
                     f"{path}: {notebook}.{printable(fact)[:60]}: {printable(repr(value))[:60]} is not a finite number"
@@ -636,7 +638,7 @@ def grade_submissions(
         files = by_learner.setdefault(sub.learner, _LearnerFiles())
         if sub.kind == "progress":
             try:
-                data = _read_progress_file(sub.path)
+                data = read_progress_submission(sub.path)
             except (SubmissionError, OSError) as exc:
                 note(sub.learner, "", sub.path, "unreadable", "corrupted", printable(exc)[:300])
                 continue
