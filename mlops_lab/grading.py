@@ -477,6 +477,8 @@ class _Regrader:
 
     allowed: set[tuple[int, str]]
     budget: int
+    # Learners with the same parameters mostly hand in the same right answer: each verdict is worked out once.
+    verdicts: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     def verdict(self, entry: Any, value: Any, parameters: tuple[int, str]) -> tuple[Any, str]:
         """``(feedback, "")`` from a rerun, or ``(None, why it was not rerun)``."""
@@ -488,9 +490,23 @@ class _Regrader:
                 "set(s) the grader rebuilds (--regrade-seeds); the notebook's verdict is kept"
             )
         try:
-            return entry.check(value, seed=parameters[0], mode=parameters[1]), ""
+            key: tuple[Any, ...] | None = (
+                entry.notebook,
+                entry.exercise,
+                parameters if entry.seeded else None,
+                json.dumps(value, sort_keys=True),
+            )
+        except (TypeError, ValueError, RecursionError):
+            key = None
+        if key is not None and key in self.verdicts:
+            return self.verdicts[key], ""
+        try:
+            feedback = entry.check(value, seed=parameters[0], mode=parameters[1])
         except Exception as exc:  # rebuilding a seed's data can fail; that must not stop the class
             return None, f"not rerun: rebuilding the check for seed {parameters[0]} failed ({exc.__class__.__name__})"
+        if key is not None:
+            self.verdicts[key] = feedback
+        return feedback, ""
 
 
 def _exercise_parameters(record: dict[str, Any], files: _LearnerFiles, notebook: str) -> tuple[tuple[int, str], bool]:
