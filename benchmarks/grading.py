@@ -8,8 +8,9 @@ Usage: python benchmarks/grading.py [--learners 1000] [--regrade-seeds 8] [--out
 * Honest learners run with one of 4 seeds x 2 modes (8 parameter sets, the default --regrade-seeds) and answer
   everything right for their own parameters (exercise values from `exercise_checks.reference_solution`).
 * About 40 hostile learners (the classes of tests/test_hostile_submissions.py, several of each) sit among them.
-* Timed: the `mlops-lab grade` command, end to end in a fresh interpreter (start, reading ~1.3 GB of notebooks,
-  rebuilding each parameter set's exercise data, writing the gradebook). Checked: every honest learner scores full
+* Timed: the `mlops-lab grade` command, end to end in a fresh interpreter (start, reading ~1.2 GB of notebooks,
+  rebuilding each parameter set's exercise data, writing the gradebook): wall seconds, and the CPU seconds it used
+  (what it costs however loaded the shared machine is; the load average is printed with them). Checked: every honest learner scores full
   marks with no flag, every hostile learner has a flagged row, and the command ends with exit status 0.
 """
 
@@ -20,6 +21,7 @@ import copy
 import csv
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -176,6 +178,7 @@ def main() -> None:
         size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and "giant" not in str(p))
         gradebook = Path(tmp) / "gradebook.csv"
         load_before = os.getloadavg()[0]
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         run = subprocess.run(
             [sys.executable, "-m", "mlops_lab.cli", "grade", str(root), "--output", str(gradebook)]
@@ -185,6 +188,8 @@ def main() -> None:
             check=False,
         )
         seconds = time.perf_counter() - started
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (children.ru_utime - children_before.ru_utime) + (children.ru_stime - children_before.ru_stime)
         if run.returncode != 0:
             sys.exit(f"grade failed ({run.returncode}): {run.stderr[-2000:]}")
         rows = list(csv.DictReader(gradebook.open(encoding="utf-8")))
@@ -204,6 +209,7 @@ def main() -> None:
         "hostile": len(hostile),
         "submission_bytes": size,
         "grade_seconds": round(seconds, 1),
+        "grade_cpu_seconds": round(cpu, 1),
         "build_seconds": round(built, 1),
         "gradebook_rows": len(rows),
         "honest_not_exact": len(wrong_honest),

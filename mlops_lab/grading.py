@@ -392,11 +392,36 @@ def _status(score: float) -> str:
     return "correct" if score >= 1 else ("partial" if score > 0 else "wrong")
 
 
-def _grade_question(
-    learner: str, notebook: str, question: Any, files: _LearnerFiles, reference: dict[str, Any]
-) -> GradeRow:
-    from mlops_lab.quiz import grade_answer
+class _Grades:
+    """:func:`mlops_lab.quiz.grade_answer`, worked out once per question, answer and facts (a class shares answers)."""
 
+    def __init__(self) -> None:
+        self._seen: dict[tuple[Any, ...], Any] = {}
+
+    def __call__(self, question: Any, answer: Any, facts: dict[str, float]) -> Any:
+        from mlops_lab.quiz import grade_answer
+
+        try:
+            key: tuple[Any, ...] | None = (question, json.dumps(answer, sort_keys=True), tuple(sorted(facts.items())))
+        except (TypeError, ValueError, RecursionError):
+            key = None
+        if key is not None and key in self._seen:
+            outcome = self._seen[key]
+        else:
+            try:
+                outcome = grade_answer(question, answer, facts=facts)
+            except ValueError as exc:
+                outcome = exc
+            if key is not None:
+                self._seen[key] = outcome
+        if isinstance(outcome, ValueError):
+            raise outcome
+        return outcome
+
+
+def _grade_question(
+    learner: str, notebook: str, question: Any, files: _LearnerFiles, reference: dict[str, Any], grades: _Grades
+) -> GradeRow:
     def row(status: str, score: float = 0.0, **extra: Any) -> GradeRow:
         return GradeRow(learner, notebook, "question", question.id, status, score, 1.0, **extra)
 
@@ -437,7 +462,7 @@ def _grade_question(
             )
             return row("invalid", answer=_text(answer), flag="malformed", issue=f"cannot grade: {why}", source=source)
     try:
-        grade = grade_answer(question, answer, facts=facts)
+        grade = grades(question, answer, facts)
     except ValueError as exc:
         return row("invalid", answer=_text(answer), flag="malformed", issue=printable(exc)[:200], source=source)
 
@@ -452,9 +477,9 @@ def _grade_question(
                 f"the file claims score {_text(claimed)} (correct: {_text(claimed_correct)}) "
                 f"but the answer earns {grade.score:g}"
             )
-    if record is not None and not flag and question.id in from_notebook:
+    if record is not None and not flag and question.id in from_notebook and from_notebook[question.id] != answer:
         try:
-            other = grade_answer(question, from_notebook[question.id], facts=facts).answer
+            other = grades(question, from_notebook[question.id], facts).answer
         except ValueError:
             other = grade.answer
         if other != grade.answer:
@@ -699,13 +724,14 @@ def grade_submissions(
 
     graded = {name: banks[name] for name in sorted(seen_notebooks)}
     regrader = _Regrader(_regrade_budget(by_learner, graded, regrade_seeds), regrade_seeds)
+    grades = _Grades()
     rows: list[GradeRow] = []
     for learner in sorted(by_learner):
         files = by_learner[learner]
         for notebook, bank in graded.items():
             try:
                 rows.extend(
-                    [_grade_question(learner, notebook, q, files, reference) for q in bank.questions]
+                    [_grade_question(learner, notebook, q, files, reference, grades) for q in bank.questions]
                     + [_grade_exercise(learner, notebook, e, files, regrader) for e in bank.exercises]
                 )
             except Exception as exc:  # whatever one learner's file holds, the rest of the class is graded

@@ -31,6 +31,7 @@ stable text result; and stored in the workspace's progress file for grading.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -78,7 +79,7 @@ class Question:
     tolerance: float = 0.0
     explanation: str = ""
 
-    @property
+    @functools.cached_property
     def correct_keys(self) -> tuple[str, ...]:
         return tuple(o.key for o in self.options if o.correct)
 
