@@ -225,8 +225,10 @@ def main() -> None:
     if args.output:
         path = Path(args.output)
         merged = json.loads(path.read_text()) if path.exists() else {}
-        merged["grading"] = result
-        path.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
+        merged.setdefault("details", {})["grading"] = result
+        merged["grading_1000_learners_seconds"] = result["grade_seconds"]
+        merged["grading_1000_learners_cpu_seconds"] = result["grade_cpu_seconds"]
+        path.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

@@ -6,11 +6,12 @@ A "Your turn" cell sets a variable to a working default, then submits it::
     training_months = your_turn.submit("training-months", training_months, check=check_training_months)
 
 ``submit`` returns the value the rest of the notebook uses. When the notebook's
-``solutions`` parameter holds a reference solution for that exercise (CI injects the
-ones from the quiz bank through papermill), that solution replaces the learner's value,
-so one notebook serves both the learner and the "everything correct" CI run. Answers are
-plain values (numbers, strings, lists, mappings), never code: a grader reads them from
-the progress file without executing anything.
+``solutions`` parameter holds a reference solution for that exercise (CI injects
+:func:`mlops_lab.exercise_checks.reference_solutions` for the run's seed and mode through
+papermill), that solution replaces the learner's value, so one notebook serves both the
+learner and the "everything correct" CI run. Answers are plain values (numbers, strings,
+lists, mappings), never code: a grader reads them from the progress file without executing
+anything, and reruns the check from :mod:`mlops_lab.exercise_checks` on them.
 """
 
 from __future__ import annotations
