@@ -324,6 +324,8 @@ def read_safe_yaml(path: str | os.PathLike[str], *, max_bytes: int = MAX_BANK_BY
         raise ValueError(f"{path}: {line}: invalid YAML: {' '.join(str(problem).split())}") from None
     except (RecursionError, MemoryError):
         raise ValueError(f"{path}: nested too deeply to read") from None
+    except (ValueError, TypeError) as exc:  # e.g. an integer too long to convert
+        raise ValueError(f"{path}: a value YAML cannot read ({' '.join(str(exc).split())[:120]})") from None
 
 
 def load_bank(path: str | os.PathLike[str]) -> QuizBank:

@@ -154,6 +154,29 @@ def test_validate_never_raises_on_odd_inputs(tmp_path):
     assert len(errors) == 5 and all("\n" not in e for e in errors), errors
 
 
+MUTATIONS = (
+    "",
+    "x: [",
+    "  - 1",
+    "    answer: 1" + "0" * 5000,
+    "    text: ~",
+    "    id: *a",
+    "? [a]\n: b",
+    "\t",
+    "<<: 1",
+)
+
+
+def test_validate_never_raises_whatever_a_line_of_a_bank_becomes(tmp_path):
+    lines = quiz.bank_path("00_start_here").read_text().splitlines()
+    for n in range(0, min(len(lines), 90), 6):
+        for mutation in MUTATIONS:
+            path = tmp_path / "00_start_here.yaml"
+            path.write_text("\n".join(lines[:n] + [mutation] + lines[n + 1 :]) + "\n")
+            errors = quiz.validate_banks([path])
+            assert all(isinstance(e, str) and "\n" not in e for e in errors), (n, mutation, errors)
+
+
 def test_an_answer_key_marker_is_never_an_answer(tmp_path):
     bank = load_bank(write(tmp_path, VALID.format(name="nb")))
     assert "q-fact" not in bank.answer_key()
