@@ -248,6 +248,8 @@ def test_exercises_are_regraded_for_the_learners_own_seed(klass):
         copycat,
         lambda nb: nb["exercises"]["m2m-churn-rate"].update(value=reference_solution(NOTEBOOK, "m2m-churn-rate")),
     )
+    wrong_mode = honest(klass / "wrong_mode", seed=42, mode="smoke")
+    edit(wrong_mode, lambda nb: nb["exercises"]["train-months"].update(value=9))  # right in full mode, not in smoke
     modest = honest(klass / "modest", seed=3)
     edit(modest, lambda nb: nb["exercises"]["train-months"].update(passed=False))  # a right answer claimed wrong
 
@@ -259,6 +261,7 @@ def test_exercises_are_regraded_for_the_learners_own_seed(klass):
     copied = next(r for r in learner_rows(gradebook, "copycat") if r.item == "m2m-churn-rate")
     assert (copied.status, copied.flag) == ("failed", "tampered")
     assert next(r for r in learner_rows(gradebook, "modest") if r.item == "train-months").status == "passed"
+    assert next(r for r in learner_rows(gradebook, "wrong_mode") if r.item == "train-months").flag == "tampered"
 
 
 def test_learners_beyond_the_regrade_budget_keep_their_verdict_with_a_note(klass):
