@@ -348,3 +348,12 @@ def test_the_html_report_escapes_everything_from_a_hostile_class(klass, tmp_path
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<b onmouseover" not in page and "<img src=x" not in page
     assert "&lt;b onmouseover=alert(1)&gt;x" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_the_regrade_budget_is_an_option_of_grade(klass, tmp_path):
+    output = tmp_path / "gradebook.csv"
+    assert main(["grade", str(klass), "--output", str(output), "--regrade-seeds", "0"]) == 0
+    rows = [r for r in read_gradebook(output).rows if r.item == "m2m-churn-rate"]
+    assert {r.status for r in rows} == {"passed"} and all("--regrade-seeds" in r.issue for r in rows)
+    train = [r for r in read_gradebook(output).rows if r.item == "train-months"]
+    assert all(not r.issue for r in train)  # a check that does not depend on the seed is always rerun
