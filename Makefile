@@ -102,6 +102,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/workbook.py --repeat 3 --output benchmarks/results.json
 	$(BIN)/python benchmarks/batch_scaling.py --output benchmarks/results.json
 	$(BIN)/python benchmarks/setup_and_tests.py --output benchmarks/results.json
+	$(BIN)/python benchmarks/grading.py --output benchmarks/results.json
 
 clean:
 	@echo "Removing .venv and build outputs; your workspace (progress, runs, models) is kept."

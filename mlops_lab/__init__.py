@@ -26,13 +26,18 @@ Where each concept lives (course concept, then its one module):
     skew and drift monitoring                        monitoring
     online serving on an endpoint                    serving
     MLOps maturity levels                            maturity
-    offline settings and the environment check       environment
+    offline settings, workspace, environment check   environment
     the package's exceptions                         errors
-    exercise checks and feedback                     exercises
+    exercise feedback, a notebook's exercise book    exercises
+    value exercises' checks, rerun for any seed      exercise_checks
+    code exercises, run in the learner's kernel      code_exercises
+    the hidden tests of the code exercises           hidden_tests
     quizzes                                          quiz
     a learner's progress and workspace               progress
     batch runs of every notebook                     batch
     grading submissions                              grading
+    grading code exercises                           code_grading
+    rerunning learner code in a limited process      code_rerun
     the class report                                 report
     the command line                                 cli
 

@@ -14,14 +14,15 @@ def _quiz_validate(args: argparse.Namespace) -> int:
     paths = args.paths or [quizzes_dir()]
     errors = validate_banks(paths)
     for error in errors:
-        print(f"error: {error}", file=sys.stderr)
+        _say(f"error: {_one_line(ValueError(error))}", error=True)
     if not errors:
         print(f"All quiz banks in {', '.join(map(str, paths))} are valid.")
     return 1 if errors else 0
 
 
 def _progress(args: argparse.Namespace) -> int:
-    from mlops_lab.progress import PROGRESS_FILE, ProgressFileError, open_workspace, read_progress, summarize
+    from mlops_lab.environment import open_workspace
+    from mlops_lab.progress import PROGRESS_FILE, ProgressFileError, read_progress, summarize
 
     path = open_workspace(args.workspace) / PROGRESS_FILE
     try:
@@ -73,6 +74,19 @@ def _batch(args: argparse.Namespace) -> int:
     return summary.exit_status
 
 
+def _say(text: str, *, error: bool = False) -> None:
+    """Print learner-derived text on any terminal: characters the terminal's encoding lacks are escaped."""
+    stream = sys.stderr if error else sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    print(text.encode(encoding, "backslashreplace").decode(encoding), file=stream)
+
+
+def _one_line(exc: BaseException) -> str:
+    from mlops_lab.grading import printable
+
+    return printable(" ".join(str(exc).split()))
+
+
 def _grade(args: argparse.Namespace) -> int:
     from mlops_lab.grading import grade_submissions, load_reference_facts
 
@@ -84,18 +98,27 @@ def _grade(args: argparse.Namespace) -> int:
 
             limits = RerunLimits(seconds_per_exercise=args.code_timeout, memory_mb=args.code_memory)
         gradebook = grade_submissions(
-            args.submissions, facts=facts, banks_dir=args.quizzes, run_code=args.run_code, rerun_limits=limits
+            args.submissions,
+            facts=facts,
+            banks_dir=args.quizzes,
+            run_code=args.run_code,
+            rerun_limits=limits,
+            regrade_seeds=args.regrade_seeds,
         )
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {_one_line(exc)}", error=True)
         return 2
     if not gradebook.rows:
-        print(f"error: no progress.json or .ipynb files found in {', '.join(args.submissions)}", file=sys.stderr)
+        _say(f"error: no progress.json or .ipynb files found in {', '.join(args.submissions)}", error=True)
         return 2
-    path = gradebook.write_csv(args.output)
-    print(repr(gradebook))
+    try:
+        path = gradebook.write_csv(args.output)
+    except OSError as exc:
+        _say(f"error: cannot write {args.output}: {_one_line(exc)}", error=True)
+        return 2
+    _say(repr(gradebook))
     flagged = len(gradebook.flagged)
-    print(
+    _say(
         f"Gradebook for {len(gradebook.learners)} learner(s) written to {path}"
         + (f"; {flagged} item(s) flagged." if flagged else ".")
     )
@@ -107,15 +130,18 @@ def _report(args: argparse.Namespace) -> int:
 
     try:
         report = build_report(batch_dir=args.batch, gradebook=args.gradebook, title=args.title)
+        written = report.write(args.output)
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {_one_line(exc)}", error=True)
         return 2
-    print(f"Class report written to {report.write(args.output)}")
+    _say(f"Class report written to {written}")
     return 0
 
 
 def _add_instructor_verbs(verbs: Any) -> None:  # argparse's subparsers action: its class is private
     import os
+
+    from mlops_lab.grading import DEFAULT_REGRADE_SEEDS
 
     batch = verbs.add_parser(
         "batch",
@@ -180,8 +206,11 @@ def _add_instructor_verbs(verbs: Any) -> None:  # argparse's subparsers action: 
             "Grade SUBMISSIONS against the quiz banks without executing anything: quiz answers come from progress.json "
             "records and from the quiz_answers value of each notebook's parameters / injected-parameters cell (read "
             "as a literal, never run); every answer is graded again, and a stored score that disagrees is flagged as "
-            "tampered. A SUBMISSION is a file, a learner's folder, or a folder with one sub-folder per learner (such "
-            "as a batch output folder). Unreadable files are reported for that learner; the others are graded."
+            "tampered. Exercise checks are rerun on the stored values for each learner's seed and mode; a claimed pass "
+            "the check rejects is flagged as tampered. A SUBMISSION is a file, a learner's folder, or a folder with one "
+            "sub-folder per learner (such as a batch output folder). A file over 20 MB, or one that cannot be read, is "
+            "reported for that learner only; the others are graded. A quiz bank that does not validate, or a facts "
+            "value that is not a number, stops grading with exit status 2."
         ),
     )
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="progress.json / .ipynb files or folders")
@@ -211,6 +240,15 @@ def _add_instructor_verbs(verbs: Any) -> None:  # argparse's subparsers action: 
         default=1024,
         metavar="MB",
         help="address-space limit of a rerun process (default: 1024)",
+    )
+    grade.add_argument(
+        "--regrade-seeds",
+        type=int,
+        default=DEFAULT_REGRADE_SEEDS,
+        metavar="N",
+        help="rerun the exercise checks whose data depends on the seed for the N (seed, mode) pairs most learners "
+        f"share (default: {DEFAULT_REGRADE_SEEDS}; about a second each); other learners keep their notebook's verdict "
+        "on those exercises, with a note",
     )
     grade.set_defaults(func=_grade)
 

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlops_lab.exercises import Feedback
 
 NUMERIC_FEATURES: tuple[str, ...] = (
     "tenure_months",
@@ -234,37 +233,3 @@ def fingerprint(frame: pd.DataFrame) -> str:
     digest = hashlib.sha256(row_hashes.tobytes())
     digest.update(",".join(map(str, frame.columns)).encode())
     return digest.hexdigest()[:12]
-
-
-def check_time_split(train_months: int, *, frame: pd.DataFrame, test_months: int = 3) -> Feedback:
-    """Exercise check: does ``train_months`` leave exactly the last ``test_months`` months for testing?"""
-    from mlops_lab.exercises import Feedback
-
-    train, test = split_by_month(frame, train_months=int(train_months))
-    tested = test[TIME_COLUMN].dt.strftime("%Y-%m").unique()
-    if len(tested) == test_months:
-        return Feedback(
-            True,
-            f"the model trains on {train[TIME_COLUMN].min():%Y-%m} to {train[TIME_COLUMN].max():%Y-%m} "
-            f"and is tested on {', '.join(tested)}.",
-        )
-    return Feedback(
-        False,
-        f"with train_months={train_months} the test set covers {len(tested)} months ({tested[0]} to {tested[-1]}); "
-        f"it should cover the last {test_months}.",
-    )
-
-
-def check_segment_churn_rate(value: float, *, frame: pd.DataFrame, contract: str = "month-to-month") -> Feedback:
-    """Exercise check: is ``value`` the churn rate of customers on ``contract``?"""
-    from mlops_lab.exercises import Feedback
-
-    truth = frame.loc[frame["contract"] == contract, TARGET].mean()
-    overall = frame[TARGET].mean()
-    if abs(float(value) - truth) <= 0.001:
-        return Feedback(True, f"{float(value):.4f} of {contract} customers churned, against {overall:.4f} overall.")
-    if abs(float(value) - overall) <= 0.001:
-        return Feedback(False, "that is the churn rate of all customers; filter on the contract column first.")
-    return Feedback(
-        False, f"{float(value):.4f} is not the churn rate of {contract} customers; check the filter and the column."
-    )

@@ -1,6 +1,7 @@
-"""The learner's environment: offline settings and a check that names anything missing.
+"""The learner's environment: offline settings, the workspace folder, and a check that names anything missing.
 
-Every notebook starts with :func:`configure_offline`, so no tool phones home, and the
+Every notebook starts with :func:`configure_offline`, so no tool phones home, and
+:func:`open_workspace`, the folder its runs, models and progress go to; the
 start-here notebook shows :func:`check_environment`, which compares what is installed
 with the pinned versions in ``requirements.lock``.
 """
@@ -37,6 +38,18 @@ LAB_PACKAGES: dict[str, str] = {
     "pandera": "pandera",
     "fastapi": "fastapi",
 }
+
+
+def default_workspace() -> Path:
+    """The workspace folder: ``$MLOPS_LAB_WORKSPACE`` if set, else ``workspace/`` in the current folder."""
+    return Path(os.environ.get("MLOPS_LAB_WORKSPACE", "workspace"))
+
+
+def open_workspace(workspace: str | os.PathLike[str] | None = None) -> Path:
+    """Create (if needed) and return the workspace folder a notebook writes into."""
+    path = Path(workspace) if workspace else default_workspace()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def configure_offline() -> None:

@@ -6,11 +6,12 @@ A "Your turn" cell sets a variable to a working default, then submits it::
     training_months = your_turn.submit("training-months", training_months, check=check_training_months)
 
 ``submit`` returns the value the rest of the notebook uses. When the notebook's
-``solutions`` parameter holds a reference solution for that exercise (CI injects the
-ones from the quiz bank through papermill), that solution replaces the learner's value,
-so one notebook serves both the learner and the "everything correct" CI run. Answers are
-plain values (numbers, strings, lists, mappings), never code: a grader reads them from
-the progress file without executing anything.
+``solutions`` parameter holds a reference solution for that exercise (CI injects
+:func:`mlops_lab.exercise_checks.reference_solutions` for the run's seed and mode through
+papermill), that solution replaces the learner's value, so one notebook serves both the
+learner and the "everything correct" CI run. Answers are plain values (numbers, strings,
+lists, mappings), never code: a grader reads them from the progress file without executing
+anything, and reruns the check from :mod:`mlops_lab.exercise_checks` on them.
 """
 
 from __future__ import annotations
@@ -45,11 +46,17 @@ def _json_value(value: Any) -> Any:
 
 @dataclass
 class ExerciseBook:
-    """The exercises of one notebook, bound to the learner's workspace and the ``solutions`` parameter."""
+    """The exercises of one notebook, bound to the learner's workspace and the ``solutions`` parameter.
+
+    ``seed`` and ``mode`` are the notebook's parameters; they are stored with every result so a
+    grader can rerun the check for the data this learner saw (:mod:`mlops_lab.exercise_checks`).
+    """
 
     notebook: str
     solutions: dict[str, Any] | None = None
     workspace: str | os.PathLike[str] | None = None
+    seed: int | None = None
+    mode: str | None = None
 
     def __post_init__(self) -> None:
         self._progress = Progress.in_workspace(self.workspace)
@@ -69,7 +76,14 @@ class ExerciseBook:
             self.notebook,
             "exercises",
             exercise_id,
-            {"value": _json_value(value), "passed": feedback.passed, "message": feedback.message, "source": source},
+            {
+                "value": _json_value(value),
+                "passed": feedback.passed,
+                "message": feedback.message,
+                "source": source,
+                **({"seed": self.seed} if self.seed is not None else {}),
+                **({"mode": self.mode} if self.mode is not None else {}),
+            },
         )
         note = " (reference solution)" if source == "solution" else ""
         print(f"[{exercise_id}]{note} {feedback!r}")

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from sklearn.pipeline import Pipeline
 
-    from mlops_lab.exercises import Feedback
-
 
 @dataclass(frozen=True)
 class Attributions:
@@ -62,17 +60,3 @@ def feature_attributions(
         index=pd.Index(list(FEATURES), name="feature"),
     ).sort_values("importance", ascending=False, kind="stable")
     return Attributions(table=table, scoring=scoring)
-
-
-def check_top_feature(value: str, *, attributions: Attributions) -> Feedback:
-    """Exercise check: is ``value`` the feature with the largest attribution?"""
-    from mlops_lab.exercises import Feedback
-
-    ranking = list(attributions.table.index)
-    if value == ranking[0]:
-        return Feedback(True, f"shuffling {value} costs the most {attributions.scoring}: the model relies on it most.")
-    if value in ranking:
-        return Feedback(
-            False, f"{value} ranks {ranking.index(value) + 1} of {len(ranking)}; look for the largest importance."
-        )
-    return Feedback(False, f"{value!r} is not an input feature; choose one of {', '.join(ranking)}.")

@@ -24,7 +24,6 @@ from mlops_lab.data import FEATURES, ID_COLUMN, TARGET, TIME_COLUMN
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlops_lab.exercises import Feedback
 
 FEATURE_TIME = "feature_time"
 PREDICTION_TIME = "prediction_time"
@@ -131,34 +130,6 @@ def make_feature_history(
         }
     )
     return labels, features
-
-
-def check_point_in_time_value(
-    value: float,
-    *,
-    labels: pd.DataFrame,
-    features: pd.DataFrame,
-    customer_id: str,
-    column: str = "support_calls",
-) -> Feedback:
-    """Exercise check: is ``value`` the ``column`` value known for ``customer_id`` at its prediction time?"""
-    from mlops_lab.exercises import Feedback
-
-    row = labels[labels[ID_COLUMN] == customer_id]
-    if row.empty:
-        raise ValueError(f"no label row for customer {customer_id!r}")
-    truth = point_in_time_join(row, features)[column].iloc[0]
-    leaked = latest_values_join(row, features)[column].iloc[0]
-    if float(value) == float(truth):
-        return Feedback(
-            True, f"{customer_id} had {column}={truth:g} when the prediction was made; later rows are ignored."
-        )
-    if float(value) == float(leaked):
-        return Feedback(
-            False,
-            f"{value:g} was recorded after the prediction time: that is the leaking value. Use point_in_time_join.",
-        )
-    return Feedback(False, f"{value:g} is not what was known about {customer_id} at its prediction time.")
 
 
 def leakage_report(

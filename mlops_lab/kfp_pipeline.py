@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_lab.environment import open_workspace
 from mlops_lab.pipeline import PIPELINE_NAME, STEPS, PipelineParameters, artifact_fingerprint, content_hash
-from mlops_lab.progress import open_workspace
 
 if TYPE_CHECKING:
     import pandas as pd

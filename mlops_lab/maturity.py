@@ -50,7 +50,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from sklearn.pipeline import Pipeline
 
-    from mlops_lab.exercises import Feedback
     from mlops_lab.monitoring import DriftTimeline
     from mlops_lab.tracking import TrackingStore
     from mlops_lab.validation import CheckReport, DataSchema, DataValidation, GateDecision
@@ -1088,77 +1087,4 @@ def search_policies(world: World, *, grid: dict[str, Sequence[float]] | None = N
     chosen = grid or SEARCH_GRID
     return PolicySearch(
         tuple(score_policy(world, trigger=k, threshold=t) for k, values in chosen.items() for t in values)
-    )
-
-
-def check_policy(choice: Any, *, world: World, search: PolicySearch) -> Feedback:
-    """Exercise check: does ``{"trigger": ..., "threshold": ...}`` match the best policy of the search?
-
-    It passes with as few months off target as the best policy and at most one retrain more.
-    """
-    from mlops_lab.exercises import Feedback
-
-    if not isinstance(choice, dict) or set(choice) != {"trigger", "threshold"}:
-        return Feedback(False, 'answer with a dict {"trigger": ..., "threshold": ...}')
-    if choice["trigger"] not in TRIGGER_KINDS:
-        return Feedback(False, f"unknown trigger {choice['trigger']!r}; choose from {list(TRIGGER_KINDS)}")
-    try:
-        threshold = float(choice["threshold"])
-        mine = score_policy(world, trigger=choice["trigger"], threshold=threshold)
-    except (TypeError, ValueError) as exc:
-        return Feedback(False, f"the threshold must be a positive number ({exc})")
-    best = search.best
-    if mine.months_off_target <= best.months_off_target and mine.retrains <= best.retrains + 1:
-        return Feedback(True, f"your policy, {mine}, is as good as the best one found by the search: {best}.")
-    if mine.months_off_target > best.months_off_target:
-        hint = "quality stays off target longer: which trigger reacts to what the business feels?"
-    else:
-        hint = (
-            "quality is on target, but it retrains more often than it needs to: raise the threshold or change trigger."
-        )
-    return Feedback(False, f"your policy, {mine}; the best found: {best}. {hint}")
-
-
-def check_drift_threshold(value: Any, *, world: World) -> Feedback:
-    """Exercise check: does a monitoring threshold alert during the covariate shift, before the concept change,
-    without a false alarm in the calm months before the shift? (The data-incident month is left out: data
-    validation handles it.)"""
-    from mlops_lab.exercises import Feedback
-
-    try:
-        threshold = float(value)
-    except (TypeError, ValueError):
-        return Feedback(False, f"the threshold must be a number between 0 and 1, got {value!r}")
-    if not 0 < threshold <= 1:
-        return Feedback(False, f"the threshold must be between 0 and 1, got {threshold:g}")
-    scenario = world.scenario
-    timeline = world.drift_timeline()
-    largest = {
-        month: max(f.distance for f in report.features)
-        for month, report in zip(scenario.production_months, timeline.reports, strict=True)
-        if month != scenario.incident_month
-    }
-    false_alarms = [
-        world.labels[m] for m, d in largest.items() if m < scenario.covariate_drift_start and d >= threshold
-    ]
-    during_shift = [
-        m
-        for m, d in largest.items()
-        if scenario.covariate_drift_start <= m < scenario.concept_drift_month and d >= threshold
-    ]
-    if false_alarms:
-        return Feedback(
-            False, f"threshold {threshold:g} raises false alarms in calm months ({', '.join(false_alarms)}): raise it."
-        )
-    if not during_shift:
-        return Feedback(
-            False,
-            f"threshold {threshold:g} never alerts during the covariate shift; the largest distance before the concept "
-            f"change is {max(d for m, d in largest.items() if m < scenario.concept_drift_month):.3f}: lower it.",
-        )
-    first = during_shift[0]
-    return Feedback(
-        True,
-        f"threshold {threshold:g} first alerts in {world.labels[first]}, "
-        f"{scenario.concept_drift_month - first} months before the concept change, with no false alarm before the shift.",
     )

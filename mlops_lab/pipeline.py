@@ -101,14 +101,13 @@ from mlops_lab.data import (
     VALID_RANGES,
     DataSettings,
 )
+from mlops_lab.environment import open_workspace
 from mlops_lab.errors import PipelineStepError
-from mlops_lab.progress import open_workspace
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
-    from mlops_lab.exercises import Feedback
 
 PIPELINE_NAME = "churn-lifecycle"
 PIPELINE_DIR = "pipeline"
@@ -587,51 +586,6 @@ def steps_affected_by(parameter: str) -> list[str]:
         if parameter in current.parameters or any(name in affected for name in current.upstream):
             affected.append(current.name)
     return affected
-
-
-def check_lifecycle_order(value: list[str]) -> Feedback:
-    """Exercise check: are the eight lifecycle steps (their names, e.g. "data analysis") in order?"""
-    from mlops_lab.exercises import Feedback
-
-    expected = [s.stage for s in STEPS]
-    given = [str(v).strip().lower() for v in value]
-    unknown = [v for v in given if v not in expected]
-    if unknown or len(given) != len(expected) or set(given) != set(expected):
-        missing = [e for e in expected if e not in given]
-        return Feedback(
-            False, f"list each of the eight steps once; unknown: {unknown or 'none'}, missing: {missing or 'none'}."
-        )
-    if given == expected:
-        return Feedback(
-            True,
-            "data comes first (extraction, analysis, preparation), then the model (training, "
-            "evaluation, validation), then operations (serving, monitoring), which starts the next iteration.",
-        )
-    first_wrong = next(i for i, (g, e) in enumerate(zip(given, expected, strict=True)) if g != e)
-    where = f"the order is right up to step {first_wrong}, but" if first_wrong else "the order starts wrong:"
-    return Feedback(False, f"{where} step {first_wrong + 1} is not {given[first_wrong]!r}.")
-
-
-def check_rerun_prediction(value: list[str], *, parameter: str) -> Feedback:
-    """Exercise check: does ``value`` name exactly the steps that rerun when ``parameter`` changes?"""
-    from mlops_lab.exercises import Feedback
-
-    expected = steps_affected_by(parameter)
-    given = [str(v).strip() for v in value]
-    unknown = sorted(set(given) - set(STEP_NAMES))
-    if unknown:
-        return Feedback(False, f"{unknown} are not step names; use names such as 'train_model'.")
-    if set(given) == set(expected):
-        return Feedback(
-            True,
-            f"{len(expected)} steps rerun: {parameter} feeds {expected[0]}, and everything downstream reads its outputs.",
-        )
-    extra, missing = sorted(set(given) - set(expected)), [e for e in expected if e not in given]
-    if missing and not extra:
-        return Feedback(
-            False, "some steps are missing: a step reruns when any of its inputs changes, not only its parameters."
-        )
-    return Feedback(False, f"{extra} do not depend on {parameter}, directly or through their inputs; they stay cached.")
 
 
 # --- the metadata store -------------------------------------------------------------------------

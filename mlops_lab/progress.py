@@ -17,22 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_lab.environment import open_workspace
 from mlops_lab.errors import ProgressFileError
 
 PROGRESS_FILE = "progress.json"
 FORMAT_VERSION = 1
-
-
-def default_workspace() -> Path:
-    """The workspace folder: ``$MLOPS_LAB_WORKSPACE`` if set, else ``workspace/`` in the current folder."""
-    return Path(os.environ.get("MLOPS_LAB_WORKSPACE", "workspace"))
-
-
-def open_workspace(workspace: str | os.PathLike[str] | None = None) -> Path:
-    """Create (if needed) and return the workspace folder a notebook writes into."""
-    path = Path(workspace) if workspace else default_workspace()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def read_progress(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -36,6 +36,8 @@ stable text result; and stored in the workspace's progress file for grading.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -46,6 +48,13 @@ from mlops_lab.errors import QuizBankError
 from mlops_lab.progress import Progress
 
 QUESTION_TYPES = ("single", "multiple", "numeric")
+# Bounds that keep a bank small enough to read, show and grade in no time, whatever it holds.
+MAX_BANK_BYTES = 1_000_000
+MAX_ITEMS = 200  # questions, exercises, or options of one question
+MAX_TEXT_CHARS = 5_000
+MAX_SOLUTION_CHARS = 20_000
+MAX_SOLUTION_DEPTH = 10
+_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _BANK_KEYS = {"notebook", "title", "questions", "exercises"}
 _QUESTION_KEYS = {"id", "type", "objective", "text", "options", "answer", "answer_fact", "tolerance", "explanation"}
 _OPTION_KEYS = {"key", "text", "correct", "explanation"}
@@ -72,7 +81,7 @@ class Question:
     tolerance: float = 0.0
     explanation: str = ""
 
-    @property
+    @functools.cached_property
     def correct_keys(self) -> tuple[str, ...]:
         return tuple(o.key for o in self.options if o.correct)
 
@@ -112,9 +121,8 @@ class QuizBank:
                 key[q.id] = q.answer
             elif facts and q.answer_fact in facts:
                 key[q.id] = facts[q.answer_fact]
-            else:
-                # The right number only exists once the notebook has run: the key says where to read it.
-                key[q.id] = {"from_results": q.answer_fact}
+            # Without the facts there is no right number yet, so the question is left out: a stand-in
+            # value must never be something a learner could hand in as an answer.
         return key
 
     def solutions(self) -> dict[str, Any]:
@@ -144,22 +152,62 @@ def _require_text(path: Path, where: str, item: dict, key: str) -> str:
         raise _fail(path, where, f"'{key}' must be text, got {value!r}: put it in quotes")
     if not value or not value.strip():
         raise _fail(path, where, f"missing or empty '{key}'")
+    if len(value) > MAX_TEXT_CHARS:
+        raise _fail(path, where, f"'{key}' is longer than {MAX_TEXT_CHARS} characters")
     return value.strip()
+
+
+def _require_id(path: Path, where: str, item: dict, key: str) -> str:
+    value = _require_text(path, where, item, key)
+    # Ids end up in file names, gradebook cells and terminal lines: plain characters only.
+    if len(value) > 64 or not set(value) <= _ID_CHARS:
+        raise _fail(path, where, f"'{key}' must be 1-64 letters, digits, '-', '_' or '.', got {value[:64]!r}")
+    return value
+
+
+def _number(path: Path, where: str, key: str, value: Any) -> float:
+    """A finite number (YAML's .nan, .inf and true/false are refused)."""
+    try:
+        number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise _fail(path, where, f"'{key}' must be a finite number, got {value!r:.40}")
+    return number
+
+
+def _plain_data(path: Path, where: str, value: Any, depth: int = 0) -> None:
+    """Refuse what JSON cannot hold (dates, binary) or what is too deep to be an exercise answer."""
+    if depth > MAX_SOLUTION_DEPTH:
+        raise _fail(path, where, f"'solution' is nested deeper than {MAX_SOLUTION_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _fail(path, where, f"'solution' has a non-text key {key!r:.40}: put it in quotes")
+            _plain_data(path, where, item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _plain_data(path, where, item, depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise _fail(path, where, f"'solution' holds {value!r}, not a finite number")
+    elif value is not None and not isinstance(value, (str, bool, int, float)):
+        # YAML reads 2025-01-01 as a date: a quiz bank holds only what JSON can.
+        raise _fail(path, where, f"'solution' holds a {type(value).__name__} ({value!s:.40}): put it in quotes")
 
 
 def _check_keys(path: Path, where: str, item: Any, allowed: set[str]) -> None:
     if not isinstance(item, dict):
         raise _fail(path, where, f"expected a mapping, got {type(item).__name__}")
-    unknown = sorted(set(item) - allowed)
+    unknown = sorted(str(k)[:40] for k in set(item) - allowed)
     if unknown:
         raise _fail(path, where, f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
 
 
 def _parse_question(path: Path, index: int, raw: Any) -> Question:
     qid = raw.get("id") if isinstance(raw, dict) else None
-    where = f"question {qid!r}" if isinstance(qid, str) and qid else f"question #{index + 1}"
+    where = f"question {qid[:64]!r}" if isinstance(qid, str) and qid else f"question #{index + 1}"
     _check_keys(path, where, raw, _QUESTION_KEYS)
-    _require_text(path, where, raw, "id")
+    _require_id(path, where, raw, "id")
     qtype = raw.get("type")
     if qtype not in QUESTION_TYPES:
         raise _fail(path, where, f"'type' must be one of {list(QUESTION_TYPES)}, got {qtype!r}")
@@ -171,18 +219,17 @@ def _parse_question(path: Path, index: int, raw: Any) -> Question:
         has_answer, has_fact = "answer" in raw, "answer_fact" in raw
         if has_answer == has_fact:
             raise _fail(path, where, "a numeric question needs exactly one of 'answer' or 'answer_fact'")
-        if has_answer and not isinstance(raw["answer"], (int, float)):
-            raise _fail(path, where, f"'answer' must be a number, got {raw['answer']!r}")
-        tolerance = raw.get("tolerance", 0.0)
-        if not isinstance(tolerance, (int, float)) or tolerance < 0:
+        answer = _number(path, where, "answer", raw["answer"]) if has_answer else None
+        tolerance = _number(path, where, "tolerance", raw.get("tolerance", 0.0))
+        if tolerance < 0:
             raise _fail(path, where, f"'tolerance' must be a number >= 0, got {tolerance!r}")
         return Question(
             id=raw["id"],
             type=qtype,
             objective=objective,
             text=text,
-            answer=float(raw["answer"]) if has_answer else None,
-            answer_fact=raw.get("answer_fact"),
+            answer=answer,
+            answer_fact=_require_id(path, where, raw, "answer_fact") if has_fact else None,
             tolerance=float(tolerance),
             explanation=_require_text(path, where, raw, "explanation"),
         )
@@ -190,15 +237,13 @@ def _parse_question(path: Path, index: int, raw: Any) -> Question:
         if key in raw:
             raise _fail(path, where, f"'{key}' belongs to numeric questions; mark options with 'correct: true'")
     raw_options = raw.get("options")
-    if not isinstance(raw_options, list) or len(raw_options) < 2:
-        raise _fail(path, where, "needs a list of at least two 'options'")
+    if not isinstance(raw_options, list) or not 2 <= len(raw_options) <= MAX_ITEMS:
+        raise _fail(path, where, f"needs a list of 2 to {MAX_ITEMS} 'options'")
     options = []
     for i, raw_option in enumerate(raw_options):
         owhere = f"{where}, option #{i + 1}"
         _check_keys(path, owhere, raw_option, _OPTION_KEYS)
-        key = raw_option.get("key")
-        if not isinstance(key, str) or not key:
-            raise _fail(path, owhere, "missing 'key'")
+        key = _require_id(path, owhere, raw_option, "key")
         owhere = f"{where}, option {key!r}"
         correct = raw_option.get("correct", False)
         if not isinstance(correct, bool):
@@ -214,6 +259,10 @@ def _parse_question(path: Path, index: int, raw: Any) -> Question:
     keys = [o.key for o in options]
     if len(set(keys)) != len(keys):
         raise _fail(path, where, f"duplicate option keys {keys}")
+    texts = [" ".join(o.text.lower().split()) for o in options]
+    repeated = sorted({o.key for o, t in zip(options, texts, strict=True) if texts.count(t) > 1})
+    if repeated:
+        raise _fail(path, where, f"options {repeated} have the same text; a learner could not tell them apart")
     n_correct = sum(o.correct for o in options)
     if n_correct == 0:
         raise _fail(path, where, "no option is marked 'correct: true'")
@@ -226,19 +275,24 @@ def _parse_question(path: Path, index: int, raw: Any) -> Question:
 
 def _parse_exercise(path: Path, index: int, raw: Any) -> Exercise:
     eid = raw.get("id") if isinstance(raw, dict) else None
-    where = f"exercise {eid!r}" if isinstance(eid, str) and eid else f"exercise #{index + 1}"
+    where = f"exercise {eid[:64]!r}" if isinstance(eid, str) and eid else f"exercise #{index + 1}"
     _check_keys(path, where, raw, _EXERCISE_KEYS)
     if ("solution" in raw) == ("solution_code" in raw):
         raise _fail(path, where, "needs exactly one of 'solution' (a value) or 'solution_code' (a function's source)")
-    exercise_id = _require_text(path, where, raw, "id")
+    exercise_id = _require_id(path, where, raw, "id")
     is_code = "solution_code" in raw
-    solution = _require_text(path, where, raw, "solution_code") if is_code else raw["solution"]
     if is_code:
         from mlops_lab.code_exercises import solution_code_problem
 
+        solution = _require_text(path, where, raw, "solution_code")
         problem = solution_code_problem(exercise_id, solution, notebook=path.stem)
         if problem:
             raise _fail(path, where, f"'solution_code': {problem}")
+    else:
+        solution = raw["solution"]
+        _plain_data(path, where, solution)
+    if len(json.dumps(solution)) > MAX_SOLUTION_CHARS:
+        raise _fail(path, where, f"the solution is longer than {MAX_SOLUTION_CHARS} characters as JSON")
     return Exercise(
         id=exercise_id,
         objective=_require_text(path, where, raw, "objective"),
@@ -248,28 +302,62 @@ def _parse_exercise(path: Path, index: int, raw: Any) -> Exercise:
     )
 
 
-def load_bank(path: str | os.PathLike[str]) -> QuizBank:
-    """Load and validate a question bank; a broken one raises :class:`QuizBankError`."""
+def read_safe_yaml(path: str | os.PathLike[str], *, max_bytes: int = MAX_BANK_BYTES) -> Any:
+    """Read a small instructor-written YAML file: UTF-8 only, at most ``max_bytes``, no aliases, no tags.
+
+    Aliases (``*name``) are refused because each one copies a whole subtree: a few lines of
+    them can grow into billions of values. Errors are :class:`ValueError` naming the file.
+    """
     import yaml
+
+    class _NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed here", mark)
+            return super().compose_node(parent, index)
 
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > max_bytes:
+            raise ValueError(f"{path}: larger than {max_bytes:,} bytes")
+        raw_bytes = path.read_bytes()
     except FileNotFoundError:
-        raise QuizBankError(f"{path}: no such quiz bank") from None
+        raise ValueError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read it ({exc.strerror or exc.__class__.__name__})") from None
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {raw_bytes[exc.start]:#04x} at offset {exc.start})") from None
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
         problem = getattr(exc, "problem", None) or str(exc)
-        raise QuizBankError(f"{path}: {line}: invalid YAML: {problem}") from None
+        raise ValueError(f"{path}: {line}: invalid YAML: {' '.join(str(problem).split())}") from None
+    except (RecursionError, MemoryError):
+        raise ValueError(f"{path}: nested too deeply to read") from None
+    except (ValueError, TypeError) as exc:  # e.g. an integer too long to convert
+        raise ValueError(f"{path}: a value YAML cannot read ({' '.join(str(exc).split())[:120]})") from None
+
+
+def load_bank(path: str | os.PathLike[str]) -> QuizBank:
+    """Load and validate a question bank; a broken one raises :class:`QuizBankError`."""
+    path = Path(path)
+    try:
+        raw = read_safe_yaml(path)
+    except ValueError as exc:
+        raise QuizBankError(str(exc)) from None
     _check_keys(path, "top level", raw, _BANK_KEYS)
     questions_raw = raw.get("questions")
-    if not isinstance(questions_raw, list) or not questions_raw:
-        raise _fail(path, "top level", "needs a non-empty 'questions' list")
+    if not isinstance(questions_raw, list) or not 1 <= len(questions_raw) <= MAX_ITEMS:
+        raise _fail(path, "top level", f"needs a 'questions' list of 1 to {MAX_ITEMS} questions")
     questions = [_parse_question(path, i, q) for i, q in enumerate(questions_raw)]
     exercises_raw = raw.get("exercises") or []
-    if not isinstance(exercises_raw, list):
-        raise _fail(path, "top level", "'exercises' must be a list")
+    if not isinstance(exercises_raw, list) or len(exercises_raw) > MAX_ITEMS:
+        raise _fail(path, "top level", f"'exercises' must be a list of at most {MAX_ITEMS}")
     exercises = [_parse_exercise(path, i, e) for i, e in enumerate(exercises_raw)]
     for kind, items in (("question", questions), ("exercise", exercises)):
         seen: set[str] = set()
@@ -279,10 +367,9 @@ def load_bank(path: str | os.PathLike[str]) -> QuizBank:
             seen.add(item.id)
     notebook = raw.get("notebook", path.stem)
     if notebook != path.stem:
-        raise _fail(path, "top level", f"'notebook' is {notebook!r} but the file is named after {path.stem!r}")
-    return QuizBank(
-        notebook=notebook, path=path, questions=tuple(questions), exercises=tuple(exercises), title=raw.get("title", "")
-    )
+        raise _fail(path, "top level", f"'notebook' is {notebook!r:.80} but the file is named after {path.stem!r}")
+    title = _require_text(path, "top level", raw, "title") if "title" in raw else ""
+    return QuizBank(notebook=notebook, path=path, questions=tuple(questions), exercises=tuple(exercises), title=title)
 
 
 def validate_banks(paths: list[str | os.PathLike[str]]) -> list[str]:
@@ -300,7 +387,7 @@ def validate_banks(paths: list[str | os.PathLike[str]]) -> list[str]:
         try:
             load_bank(file)
         except QuizBankError as exc:
-            errors.append(str(exc))
+            errors.append(" ".join(str(exc).split()))
     return errors
 
 
@@ -323,13 +410,17 @@ def _normalise_choice(question: Question, answer: Any) -> list[str]:
     if isinstance(answer, str):
         picked = [a.strip() for a in answer.split(",") if a.strip()]
     elif isinstance(answer, (list, tuple, set)):
-        picked = [str(a).strip() for a in answer]
+        if len(answer) > len(question.options) or not all(isinstance(a, str) for a in answer):
+            raise ValueError(f"question {question.id!r}: answer with a list of option keys")
+        picked = [a.strip() for a in answer]
     else:
-        raise ValueError(f"question {question.id!r}: answer with option keys, got {answer!r}")
+        raise ValueError(f"question {question.id!r}: answer with option keys, got {type(answer).__name__}")
     unknown = [a for a in picked if a not in {o.key for o in question.options}]
     if unknown:
         keys = ", ".join(o.key for o in question.options)
-        raise ValueError(f"question {question.id!r}: unknown option(s) {unknown}; choose from {keys}")
+        raise ValueError(
+            f"question {question.id!r}: unknown option(s) {[u[:20] for u in unknown[:5]]}; choose from {keys}"
+        )
     return sorted(set(picked))
 
 
@@ -343,12 +434,12 @@ def grade_answer(question: Question, answer: Any, *, facts: dict[str, float] | N
                     f"question {question.id!r} is answered from your results: fact {question.answer_fact!r} is missing"
                 )
             expected = float(facts[question.answer_fact])
-        if isinstance(answer, dict) and answer == {"from_results": question.answer_fact}:
-            answer = expected
         try:
+            if isinstance(answer, bool):
+                raise TypeError("true/false is not a number")
             value = float(answer)
-        except (TypeError, ValueError):
-            raise ValueError(f"question {question.id!r}: answer with a number, got {answer!r}") from None
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"question {question.id!r}: answer with a number, got {type(answer).__name__}") from None
         correct = math.isfinite(value) and abs(value - expected) <= question.tolerance + 1e-12
         verdict = (
             "Correct."

@@ -14,6 +14,7 @@ import base64
 import html
 import io
 import json
+import math
 import os
 import statistics
 from collections import Counter, defaultdict
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_lab.batch import WORKSPACE_DIR, RunResult, describe_error, read_batch
-from mlops_lab.grading import Gradebook, GradeRow
+from mlops_lab.grading import Gradebook, GradeRow, finite_number, read_progress_submission
 from mlops_lab.progress import PROGRESS_FILE
 
 _CSS = """
@@ -63,7 +64,8 @@ class ClassReport:
     def write(self, path: str | os.PathLike[str]) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.html(), encoding="utf-8")
+        # Text that no encoder accepts (a lone surrogate from a learner's file) is written escaped, not refused.
+        path.write_text(self.html(), encoding="utf-8", errors="backslashreplace")
         return path
 
     def _learners(self) -> list[str]:
@@ -263,7 +265,8 @@ def _plot_missed(stats: list[tuple[Any, ...]]) -> str:
     if not stats:
         return ""
     figure, ax = _figure(0.4 * len(stats) + 1.2)
-    labels = [f"{nb} · {item}" for _, nb, item, *_ in stats][::-1]
+    # A "$" would start matplotlib's math mode: labels are shown as plain text.
+    labels = [f"{nb} · {item}".replace("$", r"\$") for _, nb, item, *_ in stats][::-1]
     ax.barh(labels, [s[0] * 100 for s in stats][::-1], color="#cf222e")
     ax.set(title="Share of learners who missed each question", xlabel="% of learners", xlim=(0, 100))
     return _png(figure, "questions missed most")
@@ -278,35 +281,34 @@ def collect_metrics(
     Read from the progress files and MLflow stores in the batch's workspaces (as data), or else
     from the gradebook.
     """
-    from mlops_lab.quiz import QuizBankError, bank_path, load_bank
+    from mlops_lab.grading import load_banks
+    from mlops_lab.quiz import QuizBankError, quizzes_dir
 
-    facts_of: dict[str, dict[str, str]] = {}
+    try:
+        banks = load_banks(quizzes_dir())
+    except QuizBankError:
+        banks = {}
+    # Notebook names read from learners' files are looked up among the known banks, never turned into paths.
+    facts_of = {name: {q.id: q.answer_fact for q in bank.questions if q.answer_fact} for name, bank in banks.items()}
 
     def fact_names(notebook: str) -> dict[str, str]:
-        if notebook not in facts_of:
-            try:
-                bank = load_bank(bank_path(notebook))
-                facts_of[notebook] = {q.id: q.answer_fact for q in bank.questions if q.answer_fact}
-            except QuizBankError:
-                facts_of[notebook] = {}
-        return facts_of[notebook]
+        return facts_of.get(notebook, {})
 
     metrics: dict[str, dict[str, float]] = defaultdict(dict)
     if output_dir is not None:
         for learner in sorted({r.row for r in runs}):
             try:
-                data = json.loads(
-                    (Path(output_dir) / learner / WORKSPACE_DIR / PROGRESS_FILE).read_text(encoding="utf-8")
-                )
-                sections = data["notebooks"].items()
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                continue
-            for notebook, section in sections:
-                questions = section.get("questions", {}) if isinstance(section, dict) else {}
+                data = read_progress_submission(Path(output_dir) / learner / WORKSPACE_DIR / PROGRESS_FILE)
+            except (OSError, ValueError):
+                continue  # grade reports unreadable progress files; the report shows what it can
+            for notebook, section in data["notebooks"].items():
+                questions = section.get("questions", {})
                 for qid, fact in fact_names(notebook).items():
-                    value = questions.get(qid, {}).get("expected") if isinstance(questions.get(qid), dict) else None
-                    if isinstance(value, (int, float)) and not isinstance(value, bool):
-                        metrics[learner][f"{notebook}.{fact}"] = float(value)
+                    value = (
+                        finite_number(questions[qid].get("expected")) if isinstance(questions.get(qid), dict) else None
+                    )
+                    if value is not None:
+                        metrics[learner][f"{notebook}.{fact}"] = value
     if output_dir is not None:
         _add_mlflow_run_counts(metrics, runs, Path(output_dir))
     if gradebook is not None:
@@ -314,9 +316,11 @@ def collect_metrics(
             fact = fact_names(r.notebook).get(r.item) if r.kind == "question" and r.notebook else None
             if fact and r.expected and f"{r.notebook}.{fact}" not in metrics[r.learner]:
                 try:
-                    metrics[r.learner][f"{r.notebook}.{fact}"] = float(r.expected)
+                    value = float(r.expected)
                 except ValueError:
                     continue
+                if math.isfinite(value):
+                    metrics[r.learner][f"{r.notebook}.{fact}"] = value
     return {k: v for k, v in metrics.items() if v}
 
 

@@ -45,7 +45,6 @@ from mlops_lab.errors import PredictionRequestError, RequestLogError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlops_lab.exercises import Feedback
 
 MAX_INSTANCES_PER_REQUEST = 10_000
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
@@ -582,31 +581,6 @@ def is_listening(port: int, *, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(1.0)
         return probe.connect_ex((host, port)) == 0
-
-
-def check_canary_split(
-    value: Mapping[str, int], *, champion: str = "champion", challenger: str = "challenger", share: int = 20
-) -> Feedback:
-    """Exercise check: is ``value`` a valid traffic split sending ``share`` percent to the challenger?"""
-    from mlops_lab.exercises import Feedback
-
-    if not isinstance(value, Mapping):
-        return Feedback(
-            False,
-            f"a traffic split is a dict of model id to percentage, like {{{champion!r}: 90, {challenger!r}: 10}}.",
-        )
-    try:
-        split = check_traffic_split(dict(value), [champion, challenger])
-    except ValueError as exc:
-        return Feedback(False, f"Vertex AI would refuse this split: {exc}.")
-    if split[challenger] != share:
-        return Feedback(
-            False, f"the challenger gets {split[challenger]}% of the traffic; the canary should get {share}%."
-        )
-    routed = sum(route(f"request-{i}", split) == challenger for i in range(1000))
-    return Feedback(
-        True, f"{champion} keeps {split[champion]}%; of 1000 request ids, {routed} would reach the {challenger}."
-    )
 
 
 def _json_default(value: Any) -> Any:

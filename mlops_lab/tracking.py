@@ -77,7 +77,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_lab import model_files
 from mlops_lab.data import DataSettings
-from mlops_lab.progress import open_workspace
+from mlops_lab.environment import open_workspace
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,7 +85,6 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
     from sklearn.pipeline import Pipeline
 
-    from mlops_lab.exercises import Feedback
 
 STORE_FILE = "mlflow.db"
 ARTIFACTS_FOLDER = "mlartifacts"
@@ -853,63 +852,3 @@ def load_model(name: str, *, alias: str = "champion", store: TrackingStore | Non
             f"models:/{name}@{alias} holds no .skops file; only skops model files are loaded"
         )
     return model_files.load_model(files[0])
-
-
-def check_recorded_value(value: Any, *, table: pd.DataFrame, run: str, column: str) -> Feedback:
-    """Exercise check: is ``value`` what run ``run`` recorded in ``column``?"""
-    from mlops_lab.exercises import Feedback
-
-    if run not in table.index or column not in table.columns:
-        raise ValueError(f"the table has no run {run!r} or no column {column!r}")
-    truth = table.loc[run, column]
-    if _same_value(value, truth):
-        return Feedback(True, f"{run} recorded {column} = {truth}; the store answers this in one query.")
-    others = [name for name in table.index if _same_value(value, table.loc[name, column])]
-    hint = f" ({', '.join(others)} used that value)" if others else ""
-    return Feedback(False, f"{run} did not use {column} = {value}{hint}; look up the row {run!r} in the runs table.")
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    try:
-        return abs(float(a) - float(b)) < 1e-9
-    except (TypeError, ValueError):
-        return str(a) == str(b)
-
-
-def check_cost_choice(
-    value: str, *, table: pd.DataFrame, missed_churner_cost: float, false_alarm_cost: float
-) -> Feedback:
-    """Exercise check: is ``value`` the run with the lowest business cost at these prices?"""
-    from mlops_lab.exercises import Feedback
-
-    choice = best_by_cost(table, missed_churner_cost=missed_churner_cost, false_alarm_cost=false_alarm_cost)
-    costs = business_costs(table, missed_churner_cost=missed_churner_cost, false_alarm_cost=false_alarm_cost)
-    if value == choice.run:
-        return Feedback(True, f"{value} costs {choice.value:.4f} per customer, the least of all {len(table)} runs.")
-    if value not in costs.index:
-        return Feedback(False, f"there is no run named {value!r}; use a name from the runs table.")
-    return Feedback(
-        False,
-        f"{value} costs {costs[value]:.4f} per customer at these prices; another run costs less. Compute the cost of every run.",
-    )
-
-
-def check_filter(value: str, *, expected: list[str], store: TrackingStore | None = None) -> Feedback:
-    """Exercise check: does MLflow search filter ``value`` find exactly the runs ``expected``?
-
-    The filter is handed to MLflow's search parser, never executed as code.
-    """
-    from mlflow.exceptions import MlflowException
-
-    from mlops_lab.exercises import Feedback
-
-    try:
-        found = list(compare_runs(store=store, filter_string=str(value)).index)
-    except MlflowException as exc:
-        return Feedback(False, f"MLflow cannot parse this filter: {exc.message.splitlines()[0]}")
-    if sorted(found) == sorted(expected):
-        return Feedback(True, f"the filter finds exactly {', '.join(sorted(expected))}.")
-    return Feedback(
-        False,
-        f"the filter finds {len(found)} run(s), {', '.join(found) or 'none'}; it should find {', '.join(expected)}.",
-    )

@@ -79,7 +79,6 @@ from mlops_lab.data import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES, TAR
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlops_lab.exercises import Feedback
 
 SCHEMA_SKEW = "schema skew"
 VALUE_SKEW = "value skew"
@@ -637,7 +636,7 @@ def validation_summary(results: Iterable[DataValidation], *, title: str = "Data 
 # ----------------------------------------------------------------------------- the learner's data rule
 
 
-def _parse_rule(spec: Any) -> dict[str, Any]:
+def parse_rule(spec: Any) -> dict[str, Any]:
     if not isinstance(spec, Mapping):
         raise ValueError(
             f"a data rule is a dict such as {{'column': 'tenure_months', 'min': 0, 'max': 72}}, got {spec!r}"
@@ -670,7 +669,7 @@ def rule_findings(spec: Mapping[str, Any], batch: pd.DataFrame) -> list[Finding]
     """Run one data rule (a plain dict, see :func:`check_data_rule`) on ``batch`` with pandera."""
     import pandera.pandas as pa
 
-    rule = _parse_rule(spec)
+    rule = parse_rule(spec)
     checks = []
     if "min" in rule:
         checks.append(pa.Check.greater_than_or_equal_to(rule["min"]))
@@ -684,51 +683,6 @@ def rule_findings(spec: Mapping[str, Any], batch: pd.DataFrame) -> list[Finding]
     except pa.errors.SchemaErrors as errors:
         return _findings_from_pandera(errors.failure_cases)
     return []
-
-
-def _rule_text(rule: Mapping[str, Any]) -> str:
-    parts = [f"{key}={rule[key]!r}" for key in ("min", "max", "allowed", "nullable") if key in rule]
-    return f"{rule['column']} ({', '.join(parts)})"
-
-
-def check_data_rule(spec: Any, *, clean: Mapping[str, pd.DataFrame], faulty: Mapping[str, pd.DataFrame]) -> Feedback:
-    """Exercise check: does the learner's data rule catch a planted fault without false alarms on clean data?
-
-    ``spec`` is a plain dict: ``{"column": ..., "min": ..., "max": ...}``, or
-    ``{"column": ..., "allowed": [...]}``, or ``{"column": ..., "nullable": False}`` (keys may be
-    combined). ``clean`` and ``faulty`` map batch names to data frames.
-    """
-    from mlops_lab.exercises import Feedback
-
-    try:
-        rule = _parse_rule(spec)
-    except ValueError as exc:
-        return Feedback(False, str(exc))
-    alarms = {}
-    for name, batch in clean.items():
-        found = rule_findings(rule, batch)
-        if found:
-            alarms[name] = found
-    caught = [name for name, batch in faulty.items() if rule_findings(rule, batch)]
-    if alarms:
-        name, found = next(iter(alarms.items()))
-        first = found[0]
-        return Feedback(
-            False,
-            f"{_rule_text(rule)} raises false alarms on {len(alarms)} of {len(clean)} clean batches "
-            f"(first: {name!r}, {first.check}, {first.failing_rows} rows, {first.detail}); "
-            "a rule that fires on good data gets switched off: widen it to what valid data can hold.",
-        )
-    if not caught:
-        return Feedback(
-            False,
-            f"{_rule_text(rule)} passes every clean batch but catches none of the planted faults "
-            f"({', '.join(faulty)}); tighten it around a column a fault breaks.",
-        )
-    return Feedback(
-        True,
-        f"{_rule_text(rule)} catches {', '.join(caught)} and passes all {len(clean)} clean batches.",
-    )
 
 
 # ----------------------------------------------------------------------------- model validation
@@ -788,7 +742,7 @@ def drop_cancellations(
     return faulty
 
 
-def _parse_slices(slices: Iterable[Any], frame: pd.DataFrame) -> list[tuple[str, str]]:
+def parse_slices(slices: Iterable[Any], frame: pd.DataFrame) -> list[tuple[str, str]]:
     """Expand slice specs into (column, value) pairs, in a stable order."""
     pairs: list[tuple[str, str]] = []
     for spec in slices:
@@ -944,7 +898,7 @@ def validate_model(
     serves badly. Models need ``predict_proba`` (scikit-learn pipelines, :class:`SegmentRateBaseline`).
     """
     scorer = _Scorer(data, metric)
-    pairs = _parse_slices(slices, data)
+    pairs = parse_slices(slices, data)
     rows = []
     cand = scorer.score(candidate)
     cur = None if current is None else scorer.score(current)
@@ -986,7 +940,7 @@ def slice_table(
 ) -> Table:
     """Each model's ``metric`` overall and on every value of ``columns``: where does a model do worse?"""
     scorer = _Scorer(data, metric)
-    pairs = _parse_slices([{"column": c} for c in columns], data)
+    pairs = parse_slices([{"column": c} for c in columns], data)
     scopes = [("overall", None)] + [(f"{c} = {v}", scorer.mask(c, v)) for c, v in pairs]
     rows = tuple(
         (
@@ -997,49 +951,6 @@ def slice_table(
         for scope, mask in scopes
     )
     return Table(title or f"{metric} by slice", ("slice", "rows", *models), rows)
-
-
-def check_slice_rule(
-    spec: Any,
-    *,
-    data: pd.DataFrame,
-    current: Any,
-    good: Any,
-    faulty: Any,
-    metric: str = "f1",
-    tolerance: float = 0.02,
-) -> Feedback:
-    """Exercise check: does the learner's slice spec block the faulty candidate and still promote the good one?"""
-    from mlops_lab.exercises import Feedback
-
-    try:
-        pairs = _parse_slices([spec], data)
-    except ValueError as exc:
-        return Feedback(False, str(exc))
-    described = ", ".join(f"{c} = {v}" for c, v in pairs) if len(pairs) <= 2 else f"every value of {pairs[0][0]}"
-    faulty_gate = validate_model(faulty, data=data, current=current, metric=metric, slices=[spec], tolerance=tolerance)
-    good_gate = validate_model(good, data=data, current=current, metric=metric, slices=[spec], tolerance=tolerance)
-    faulty_slices = faulty_gate.rows[1:]
-    good_blocked = [r.scope for r in good_gate.rows[1:] if not r.passed]
-    caught = [r for r in faulty_slices if not r.passed]
-    if good_blocked:
-        return Feedback(
-            False,
-            f"slicing on {described} blocks the good candidate too ({', '.join(good_blocked)}): a false alarm.",
-        )
-    if not caught:
-        shown = "; ".join(f"{r.scope}: {r.candidate:.3f} vs {r.current:.3f}" for r in faulty_slices[:4])
-        return Feedback(
-            False,
-            f"slicing on {described} does not block the faulty candidate ({metric} candidate vs current: {shown}); "
-            "look for the segment where it falls behind in the slice table.",
-        )
-    hit = caught[0]
-    return Feedback(
-        True,
-        f"slicing on {described} blocks the faulty candidate ({hit.scope}: {hit.candidate:.3f} vs "
-        f"{hit.current:.3f} for the current model) and still promotes the good one.",
-    )
 
 
 # ----------------------------------------------------------------------------- one CI run, end to end

@@ -19,7 +19,7 @@ def test_quiz_validate_refuses_a_broken_bank_without_traceback(tmp_path):
         [sys.executable, "-m", "mlops_lab.cli", "quiz", "validate", str(bad)], capture_output=True, text=True
     )
     assert run.returncode == 1
-    assert f"{bad}: question 'q1': needs a list of at least two 'options'" in run.stderr
+    assert f"{bad}: question 'q1': needs a list of 2 to 200 'options'" in run.stderr
     assert "Traceback" not in run.stderr
 
 

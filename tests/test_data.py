@@ -5,7 +5,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from mlops_lab import data
+from mlops_lab import data, exercise_checks
 
 
 def _bytes(frame: pd.DataFrame) -> bytes:
@@ -93,12 +93,12 @@ def test_fingerprint_follows_content():
 
 def test_exercise_checks_give_specific_feedback():
     frame = data.make_customers(seed=0, n_months=12, customers_per_month=50)
-    assert data.check_time_split(9, frame=frame).passed
-    wrong = data.check_time_split(6, frame=frame)
+    assert exercise_checks.check_time_split(9, frame=frame).passed
+    wrong = exercise_checks.check_time_split(6, frame=frame)
     assert not wrong.passed and "6 months" in wrong.message
     m2m = frame.loc[frame["contract"] == "month-to-month", "churned"].mean()
-    assert data.check_segment_churn_rate(m2m, frame=frame).passed
-    overall = data.check_segment_churn_rate(frame["churned"].mean(), frame=frame)
+    assert exercise_checks.check_segment_churn_rate(m2m, frame=frame).passed
+    overall = exercise_checks.check_segment_churn_rate(frame["churned"].mean(), frame=frame)
     assert not overall.passed and "all customers" in overall.message
 
 

@@ -1,7 +1,8 @@
 import pandas as pd
 
 from mlops_lab import data, training
-from mlops_lab.explainability import Attributions, check_top_feature, feature_attributions
+from mlops_lab.exercise_checks import check_top_feature
+from mlops_lab.explainability import Attributions, feature_attributions
 
 
 def test_a_feature_the_model_never_sees_gets_no_attribution_and_a_strong_one_leads():

@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 
 from mlops_lab import data
+from mlops_lab.exercise_checks import check_point_in_time_value
 from mlops_lab.features import (
-    check_point_in_time_value,
     latest_values_join,
     leakage_report,
     make_feature_history,

@@ -57,12 +57,13 @@ def test_correct_wrong_and_partial_answers_are_graded_per_question(tmp_path):
 
     alice, bob, carol = (by_item(gradebook, name) for name in ("alice", "bob", "carol"))
     assert {q: r.status for q, r in alice.items()} == dict.fromkeys(key(), "correct")
-    assert {q: r.status for q, r in bob.items()} == dict.fromkeys(key(), "wrong")
+    assert {q: bob[q].status for q in WRONG} == dict.fromkeys(WRONG, "wrong")
+    assert {bob[q].status for q in set(key()) - set(WRONG)} <= {"unanswered"}
     assert carol["pain-points"].status == "partial" and carol["pain-points"].score == pytest.approx(2 / 3, abs=1e-3)
     assert carol["what-is-mlops"].status == "correct" and carol["time-split"].status == "unanswered"
     totals = {(t["learner"], t["notebook"]): t["quiz"] for t in gradebook.totals()}
     assert totals == {
-        ("alice", NOTEBOOK): 5.0,
+        ("alice", NOTEBOOK): float(len(key())),
         ("bob", NOTEBOOK): 0.0,
         ("carol", NOTEBOOK): pytest.approx(1.6667, abs=1e-3),
     }
@@ -87,7 +88,7 @@ def test_a_tampered_score_is_flagged_and_the_answer_graded_again(tmp_path):
     rows = by_item(gradebook, "mallory")
     assert {r.status for r in rows.values()} == {"wrong"} and sum(r.score for r in rows.values()) == 0
     assert {r.flag for r in rows.values()} == {"tampered"}
-    assert "claims score 1.0 (correct: True) but the answer earns 0" in rows["time-split"].issue
+    assert "claims score 1.0 (correct: true) but the answer earns 0" in rows["time-split"].issue
     exercise = next(r for r in gradebook.rows if r.item == "train-months")
     assert exercise.flag == "unverified" and exercise.expected == "9"
 
@@ -134,9 +135,9 @@ def test_corrupted_and_malformed_submissions_are_reported_and_the_others_graded(
 
     assert {r.status for r in by_item(gradebook, "gina").values()} == {"unanswered"}
     files = {r.learner: r for r in gradebook.rows if r.kind == "file"}
-    assert files["bob"].flag == "corrupted" and "not a readable progress file" in files["bob"].issue
+    assert files["bob"].flag == "corrupted" and "not valid JSON" in files["bob"].issue
     assert files["carol"].flag == "corrupted" and files["erin"].flag == "corrupted"
-    assert "not a readable notebook" in files["erin"].issue
+    assert "not valid JSON" in files["erin"].issue
     assert {q: r.status for q, r in by_item(gradebook, "alice").items()} == dict.fromkeys(key(), "correct")
     dave_rows = by_item(gradebook, "dave")
     assert dave_rows["time-split"].flag == "malformed" and "unknown option(s) ['z']" in dave_rows["time-split"].issue

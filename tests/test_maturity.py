@@ -2,6 +2,7 @@
 
 import pytest
 
+from mlops_lab import exercise_checks
 from mlops_lab import maturity as M
 
 
@@ -159,13 +160,21 @@ def test_policy_search_and_feedback(world):
     search = M.search_policies(world)
     best = search.best
     assert all(best.rank() <= s.rank() for s in search.scores)
-    assert M.check_policy({"trigger": best.trigger, "threshold": best.threshold}, world=world, search=search).passed
-    drift = M.check_policy({"trigger": "drift", "threshold": 0.3}, world=world, search=search)
+    assert exercise_checks.check_policy(
+        {"trigger": best.trigger, "threshold": best.threshold}, world=world, search=search
+    ).passed
+    drift = exercise_checks.check_policy({"trigger": "drift", "threshold": 0.3}, world=world, search=search)
     assert not drift.passed and "off target" in drift.message
-    assert not M.check_policy({"trigger": "schedule", "threshold": 1}, world=world, search=search).passed
-    assert "dict" in M.check_policy("performance", world=world, search=search).message
-    assert "unknown trigger" in M.check_policy({"trigger": "moon", "threshold": 1}, world=world, search=search).message
-    assert "positive" in M.check_policy({"trigger": "drift", "threshold": -1}, world=world, search=search).message
+    assert not exercise_checks.check_policy({"trigger": "schedule", "threshold": 1}, world=world, search=search).passed
+    assert "dict" in exercise_checks.check_policy("performance", world=world, search=search).message
+    assert (
+        "unknown trigger"
+        in exercise_checks.check_policy({"trigger": "moon", "threshold": 1}, world=world, search=search).message
+    )
+    assert (
+        "positive"
+        in exercise_checks.check_policy({"trigger": "drift", "threshold": -1}, world=world, search=search).message
+    )
 
 
 def test_bad_scenarios_and_triggers_are_refused():
@@ -210,13 +219,13 @@ def test_world_fingerprints_the_training_data_of_a_model(world):
 
 
 def test_drift_threshold_exercise_rewards_a_threshold_between_calm_and_shift(world):
-    assert M.check_drift_threshold(0.1, world=world).passed
-    too_high = M.check_drift_threshold(0.3, world=world)
+    assert exercise_checks.check_drift_threshold(0.1, world=world).passed
+    too_high = exercise_checks.check_drift_threshold(0.3, world=world)
     assert not too_high.passed and "never alerts during the covariate shift" in too_high.message
-    too_low = M.check_drift_threshold(0.01, world=world)
+    too_low = exercise_checks.check_drift_threshold(0.01, world=world)
     assert not too_low.passed and "false alarms" in too_low.message
-    assert "between 0 and 1" in M.check_drift_threshold(2, world=world).message
-    assert "number" in M.check_drift_threshold("high", world=world).message
+    assert "between 0 and 1" in exercise_checks.check_drift_threshold(2, world=world).message
+    assert "number" in exercise_checks.check_drift_threshold("high", world=world).message
 
 
 def test_policies_describe_themselves():

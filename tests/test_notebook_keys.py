@@ -1,10 +1,14 @@
-"""Every notebook run with the reference solutions and the quiz key reports everything correct,
-and a run with wrong answers reports them wrong. (nbval checks the notebooks as shipped.)"""
+"""Every notebook run with the reference solutions and the quiz key reports everything correct, its
+own-results questions are checked against the values the notebook computed, the grader agrees with the
+run on every item, and a run with wrong answers reports them wrong. (nbval checks the notebooks as shipped.)"""
 
+import math
 from pathlib import Path
 
 import pytest
 
+from mlops_lab.exercise_checks import reference_solutions
+from mlops_lab.grading import grade_submissions
 from mlops_lab.progress import Progress
 from mlops_lab.quiz import bank_path, load_bank
 
@@ -25,22 +29,46 @@ def run_notebook(notebook: Path, output: Path, **parameters):
     )
 
 
+# No own-results fact of any notebook can take this value: answered with it, those questions must come out wrong.
+SENTINEL = -123456.0
+# Facts the test knows without running the notebook (seed 42, full mode: 12 months of 1000 customers).
+INDEPENDENT_FACTS = {"n_rows": 12 * 1000}
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_reference_solutions_and_key_score_full_marks(notebook, tmp_path):
     bank = load_bank(bank_path(notebook.stem))
+    own = [q for q in bank.questions if q.answer_fact is not None]
     workspace = tmp_path / "ws"
+    output = tmp_path / f"{bank.notebook}.ipynb"
     run_notebook(
         notebook,
-        tmp_path / "out.ipynb",
+        output,
         workspace=str(workspace),
-        quiz_answers=bank.answer_key(),
-        solutions=bank.solutions(),
+        quiz_answers={**bank.answer_key(), **{q.id: SENTINEL for q in own}},
+        solutions=reference_solutions(bank.notebook, seed=42, mode="full", fallback=bank.solutions()),
     )
     progress = Progress.in_workspace(workspace)
     questions = progress.answers(bank.notebook, "questions")
     exercises = progress.answers(bank.notebook, "exercises")
-    assert {q.id: questions[q.id]["correct"] for q in bank.questions} == {q.id: True for q in bank.questions}
+    assert {q.id: questions[q.id]["correct"] for q in bank.questions} == {
+        q.id: q.answer_fact is None for q in bank.questions
+    }
     assert {e.id: exercises[e.id]["passed"] for e in bank.exercises} == {e.id: True for e in bank.exercises}
+
+    # Own-results questions: the notebook compared the answer with what it really computed ...
+    computed = {q.answer_fact: questions[q.id]["expected"] for q in own}
+    assert all(isinstance(v, (int, float)) and math.isfinite(v) and v != SENTINEL for v in computed.values())
+    for fact, value in computed.items():
+        if fact in INDEPENDENT_FACTS:
+            assert value == INDEPENDENT_FACTS[fact], fact
+    # ... and the grader, told those values as the instructor's facts, agrees on every item of the run.
+    gradebook = grade_submissions([workspace / "progress.json", output], facts={bank.notebook: computed})
+    graded = {r.item: (r.status, r.flag) for r in gradebook.rows if r.kind != "file"}
+    assert graded == {
+        **{q.id: ("wrong" if q.answer_fact else "correct", "") for q in bank.questions},
+        **{e.id: ("passed", "") for e in bank.exercises},
+    }
 
 
 def test_wrong_answers_are_reported_wrong(tmp_path):

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from mlops_lab import data, model_files, pipeline, training
+from mlops_lab import data, exercise_checks, model_files, pipeline, training
 
 SMALL = {"customers_per_month": 200, "seed": 7}
 
@@ -418,26 +418,26 @@ def test_steps_affected_by_a_parameter_follow_the_graph():
 def test_the_rerun_prediction_check_agrees_with_a_real_run(tmp_path):
     pipeline.run_pipeline(tmp_path, **SMALL)
     rerun = pipeline.run_pipeline(tmp_path, **SMALL, train_months=8)
-    assert pipeline.check_rerun_prediction(rerun.executed, parameter="train_months").passed
-    too_few = pipeline.check_rerun_prediction(["train_model"], parameter="train_months")
+    assert exercise_checks.check_rerun_prediction(rerun.executed, parameter="train_months").passed
+    too_few = exercise_checks.check_rerun_prediction(["train_model"], parameter="train_months")
     assert not too_few.passed and "missing" in too_few.message
-    too_many = pipeline.check_rerun_prediction(list(pipeline.STEP_NAMES), parameter="train_months")
+    too_many = exercise_checks.check_rerun_prediction(list(pipeline.STEP_NAMES), parameter="train_months")
     assert not too_many.passed and "['analyze_data', 'extract_data'] do not depend on train_months" in too_many.message
-    typo = pipeline.check_rerun_prediction(["training"], parameter="train_months")
+    typo = exercise_checks.check_rerun_prediction(["training"], parameter="train_months")
     assert not typo.passed and "['training'] are not step names" in typo.message
 
 
 def test_the_lifecycle_order_check():
     stages = [s.stage for s in pipeline.STEPS]
-    assert pipeline.check_lifecycle_order(stages).passed
-    assert pipeline.check_lifecycle_order([s.upper() for s in stages]).passed
+    assert exercise_checks.check_lifecycle_order(stages).passed
+    assert exercise_checks.check_lifecycle_order([s.upper() for s in stages]).passed
     swapped = stages[:4] + [stages[5], stages[4]] + stages[6:]
-    feedback = pipeline.check_lifecycle_order(swapped)
+    feedback = exercise_checks.check_lifecycle_order(swapped)
     assert (
         not feedback.passed
         and feedback.message == "the order is right up to step 4, but step 5 is not 'model validation'."
     )
-    missing = pipeline.check_lifecycle_order(stages[:-1] + ["model deployment"])
+    missing = exercise_checks.check_lifecycle_order(stages[:-1] + ["model deployment"])
     assert not missing.passed and "unknown: ['model deployment'], missing: ['model monitoring']" in missing.message
 
 

@@ -56,8 +56,8 @@ def test_valid_bank_loads(tmp_path):
         "q-single": "a",
         "q-multi": ["a", "c"],
         "q-num": 0.5,
-        "q-fact": {"from_results": "auc"},
     }
+    assert bank.answer_key(facts={"auc": 0.8})["q-fact"] == 0.8
     assert bank.solutions() == {"ex": 3}
 
 
@@ -85,11 +85,34 @@ BROKEN = {
         "question 'q-num': a numeric question needs exactly one",
     ),
     "bad type": (VALID.replace("type: multiple", "type: essay"), "question 'q-multi': 'type' must be one of"),
-    "no questions": ("notebook: nb\nquestions: []\n", "needs a non-empty 'questions' list"),
+    "no questions": ("notebook: nb\nquestions: []\n", "needs a 'questions' list of 1 to"),
     "exercise without solution": (
         VALID.replace("solution: 3", "prompt2: 3").replace("prompt2", "objective2"),
         "exercise 'ex': unknown key",
     ),
+    "alias": (
+        "notebook: nb\nx: &a [1, 2]\nquestions: [*a, *a]\n",
+        "aliases (*name) are not allowed",
+    ),
+    "date as text": (VALID.replace("text: Pick a\n", "text: 2025-01-01\n"), "question 'q-single': 'text' must be text"),
+    "date as solution": (
+        VALID.replace("solution: 3", "solution: 2025-01-01"),
+        "exercise 'ex': 'solution' holds a date",
+    ),
+    "nan answer": (VALID.replace("answer: 0.5", "answer: .nan"), "question 'q-num': 'answer' must be a finite number"),
+    "infinite tolerance": (VALID.replace("tolerance: 0.01", "tolerance: .inf"), "'tolerance' must be a finite number"),
+    "boolean answer": (VALID.replace("answer: 0.5", "answer: yes"), "'answer' must be a finite number"),
+    "duplicate option texts": (
+        VALID.replace("{{key: b, text: B, explanation: wrong}}", "{{key: b, text: ' a ', explanation: wrong}}"),
+        "question 'q-single': options ['a', 'b'] have the same text",
+    ),
+    "id with odd characters": (VALID.replace("id: q-num", "id: 'q num/../x'"), "'id' must be 1-64 letters"),
+    "non-text key": (
+        VALID.replace("    objective: o\n    text: How much?", "    1: x\n    objective: o\n    text: How much?"),
+        "unknown key(s) ['1']",
+    ),
+    "python tag": ("notebook: nb\nquestions: !!python/object:os.system [ls]\n", "invalid YAML"),
+    "deep nesting": ("notebook: nb\nquestions: " + "[" * 5000 + "]" * 5000 + "\n", "nb.yaml: "),
 }
 
 
@@ -102,6 +125,66 @@ def test_broken_bank_is_refused_naming_file_and_question(tmp_path, case):
     message = str(info.value)
     assert message.startswith(str(path)), message
     assert expected in message, message
+
+
+def test_alias_bomb_is_refused_at_once(tmp_path):
+    lines = ["notebook: nb", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 30)]
+    with pytest.raises(QuizBankError, match="aliases"):
+        load_bank(write(tmp_path, "\n".join(lines) + "\nquestions: *a29\n"))
+
+
+def test_non_utf8_and_oversized_banks_are_refused_with_a_clear_error(tmp_path):
+    latin1 = tmp_path / "nb.yaml"
+    latin1.write_bytes(VALID.format(name="nb").replace("Pick a", "Caf\u00e9").encode("latin-1"))
+    with pytest.raises(QuizBankError, match=r"not UTF-8 text \(byte 0xe9 at offset \d+\)"):
+        load_bank(latin1)
+    big = tmp_path / "big.yaml"
+    big.write_text("notebook: big\n# " + "x" * quiz.MAX_BANK_BYTES + "\n")
+    with pytest.raises(QuizBankError, match="larger than"):
+        load_bank(big)
+
+
+def test_validate_never_raises_on_odd_inputs(tmp_path):
+    (tmp_path / "folder.yaml").mkdir()
+    (tmp_path / "binary.yaml").write_bytes(bytes(range(256)))
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    (tmp_path / "empty.yaml").write_text("")
+    errors = quiz.validate_banks([tmp_path, tmp_path / "missing.yaml"])
+    assert len(errors) == 5 and all("\n" not in e for e in errors), errors
+
+
+MUTATIONS = (
+    "",
+    "x: [",
+    "  - 1",
+    "    answer: 1" + "0" * 5000,
+    "    text: ~",
+    "    id: *a",
+    "? [a]\n: b",
+    "\t",
+    "<<: 1",
+)
+
+
+def test_validate_never_raises_whatever_a_line_of_a_bank_becomes(tmp_path):
+    lines = quiz.bank_path("00_start_here").read_text().splitlines()
+    for n in range(0, min(len(lines), 90), 6):
+        for mutation in MUTATIONS:
+            path = tmp_path / "00_start_here.yaml"
+            path.write_text("\n".join(lines[:n] + [mutation] + lines[n + 1 :]) + "\n")
+            errors = quiz.validate_banks([path])
+            assert all(isinstance(e, str) and "\n" not in e for e in errors), (n, mutation, errors)
+
+
+def test_an_answer_key_marker_is_never_an_answer(tmp_path):
+    bank = load_bank(write(tmp_path, VALID.format(name="nb")))
+    assert "q-fact" not in bank.answer_key()
+    with pytest.raises(ValueError, match="answer with a number"):
+        grade_answer(bank.question("q-fact"), {"from_results": "auc"}, facts={"auc": 0.8})
+    with pytest.raises(ValueError, match="answer with a number"):
+        grade_answer(bank.question("q-num"), True)
+    assert not grade_answer(bank.question("q-num"), float("inf")).correct
 
 
 def test_bad_yaml_reports_its_line(tmp_path):

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from mlops_lab import data, training
+from mlops_lab.exercise_checks import check_canary_split
 from mlops_lab.serving import (
     MAX_INSTANCES_PER_REQUEST,
     MAX_REQUEST_BYTES,
@@ -15,7 +16,6 @@ from mlops_lab.serving import (
     Endpoint,
     PredictionRequestError,
     batch_predict,
-    check_canary_split,
     check_traffic_split,
     instances_from_frame,
     is_listening,

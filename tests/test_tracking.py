@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mlops_lab import tracking
+from mlops_lab import exercise_checks, tracking
 
 ROOT = Path(__file__).resolve().parent.parent
 # Small and fast: 4 months x 200 customers.
@@ -293,21 +293,21 @@ def test_recent_months_only_changes_the_training_data_not_the_test_months():
 
 def test_check_recorded_value_names_the_runs_that_used_a_wrong_value():
     table = COUNTS.assign(threshold=[0.3, 0.5, 0.5])
-    assert tracking.check_recorded_value(0.3, table=table, run="eager", column="threshold").passed
-    wrong = tracking.check_recorded_value(0.5, table=table, run="eager", column="threshold")
+    assert exercise_checks.check_recorded_value(0.3, table=table, run="eager", column="threshold").passed
+    wrong = exercise_checks.check_recorded_value(0.5, table=table, run="eager", column="threshold")
     assert not wrong.passed and "balanced, cautious used that value" in wrong.message
     with pytest.raises(ValueError, match="no run 'ghost'"):
-        tracking.check_recorded_value(0.3, table=table, run="ghost", column="threshold")
+        exercise_checks.check_recorded_value(0.3, table=table, run="ghost", column="threshold")
 
 
 def test_check_cost_choice_accepts_only_the_cheapest_run():
-    right = tracking.check_cost_choice("cautious", table=COUNTS, missed_churner_cost=10, false_alarm_cost=10)
+    right = exercise_checks.check_cost_choice("cautious", table=COUNTS, missed_churner_cost=10, false_alarm_cost=10)
     assert right.passed and "3.1000" in right.message
-    wrong = tracking.check_cost_choice("eager", table=COUNTS, missed_churner_cost=10, false_alarm_cost=10)
+    wrong = exercise_checks.check_cost_choice("eager", table=COUNTS, missed_churner_cost=10, false_alarm_cost=10)
     assert not wrong.passed and "4.0000" in wrong.message
     assert (
         "no run named 'nope'"
-        in tracking.check_cost_choice("nope", table=COUNTS, missed_churner_cost=1, false_alarm_cost=1).message
+        in exercise_checks.check_cost_choice("nope", table=COUNTS, missed_churner_cost=1, false_alarm_cost=1).message
     )
 
 
@@ -316,11 +316,11 @@ def test_check_filter_runs_mlflow_search_and_reports_what_it_found(store):
         tracking.log_run(
             name=name, params={}, metrics={"m": 1.0}, data=pd.DataFrame({"a": [1]}), user=user, store=store
         )
-    assert tracking.check_filter("tags.`mlflow.user` = 'bo'", expected=["b-1", "b-2"], store=store).passed
-    assert tracking.check_filter("attributes.run_name LIKE 'b-%'", expected=["b-1", "b-2"], store=store).passed
-    too_many = tracking.check_filter("metrics.m = 1", expected=["b-1", "b-2"], store=store)
+    assert exercise_checks.check_filter("tags.`mlflow.user` = 'bo'", expected=["b-1", "b-2"], store=store).passed
+    assert exercise_checks.check_filter("attributes.run_name LIKE 'b-%'", expected=["b-1", "b-2"], store=store).passed
+    too_many = exercise_checks.check_filter("metrics.m = 1", expected=["b-1", "b-2"], store=store)
     assert not too_many.passed and "finds 3 run(s)" in too_many.message
-    broken = tracking.check_filter("user is bo", expected=["b-1", "b-2"], store=store)
+    broken = exercise_checks.check_filter("user is bo", expected=["b-1", "b-2"], store=store)
     assert not broken.passed and "cannot parse" in broken.message
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from mlops_lab import data, training, validation
+from mlops_lab import data, exercise_checks, training, validation
 from mlops_lab.validation import RETRAIN, SCHEMA_SKEW, STOP, VALUE_SKEW
 
 SEED = 42
@@ -195,7 +195,7 @@ def test_drop_cancellations_changes_only_the_slice_churners(year):
 def test_data_rule_exercise_feedback(months):
     clean = {m: months[m] for m in ("2025-01", "2025-04", "2025-07", "2025-10")}
     faulty = {f: data.inject_faults(months["2025-04"], faults=[f], seed=SEED) for f in data.FAULTS}
-    check = lambda spec: validation.check_data_rule(spec, clean=clean, faulty=faulty)  # noqa: E731
+    check = lambda spec: exercise_checks.check_data_rule(spec, clean=clean, faulty=faulty)  # noqa: E731
     solution = check({"column": "tenure_months", "min": 0, "max": 72})
     assert solution.passed and "catches out_of_range" in solution.message
     too_tight = check({"column": "tenure_months", "min": 1, "max": 60})
@@ -218,7 +218,7 @@ def test_data_rule_exercise_feedback(months):
 
 def test_slice_rule_exercise_feedback(gate_setup):
     s = gate_setup
-    check = lambda spec: validation.check_slice_rule(  # noqa: E731
+    check = lambda spec: exercise_checks.check_slice_rule(  # noqa: E731
         spec, data=s["test"], current=s["current"], good=s["good"], faulty=s["mailed_bug"]
     )
     assert check({"column": "payment_method", "value": "mailed-check"}).passed

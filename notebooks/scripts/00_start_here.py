@@ -39,15 +39,14 @@ solutions = {}  # leave empty: your answers go in the "Your turn" cells
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
-from mlops_lab import data
-from mlops_lab.environment import check_environment, configure_offline
+from mlops_lab import data, exercise_checks
+from mlops_lab.environment import check_environment, configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
-from mlops_lab.progress import open_workspace
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("00_start_here", solutions=solutions, workspace=workspace)
+your_turn = ExerciseBook("00_start_here", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
 
 # %% [markdown]
 # ## 1. Check your environment
@@ -195,7 +194,9 @@ train_months = 6  # your turn: change this value
 
 # %%
 train_months = your_turn.submit(
-    "train-months", train_months, check=lambda value: data.check_time_split(value, frame=customers, test_months=3)
+    "train-months",
+    train_months,
+    check=lambda value: exercise_checks.check_time_split(value, frame=customers, test_months=3),
 )
 
 # %% [markdown]
@@ -208,7 +209,9 @@ m2m_churn_rate = customers["churned"].mean()  # your turn: only month-to-month c
 
 # %%
 m2m_churn_rate = your_turn.submit(
-    "m2m-churn-rate", m2m_churn_rate, check=lambda value: data.check_segment_churn_rate(value, frame=customers)
+    "m2m-churn-rate",
+    m2m_churn_rate,
+    check=lambda value: exercise_checks.check_segment_churn_rate(value, frame=customers),
 )
 
 # %% [markdown]

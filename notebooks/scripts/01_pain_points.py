@@ -41,15 +41,14 @@ solutions = {}  # leave empty: your answers go in the "Your turn" cells
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
-from mlops_lab import data, model_files, tracking, training
-from mlops_lab.environment import configure_offline
+from mlops_lab import data, exercise_checks, model_files, tracking, training
+from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
-from mlops_lab.progress import open_workspace
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("01_pain_points", solutions=solutions, workspace=workspace)
+your_turn = ExerciseBook("01_pain_points", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
 customers_per_month = 200 if mode == "smoke" else 500
 
 # %% [markdown]
@@ -391,7 +390,7 @@ trial_7_threshold = 0.5  # your turn: the threshold trial-7 recorded
 trial_7_threshold = your_turn.submit(
     "trial-threshold",
     trial_7_threshold,
-    check=lambda value: tracking.check_recorded_value(value, table=runs, run="trial-7", column="threshold"),
+    check=lambda value: exercise_checks.check_recorded_value(value, table=runs, run="trial-7", column="threshold"),
 )
 
 # %% [markdown]
@@ -403,7 +402,9 @@ bo_filter = "params.kind = 'gradient_boosting'"  # your turn: a filter that find
 
 # %%
 bo_filter = your_turn.submit(
-    "bo-filter", bo_filter, check=lambda value: tracking.check_filter(value, expected=["bo-1", "bo-2"], store=store)
+    "bo-filter",
+    bo_filter,
+    check=lambda value: exercise_checks.check_filter(value, expected=["bo-1", "bo-2"], store=store),
 )
 
 # %% [markdown]
@@ -418,7 +419,9 @@ best_for_marketing = tracking.best_run(runs, metric="roc_auc").run  # your turn:
 best_for_marketing = your_turn.submit(
     "cost-choice",
     best_for_marketing,
-    check=lambda value: tracking.check_cost_choice(value, table=runs, missed_churner_cost=50, false_alarm_cost=25),
+    check=lambda value: exercise_checks.check_cost_choice(
+        value, table=runs, missed_churner_cost=50, false_alarm_cost=25
+    ),
 )
 
 # %% [markdown]

@@ -39,15 +39,14 @@ solutions = {}  # leave empty: your answers go in the "Your turn" cells
 mode = "full"  # "full" or "smoke"; this lab is small, so both run the same data
 
 # %%
-from mlops_lab import data, training, validation
-from mlops_lab.environment import configure_offline
+from mlops_lab import data, exercise_checks, training, validation
+from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
-from mlops_lab.progress import open_workspace
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("02_devops_vs_mlops", solutions=solutions, workspace=workspace)
+your_turn = ExerciseBook("02_devops_vs_mlops", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
 
 # %% [markdown]
 # ## 1. What DevOps gives software
@@ -370,7 +369,7 @@ faulty_batches = {fault: data.inject_faults(clean, faults=[fault], seed=seed) fo
 my_data_check = your_turn.submit(
     "data-check",
     my_data_check,
-    check=lambda rule: validation.check_data_rule(rule, clean=clean_months, faulty=faulty_batches),
+    check=lambda rule: exercise_checks.check_data_rule(rule, clean=clean_months, faulty=faulty_batches),
 )
 
 # %% [markdown]
@@ -402,7 +401,7 @@ my_slice_check = {"column": "region", "value": "north"}  # your turn: change the
 my_slice_check = your_turn.submit(
     "slice-check",
     my_slice_check,
-    check=lambda spec: validation.check_slice_rule(
+    check=lambda spec: exercise_checks.check_slice_rule(
         spec, data=holdout, current=current_model, good=run_a.candidate, faulty=candidate_b
     ),
 )

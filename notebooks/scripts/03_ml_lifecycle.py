@@ -37,15 +37,14 @@ solutions = {}  # leave empty: your answers go in the "Your turn" cells
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
-from mlops_lab import kfp_pipeline, pipeline
-from mlops_lab.environment import configure_offline
+from mlops_lab import exercise_checks, kfp_pipeline, pipeline
+from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
-from mlops_lab.progress import open_workspace
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("03_ml_lifecycle", solutions=solutions, workspace=workspace)
+your_turn = ExerciseBook("03_ml_lifecycle", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
 lab = workspace / "03_ml_lifecycle"  # this notebook's pipeline runs, artifacts and metadata
 size = {"seed": seed, "customers_per_month": 300 if mode == "smoke" else 1000}
 
@@ -294,7 +293,7 @@ lifecycle_order = [
 ]  # your turn: reorder this list
 
 # %%
-lifecycle_order = your_turn.submit("lifecycle-order", lifecycle_order, check=pipeline.check_lifecycle_order)
+lifecycle_order = your_turn.submit("lifecycle-order", lifecycle_order, check=exercise_checks.check_lifecycle_order)
 
 # %% [markdown]
 # **Exercise 2.** Predict before you run: you change `train_months` from 9 to 8 (the model trains on one month
@@ -309,7 +308,7 @@ rerun_prediction = ["train_model"]  # your turn: every step that will run again
 rerun_prediction = your_turn.submit(
     "rerun-prediction",
     rerun_prediction,
-    check=lambda value: pipeline.check_rerun_prediction(value, parameter="train_months"),
+    check=lambda value: exercise_checks.check_rerun_prediction(value, parameter="train_months"),
 )
 
 # %%

@@ -40,15 +40,14 @@ solutions = {}  # leave empty: your answers go in the "Your turn" cells
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
-from mlops_lab import maturity, monitoring, tracking
-from mlops_lab.environment import configure_offline
+from mlops_lab import exercise_checks, maturity, monitoring, tracking
+from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
-from mlops_lab.progress import open_workspace
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("04_maturity_levels", solutions=solutions, workspace=workspace)
+your_turn = ExerciseBook("04_maturity_levels", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
 store = tracking.open_store(workspace, experiment="04_maturity_levels")  # MLflow: every training run goes here
 
 # %% [markdown]
@@ -306,7 +305,7 @@ drift_threshold = 0.3  # your turn: change this value
 
 # %%
 drift_threshold = your_turn.submit(
-    "drift-threshold", drift_threshold, check=lambda value: maturity.check_drift_threshold(value, world=world)
+    "drift-threshold", drift_threshold, check=lambda value: exercise_checks.check_drift_threshold(value, world=world)
 )
 
 # %% [markdown]
@@ -321,7 +320,7 @@ my_policy = {"trigger": "schedule", "threshold": 1}  # your turn: change the tri
 # %%
 search = maturity.search_policies(world)
 my_policy = your_turn.submit(
-    "best-trigger", my_policy, check=lambda value: maturity.check_policy(value, world=world, search=search)
+    "best-trigger", my_policy, check=lambda value: exercise_checks.check_policy(value, world=world, search=search)
 )
 
 # %% [markdown]

@@ -48,15 +48,25 @@ mode = "full"  # "full" or "smoke" (a quicker run with less data)
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from mlops_lab import data, evaluation, explainability, features, monitoring, serving, tracking, training, tuning
-from mlops_lab.environment import configure_offline
+from mlops_lab import (
+    data,
+    evaluation,
+    exercise_checks,
+    explainability,
+    features,
+    monitoring,
+    serving,
+    tracking,
+    training,
+    tuning,
+)
+from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
-from mlops_lab.progress import open_workspace
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("05_vertex_ai", solutions=solutions, workspace=workspace)
+your_turn = ExerciseBook("05_vertex_ai", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
 customers_per_month = 200 if mode == "smoke" else 500
 
 # %% [markdown]
@@ -528,7 +538,7 @@ known_support_calls = features.latest_values_join(one_customer, feature_rows)["s
 known_support_calls = your_turn.submit(
     "point-in-time-value",
     float(known_support_calls),
-    check=lambda value: features.check_point_in_time_value(
+    check=lambda value: exercise_checks.check_point_in_time_value(
         value, labels=labels, features=feature_rows, customer_id=churner
     ),
 )
@@ -542,7 +552,7 @@ known_support_calls = your_turn.submit(
 next_canary = {"champion": 90, "challenger": 10}  # your turn
 
 # %%
-next_canary = your_turn.submit("canary-split", next_canary, check=serving.check_canary_split)
+next_canary = your_turn.submit("canary-split", next_canary, check=exercise_checks.check_canary_split)
 
 # %% [markdown]
 # **Exercise 3 (Explainable AI).** Which input feature does the promoted model rely on most? Read it off the
@@ -553,7 +563,7 @@ top_feature = "region"  # your turn
 
 # %%
 top_feature = your_turn.submit(
-    "top-feature", top_feature, check=lambda value: explainability.check_top_feature(value, attributions=attributions)
+    "top-feature", top_feature, check=lambda value: exercise_checks.check_top_feature(value, attributions=attributions)
 )
 
 # %% [markdown]
