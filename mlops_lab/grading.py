@@ -458,9 +458,10 @@ def grade_submissions(
     notebook shows as unanswered questions. ``facts`` are the instructor's reference values for
     ``answer_fact`` questions; ``banks_dir`` defaults to the workbook's ``quizzes/``.
     """
-    from mlops_lab.quiz import QuizBankError, load_bank, quizzes_dir
+    from mlops_lab.quiz import QuizBankError, answers_for, bank_question_ids, load_bank, quizzes_dir
 
     banks_dir = Path(banks_dir) if banks_dir else quizzes_dir()
+    all_banks = bank_question_ids(banks_dir)
     reference = facts or {}
     by_learner: dict[str, _LearnerFiles] = {}
     problems: list[GradeRow] = []
@@ -503,7 +504,8 @@ def grade_submissions(
                 continue
             seen_notebooks.add(notebook)
             files.notebook_source[notebook] = str(sub.path)
-            files.notebook_answers[notebook] = answers or {}
+            # A quiz_answers value may hold several notebooks' answers: grade this notebook's part.
+            files.notebook_answers[notebook] = answers_for(notebook, answers, notebooks=all_banks)
             if problem:
                 files.notebook_problem[notebook] = problem
 
