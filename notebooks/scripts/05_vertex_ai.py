@@ -330,11 +330,14 @@ challenger_requests = int((canary["model_id"] == "v2").sum())
 canary.groupby("model_id").agg(requests=("request_id", "nunique"), mean_probability=("probability", "mean")).round(4)
 
 # %% [markdown]
-# The canary answered its share without errors and the offline evaluation favours it, so it is promoted: the
-# `champion` alias moves to version 2 and the endpoint sends it all traffic. Rolling back would be the same two
-# calls in reverse.
+# The canary answered its share without errors. Together with the offline evaluation of section 6 (its
+# overall ROC AUC is printed again below), that is the case for promoting it: the `champion` alias moves to
+# version 2 and the endpoint sends it all traffic. Rolling back would be the same two calls in reverse.
 
 # %%
+v1_auc, v2_auc = slices["v1 (champion)"]["(all)"], slices["v2 (challenger)"]["(all)"]
+verdict = "better" if v2_auc > v1_auc else "not better: in a real release you would keep version 1"
+print(f"overall ROC AUC on June: v2 {v2_auc:.4f}, v1 {v1_auc:.4f} (v2 is {verdict})")
 tracking.set_alias(registered, alias="champion", version=2)
 endpoint.set_traffic_split({"v1": 0, "v2": 100})
 print(endpoint)
