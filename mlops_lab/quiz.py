@@ -399,6 +399,24 @@ def answers_for(notebook: str, answers: Any, *, notebooks: Any) -> dict[str, Any
     return picked
 
 
+def unknown_answer_ids(answers: Any, *, folder: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
+    """The ids in a ``quiz_answers`` value that no bank has (as ``notebook/id`` inside a notebook's section).
+
+    What a batch names once per learner before running; each notebook's quiz names its own share too.
+    """
+    if not isinstance(answers, dict):
+        return ()
+    everyone = bank_question_ids(folder)
+    every_id = set().union(*everyone.values()) if everyone else set()
+    unknown = []
+    for key, value in answers.items():
+        if key in everyone and isinstance(value, dict):
+            unknown.extend(f"{key}/{qid}" for qid in value if qid not in everyone[key])
+        elif key not in every_id:
+            unknown.append(str(key))
+    return tuple(unknown)
+
+
 def _scope_answers(bank: QuizBank, answers: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
     """This bank's answers out of ``answers``, and the ids that belong to no bank (reported, never fatal)."""
     if not answers:

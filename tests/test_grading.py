@@ -161,6 +161,14 @@ def test_answers_are_read_from_the_injected_parameters_cell_without_running_it(t
     assert rows["time-split"].source.endswith(f"frank/{NOTEBOOK}.ipynb")
 
 
+def test_answers_keyed_by_notebook_are_graded_for_their_own_notebook_only(tmp_path):
+    answers = {k: v for k, v in key().items() if k != "rows"}
+    several = {NOTEBOOK: answers, "02_devops_vs_mlops": {"time-split": "a"}}
+    write_executed_notebook(tmp_path / "gina" / f"{NOTEBOOK}.ipynb", f"quiz_answers = {several!r}")
+    rows = by_item(grade_submissions([tmp_path / "gina"]), "gina")
+    assert {q: r.status for q, r in rows.items() if q != "rows"} == dict.fromkeys(answers, "correct")
+
+
 def test_an_answer_cell_holding_code_is_graded_and_never_executed(tmp_path):
     canary = tmp_path / "pwned.txt"
     payloads = [

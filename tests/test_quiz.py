@@ -216,3 +216,12 @@ def test_answers_for_keeps_flat_ids_and_the_notebooks_own_section():
         "stray": {"from_results": "x"},
     }
     assert quiz.answers_for("nb", "not a dict", notebooks={"nb"}) == {}
+
+
+def test_unknown_answer_ids_names_what_no_bank_has(tmp_path):
+    write(tmp_path, VALID.format(name="nb"))
+    write(tmp_path, OTHER, name="other")
+    answers = {"q-single": "a", "other": {"other-q": "b", "q-num": 1}, "typo": "a", "07_missing": {"x": "a"}}
+    assert quiz.unknown_answer_ids(answers, folder=tmp_path) == ("other/q-num", "typo", "07_missing")
+    assert quiz.unknown_answer_ids({"q-single": "a"}, folder=tmp_path) == ()
+    assert quiz.unknown_answer_ids(None, folder=tmp_path) == ()
