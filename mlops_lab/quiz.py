@@ -421,10 +421,15 @@ def _scope_answers(bank: QuizBank, answers: Any) -> tuple[dict[str, Any], tuple[
     """This bank's answers out of ``answers``, and the ids that belong to no bank (reported, never fatal)."""
     if not answers:
         return {}, ()
+    if not isinstance(answers, dict):
+        raise ValueError(
+            f"quiz answers must be a dict of question id -> answer, or notebook -> {{question id: answer}}; "
+            f"got {answers!r:.80}"
+        )
     known = {q.id for q in bank.questions}
     everyone = bank_question_ids(bank.path.parent)
     everyone.setdefault(bank.notebook, known)
-    own_section = answers.get(bank.notebook) if isinstance(answers, dict) else None
+    own_section = answers.get(bank.notebook)
     mine, unknown = {}, []
     for qid, answer in answers_for(bank.notebook, answers, notebooks=everyone).items():
         if qid in known:

@@ -225,3 +225,9 @@ def test_unknown_answer_ids_names_what_no_bank_has(tmp_path):
     assert quiz.unknown_answer_ids(answers, folder=tmp_path) == ("other/q-num", "typo", "07_missing")
     assert quiz.unknown_answer_ids({"q-single": "a"}, folder=tmp_path) == ()
     assert quiz.unknown_answer_ids(None, folder=tmp_path) == ()
+
+
+def test_quiz_answers_that_are_not_a_mapping_get_a_clear_error(tmp_path):
+    path = write(tmp_path, VALID.format(name="nb"))
+    with pytest.raises(ValueError, match="quiz answers must be a dict"):
+        show_quiz("nb", bank=path, workspace=tmp_path / "ws", answers="q-single=a")
