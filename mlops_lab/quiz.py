@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -382,7 +383,7 @@ def bank_question_ids(folder: str | os.PathLike[str] | None = None) -> dict[str,
     return ids
 
 
-def answers_for(notebook: str, answers: Any, *, notebooks: Any) -> dict[str, Any]:
+def answers_for(notebook: str, answers: Any, *, notebooks: Container[str]) -> dict[str, Any]:
     """The part of a ``quiz_answers`` value meant for ``notebook``, as question id -> answer.
 
     ``answers`` may hold answers for several notebooks: keyed by notebook name
