@@ -266,8 +266,8 @@ my_policy = your_turn.submit(
 
 # %% [markdown]
 # The whole search, best first. Look for the drift trigger: a concept change does not move the inputs, so a
-# drift trigger cannot see it. Where a low drift threshold does retrain after the concept change, it is because the
-# covariate shift happens to be still moving the inputs at that time: right by luck. The lines below the table
+# drift trigger cannot see it. Where a drift threshold does retrain in time after the concept change, it is because
+# the covariate shift happens to be still moving the inputs at that time: right by luck. The lines above the table
 # pick out the drift trigger's rows.
 
 # %%
