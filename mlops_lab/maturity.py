@@ -151,7 +151,12 @@ def run_ci(code: PipelineCode, sample: pd.DataFrame, *, seed: int = 0) -> CheckR
         checks.append(CheckResult(stage, "training runs on a sample", False, str(exc).splitlines()[0], devops=True))
         return CheckReport(f"CI of pipeline code {code.version}", tuple(checks))
     checks.append(CheckResult(stage, "training runs on a sample", True, f"trained on {half} rows", devops=True))
-    auc = evaluate_model(model, sample.iloc[half:]).roc_auc
+    try:
+        auc = evaluate_model(model, sample.iloc[half:]).roc_auc
+    except ValueError as exc:
+        # Broken feature logic can pass training (0/0 is a NaN the imputer fills) and still fail on other rows (x/0).
+        checks.append(CheckResult(stage, "model beats a constant guess", False, str(exc).splitlines()[0]))
+        return CheckReport(f"CI of pipeline code {code.version}", tuple(checks))
     checks.append(CheckResult(stage, "model beats a constant guess", auc > 0.5, f"ROC AUC {auc:.3f} > 0.5"))
     return CheckReport(f"CI of pipeline code {code.version}", tuple(checks))
 
