@@ -129,17 +129,26 @@ def run_ci(code: PipelineCode, sample: pd.DataFrame, *, seed: int = 0) -> CheckR
     finite values, the model trains, and it beats a constant guess.
     """
     import numpy as np
+    import pandas as pd
 
     from mlops_lab.training import evaluate_model
     from mlops_lab.validation import CheckReport, CheckResult, run_code_tests
 
     stage = f"pipeline CI ({code.version})"
     checks = list(run_code_tests(seed=seed).checks)
-    numeric = code.feature_step(sample[list(FEATURES)]).select_dtypes("number").to_numpy(dtype=float)
+    # The sample, plus the edge case every feature test needs whatever the sample holds: a customer in their first
+    # month (tenure 0) who has already called support.
+    first_month = sample[list(FEATURES)].head(1).assign(tenure_months=0, support_calls=1)
+    probe = pd.concat([sample[list(FEATURES)], first_month], ignore_index=True)
+    numeric = code.feature_step(probe).select_dtypes("number").to_numpy(dtype=float)
     bad = int((~np.isfinite(numeric)).sum())
     checks.append(
         CheckResult(
-            stage, "feature logic: no NaN or infinite values", bad == 0, f"{bad} non-finite values", devops=True
+            stage,
+            "feature logic: no NaN or infinite values",
+            bad == 0,
+            f"{bad} non-finite values (the sample and a first-month customer)",
+            devops=True,
         )
     )
     half = len(sample) // 2

@@ -239,4 +239,16 @@ def test_ci_reports_broken_feature_logic_that_only_fails_when_scoring():
     assert not report.passed
     failed = {c.check: c.detail for c in report.checks if not c.passed}
     assert "Input X contains infinity" in failed["model beats a constant guess"]
-    assert failed["feature logic: no NaN or infinite values"].endswith("non-finite values")
+    assert "non-finite values" in failed["feature logic: no NaN or infinite values"]
+
+
+def test_ci_catches_the_broken_refactoring_even_when_the_sample_has_no_new_customers():
+    from mlops_lab.data import make_customers
+
+    sample = make_customers(n_months=1, customers_per_month=200, seed=11)
+    sample["tenure_months"] = sample["tenure_months"].clip(lower=1)
+    assert M.run_ci(M.CODE_V2, sample, seed=11).passed
+    report = M.run_ci(M.CODE_V3, sample, seed=11)
+    failed = [c for c in report.checks if not c.passed]
+    assert [c.check for c in failed] == ["feature logic: no NaN or infinite values"]
+    assert failed[0].detail.startswith("1 non-finite values")
