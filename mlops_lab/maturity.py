@@ -147,7 +147,7 @@ def run_ci(code: PipelineCode, sample: pd.DataFrame, *, seed: int = 0) -> CheckR
             stage,
             "feature logic: no NaN or infinite values",
             bad == 0,
-            f"{bad} non-finite values (the sample and a first-month customer)",
+            f"{bad} non-finite values in the sample plus a first-month customer",
             devops=True,
         )
     )
