@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlops_lab.batch import BatchRow
 
 
 def _quiz_validate(args: argparse.Namespace) -> int:
@@ -41,6 +44,20 @@ def _progress(args: argparse.Namespace) -> int:
     return 0
 
 
+def _note_unknown_answers(rows: Sequence[BatchRow]) -> None:
+    """Name, once per row, quiz answers for questions no quiz has: they are ignored, and the runs go on."""
+    from mlops_lab.quiz import unknown_answer_ids
+
+    for row in rows:
+        unknown = unknown_answer_ids(row.parameters.get("quiz_answers"))
+        if unknown:
+            names = ", ".join(repr(qid) for qid in unknown)
+            print(
+                f"note: row {row.name!r}: no quiz has the question(s) {names}; those answers are ignored",
+                file=sys.stderr,
+            )
+
+
 def _batch(args: argparse.Namespace) -> int:
     import os
 
@@ -53,6 +70,7 @@ def _batch(args: argparse.Namespace) -> int:
             rows = read_sweep(args.params)
         else:
             rows = [BatchRow(name="default", parameters={})]
+        _note_unknown_answers(rows)
         summary = run_batch(
             args.notebooks,
             rows,

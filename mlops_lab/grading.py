@@ -685,7 +685,7 @@ def grade_submissions(
     most learners share; other learners keep their notebook's verdict on those, with a note.
     A bank that does not validate raises :class:`mlops_lab.quiz.QuizBankError`.
     """
-    from mlops_lab.quiz import quizzes_dir
+    from mlops_lab.quiz import answers_for, quizzes_dir
 
     banks = load_banks(banks_dir or quizzes_dir())
     reference = facts or {}
@@ -738,7 +738,8 @@ def grade_submissions(
                 continue
             answers, problem = _answers_from(values, value_problems)
             files.notebook_source[notebook] = str(sub.path)
-            files.notebook_answers[notebook] = answers or {}
+            # A quiz_answers value may hold several notebooks' answers: grade this notebook's part.
+            files.notebook_answers[notebook] = answers_for(notebook, answers, notebooks=banks)
             if problem:
                 files.notebook_problem[notebook] = problem
             parameters = _parameters_from(values)

@@ -40,6 +40,7 @@ import functools
 import json
 import math
 import os
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -468,6 +469,81 @@ def grade_answer(question: Question, answer: Any, *, facts: dict[str, float] | N
     return Grade(question.id, stored, round(score, 4), correct, "\n".join(lines), expected)
 
 
+def bank_question_ids(folder: str | os.PathLike[str] | None = None) -> dict[str, set[str]]:
+    """Every bank's question ids by notebook, read leniently: a broken bank is skipped, not an error here.
+
+    Used only to sort a ``quiz_answers`` value; ``mlops-lab quiz validate`` is where banks are checked.
+    """
+    ids: dict[str, set[str]] = {}
+    for path in sorted(Path(folder or quizzes_dir()).glob("*.yaml")):
+        try:
+            raw = read_safe_yaml(path)
+        except ValueError:
+            continue
+        questions = raw.get("questions") if isinstance(raw, dict) else None
+        ids[path.stem] = {q["id"] for q in questions or () if isinstance(q, dict) and isinstance(q.get("id"), str)}
+    return ids
+
+
+def answers_for(notebook: str, answers: Any, *, notebooks: Container[str]) -> dict[str, Any]:
+    """The part of a ``quiz_answers`` value meant for ``notebook``, as question id -> answer.
+
+    ``answers`` may hold answers for several notebooks: keyed by notebook name
+    (``{"01_pain_points": {"file-names": "b"}}``), or flat by question id. Flat ids are
+    kept (the caller tells this bank's ids from others); sections for the other notebooks
+    (any name in ``notebooks``) are dropped.
+    """
+    if not isinstance(answers, dict):
+        return {}
+    picked = {k: v for k, v in answers.items() if k not in notebooks}
+    own = answers.get(notebook)
+    if isinstance(own, dict):
+        picked.update(own)
+    return picked
+
+
+def unknown_answer_ids(answers: Any, *, folder: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
+    """The ids in a ``quiz_answers`` value that no bank has (as ``notebook/id`` inside a notebook's section).
+
+    What a batch names once per learner before running; each notebook's quiz names its own share too.
+    """
+    if not isinstance(answers, dict):
+        return ()
+    everyone = bank_question_ids(folder)
+    every_id = set().union(*everyone.values()) if everyone else set()
+    unknown = []
+    for key, value in answers.items():
+        if key in everyone and isinstance(value, dict):
+            unknown.extend(f"{key}/{qid}" for qid in value if qid not in everyone[key])
+        elif key not in every_id:
+            unknown.append(str(key))
+    return tuple(unknown)
+
+
+def _scope_answers(bank: QuizBank, answers: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """This bank's answers out of ``answers``, and the ids that belong to no bank (reported, never fatal)."""
+    if not answers:
+        return {}, ()
+    if not isinstance(answers, dict):
+        raise ValueError(
+            f"quiz answers must be a dict of question id -> answer, or notebook -> {{question id: answer}}; "
+            f"got {answers!r:.80}"
+        )
+    known = {q.id for q in bank.questions}
+    everyone = bank_question_ids(bank.path.parent)
+    everyone.setdefault(bank.notebook, known)
+    own_section = answers.get(bank.notebook)
+    mine, unknown = {}, []
+    for qid, answer in answers_for(bank.notebook, answers, notebooks=everyone).items():
+        if qid in known:
+            mine[qid] = answer
+        elif isinstance(own_section, dict) and qid in own_section:
+            unknown.append(qid)  # filed under this notebook, yet not one of its questions
+        elif not any(qid in ids for ids in everyone.values()):
+            unknown.append(qid)
+    return mine, tuple(unknown)
+
+
 @dataclass
 class QuizView:
     """What a quiz cell displays: ipywidgets in JupyterLab, a stable text summary everywhere else."""
@@ -476,6 +552,7 @@ class QuizView:
     grades: dict[str, Grade] = field(default_factory=dict)
     facts: dict[str, float] = field(default_factory=dict)
     progress: Progress | None = None
+    ignored: tuple[str, ...] = ()
     _widget: Any = None
 
     @property
@@ -490,8 +567,22 @@ class QuizView:
             self.progress.record(self.bank.notebook, "questions", question_id, grade.as_record())
         return grade
 
+    @property
+    def ignored_note(self) -> str:
+        """One sentence about answers given for questions no quiz has ('' when there are none)."""
+        if not self.ignored:
+            return ""
+        names = ", ".join(repr(qid) for qid in self.ignored)
+        return (
+            f"Ignored answers for {names}: this quiz has no question with that id (answers to other notebooks' "
+            f"questions are skipped without a note). Give answers by question id, or per notebook: "
+            f'{{"{self.bank.notebook}": {{"question-id": "b"}}}}.'
+        )
+
     def text(self) -> str:
         lines = [f"Quiz {self.bank.notebook}: {len(self.bank.questions)} questions"]
+        if self.ignored:
+            lines.append(self.ignored_note)
         for n, q in enumerate(self.bank.questions, 1):
             lines.append(f"Q{n}. {q.text}")
             for o in q.options:
@@ -571,6 +662,8 @@ def _build_widget(view: QuizView) -> Any:
 
         button.on_click(on_click)
         boxes.append(widgets.VBox([title, chooser, button, feedback], layout=widgets.Layout(margin="0 0 12px 0")))
+    if view.ignored:
+        boxes.insert(0, widgets.HTML(f'<div style="color:#9a6700">{html.escape(view.ignored_note)}</div>'))
     return widgets.VBox(boxes)
 
 
@@ -584,14 +677,17 @@ def show_quiz(
 ) -> QuizView:
     """The quiz of ``notebook``, ready to display.
 
-    ``answers`` (the notebook's ``quiz_answers`` parameter) answers questions headless;
-    answers stored earlier in the workspace's progress file are restored, so a kernel
+    ``answers`` (the notebook's ``quiz_answers`` parameter) answers questions headless. It may
+    hold answers for several notebooks (see :func:`answers_for`): this quiz takes its own and
+    ignores the others; ids that no bank has are named once in the quiz's output, not raised.
+    Answers stored earlier in the workspace's progress file are restored, so a kernel
     restart loses nothing. ``facts`` holds the learner's own results that numeric
     questions are checked against.
     """
     loaded = load_bank(bank or bank_path(notebook))
     progress = Progress.in_workspace(workspace)
-    view = QuizView(bank=loaded, facts=dict(facts or {}), progress=progress)
+    mine, ignored = _scope_answers(loaded, answers)
+    view = QuizView(bank=loaded, facts=dict(facts or {}), progress=progress, ignored=ignored)
     known = {q.id for q in loaded.questions}
     for qid, record in progress.answers(loaded.notebook).items():
         # An answer to a question since removed from the bank, or one that no longer
@@ -601,7 +697,7 @@ def show_quiz(
                 view.grades[qid] = grade_answer(loaded.question(qid), record.get("answer"), facts=view.facts)
             except ValueError:
                 pass
-    for qid, answer in (answers or {}).items():
+    for qid, answer in mine.items():
         view.answer(qid, answer)
     return view
 

@@ -282,17 +282,26 @@ def run_pipeline_ci(
     inside it) trains, and it beats a constant guess.
     """
     import numpy as np
+    import pandas as pd
 
     from mlops_lab.training import evaluate_model
 
     stage = f"pipeline CI ({version})"
     title = f"CI of pipeline code {version}"
     checks = list(run_code_tests(seed=seed).checks)
-    numeric = feature_step(sample[list(FEATURES)]).select_dtypes("number").to_numpy(dtype=float)
+    # The sample, plus the edge case every feature test needs whatever the sample holds: a customer in their first
+    # month (tenure 0) who has already called support.
+    first_month = sample[list(FEATURES)].head(1).assign(tenure_months=0, support_calls=1)
+    probe = pd.concat([sample[list(FEATURES)], first_month], ignore_index=True)
+    numeric = feature_step(probe).select_dtypes("number").to_numpy(dtype=float)
     bad = int((~np.isfinite(numeric)).sum())
     checks.append(
         CheckResult(
-            stage, "feature logic: no NaN or infinite values", bad == 0, f"{bad} non-finite values", devops=True
+            stage,
+            "feature logic: no NaN or infinite values",
+            bad == 0,
+            f"{bad} non-finite values in the sample plus a first-month customer",
+            devops=True,
         )
     )
     half = len(sample) // 2
@@ -302,7 +311,12 @@ def run_pipeline_ci(
         checks.append(CheckResult(stage, "training runs on a sample", False, str(exc).splitlines()[0], devops=True))
         return CheckReport(title, tuple(checks))
     checks.append(CheckResult(stage, "training runs on a sample", True, f"trained on {half} rows", devops=True))
-    auc = evaluate_model(model, sample.iloc[half:]).roc_auc
+    try:
+        auc = evaluate_model(model, sample.iloc[half:]).roc_auc
+    except ValueError as exc:
+        # Broken feature logic can pass training (0/0 is a NaN the imputer fills) and still fail on other rows (x/0).
+        checks.append(CheckResult(stage, "model beats a constant guess", False, str(exc).splitlines()[0]))
+        return CheckReport(title, tuple(checks))
     checks.append(CheckResult(stage, "model beats a constant guess", auc > 0.5, f"ROC AUC {auc:.3f} > 0.5"))
     return CheckReport(title, tuple(checks))
 

@@ -85,7 +85,7 @@ def test_a_tampered_score_is_flagged_and_the_answer_graded_again(tmp_path):
 
     gradebook = grade_submissions([tmp_path / "mallory"])
 
-    rows = by_item(gradebook, "mallory")
+    rows = {q: r for q, r in by_item(gradebook, "mallory").items() if q in WRONG}
     assert {r.status for r in rows.values()} == {"wrong"} and sum(r.score for r in rows.values()) == 0
     assert {r.flag for r in rows.values()} == {"tampered"}
     assert "claims score 1.0 (correct: true) but the answer earns 0" in rows["time-split"].issue
@@ -160,6 +160,14 @@ def test_answers_are_read_from_the_injected_parameters_cell_without_running_it(t
     assert {q: r.status for q, r in rows.items() if q != "rows"} == dict.fromkeys(answers, "correct")
     assert rows["rows"].status == "unanswered"
     assert rows["time-split"].source.endswith(f"frank/{NOTEBOOK}.ipynb")
+
+
+def test_answers_keyed_by_notebook_are_graded_for_their_own_notebook_only(tmp_path):
+    answers = {k: v for k, v in key().items() if k != "rows"}
+    several = {NOTEBOOK: answers, "02_devops_vs_mlops": {"time-split": "a"}}
+    write_executed_notebook(tmp_path / "gina" / f"{NOTEBOOK}.ipynb", f"quiz_answers = {several!r}")
+    rows = by_item(grade_submissions([tmp_path / "gina"]), "gina")
+    assert {q: r.status for q, r in rows.items() if q != "rows"} == dict.fromkeys(answers, "correct")
 
 
 def test_an_answer_cell_holding_code_is_graded_and_never_executed(tmp_path):

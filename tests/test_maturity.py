@@ -233,3 +233,31 @@ def test_policies_describe_themselves():
     assert "after 2 bad months" in str(level0)
     assert "performance" in str(level1) and "released by hand after 2 months" in str(level1)
     assert "tested by CI" in str(level2) and level2.trigger == level1.trigger == M.Trigger("performance", 18)
+
+
+def test_ci_reports_broken_feature_logic_that_only_fails_when_scoring():
+    from mlops_lab.data import make_customers
+
+    sample = make_customers(n_months=1, customers_per_month=400, seed=3)
+    # Training half: new customers without calls (0/0, a NaN the imputer fills); scoring half: with calls (x/0 = inf).
+    sample.loc[:199, "support_calls"] = sample.loc[:199, "support_calls"].where(
+        sample.loc[:199, "tenure_months"] > 0, 0
+    )
+    sample.loc[200:209, ["tenure_months", "support_calls"]] = [0, 2]
+    report = M.run_ci(M.CODE_V3, sample, seed=3)
+    assert not report.passed
+    failed = {c.check: c.detail for c in report.checks if not c.passed}
+    assert "Input X contains infinity" in failed["model beats a constant guess"]
+    assert "non-finite values" in failed["feature logic: no NaN or infinite values"]
+
+
+def test_ci_catches_the_broken_refactoring_even_when_the_sample_has_no_new_customers():
+    from mlops_lab.data import make_customers
+
+    sample = make_customers(n_months=1, customers_per_month=200, seed=11)
+    sample["tenure_months"] = sample["tenure_months"].clip(lower=1)
+    assert M.run_ci(M.CODE_V2, sample, seed=11).passed
+    report = M.run_ci(M.CODE_V3, sample, seed=11)
+    failed = [c for c in report.checks if not c.passed]
+    assert [c.check for c in failed] == ["feature logic: no NaN or infinite values"]
+    assert failed[0].detail.startswith("1 non-finite values")

@@ -256,3 +256,61 @@ def test_shipped_banks_are_valid_and_hold_the_course_items():
     assert [o.text for o in devops.question("mlops-vs-devops").options if o.correct] == [
         "MLOps constantly monitors, retrains and serves the model"
     ]
+
+
+OTHER = """\
+notebook: other
+questions:
+  - id: other-q
+    type: single
+    objective: o
+    text: Pick b
+    options:
+      - {key: a, text: A, explanation: wrong}
+      - {key: b, text: B, correct: true, explanation: right}
+"""
+
+
+def test_answers_for_several_notebooks_are_scoped_and_unknown_ids_reported_once(tmp_path):
+    path = write(tmp_path, VALID.format(name="nb"))
+    write(tmp_path, OTHER, name="other")
+    answers = {
+        "q-single": "a",  # flat, this quiz's question
+        "other-q": "a",  # flat, another quiz's question: skipped silently here
+        "nb": {"q-multi": ["a", "c"], "typo-id": "a"},  # this notebook's section, with an id it does not have
+        "other": {"other-q": "b"},  # another notebook's section: never read here, and wins over "other-q" there
+        "nowhere": "c",  # no quiz has it
+    }
+    view = show_quiz("nb", bank=path, workspace=tmp_path / "ws", facts={"auc": 0.9}, answers=answers)
+    assert sorted(view.grades) == ["q-multi", "q-single"] and view.score == 2
+    assert view.ignored == ("nowhere", "typo-id")
+    text = view.text()
+    assert text.count("Ignored answers for 'nowhere', 'typo-id'") == 1 and "other-q" not in text
+    other = show_quiz("other", bank=tmp_path / "other.yaml", workspace=tmp_path / "ws2", answers=answers)
+    assert {qid: g.answer for qid, g in other.grades.items()} == {"other-q": "b"}
+    assert other.ignored == ("nowhere",)
+
+
+def test_answers_for_keeps_flat_ids_and_the_notebooks_own_section():
+    answers = {"a-q": 1, "nb": {"b-q": 2, "a-q": 3}, "other": {"c-q": 4}, "stray": {"from_results": "x"}}
+    assert quiz.answers_for("nb", answers, notebooks={"nb", "other"}) == {
+        "a-q": 3,
+        "b-q": 2,
+        "stray": {"from_results": "x"},
+    }
+    assert quiz.answers_for("nb", "not a dict", notebooks={"nb"}) == {}
+
+
+def test_unknown_answer_ids_names_what_no_bank_has(tmp_path):
+    write(tmp_path, VALID.format(name="nb"))
+    write(tmp_path, OTHER, name="other")
+    answers = {"q-single": "a", "other": {"other-q": "b", "q-num": 1}, "typo": "a", "07_missing": {"x": "a"}}
+    assert quiz.unknown_answer_ids(answers, folder=tmp_path) == ("other/q-num", "typo", "07_missing")
+    assert quiz.unknown_answer_ids({"q-single": "a"}, folder=tmp_path) == ()
+    assert quiz.unknown_answer_ids(None, folder=tmp_path) == ()
+
+
+def test_quiz_answers_that_are_not_a_mapping_get_a_clear_error(tmp_path):
+    path = write(tmp_path, VALID.format(name="nb"))
+    with pytest.raises(ValueError, match="quiz answers must be a dict"):
+        show_quiz("nb", bank=path, workspace=tmp_path / "ws", answers="q-single=a")

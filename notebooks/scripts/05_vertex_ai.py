@@ -381,13 +381,22 @@ challenger_requests = int((canary["model_id"] == "v2").sum())
 canary.groupby("model_id").agg(requests=("request_id", "nunique"), mean_probability=("probability", "mean")).round(4)
 
 # %% [markdown]
-# The canary answered its share without errors and the offline evaluation favours it, so it is promoted: the
-# `champion` alias moves to version 2 and the endpoint sends it all traffic. Rolling back would be the same two
-# calls in reverse.
+# The canary answered its share without errors. The decision also needs the offline evaluation of section 6:
+# if version 2 is better overall, the `champion` alias moves to version 2 and the endpoint sends it all traffic;
+# if not, the canary is rolled back and version 1 keeps all traffic. Either way it is two calls, and undoing
+# them is the same two calls in reverse. From here on, the serving model is whichever version is the champion.
 
 # %%
-tracking.set_alias(registered, alias="champion", version=2)
-endpoint.set_traffic_split({"v1": 0, "v2": 100})
+v1_auc, v2_auc = slices["v1 (champion)"]["(all)"], slices["v2 (challenger)"]["(all)"]
+promote = v2_auc > v1_auc
+if promote:
+    tracking.set_alias(registered, alias="champion", version=2)
+    endpoint.set_traffic_split({"v1": 0, "v2": 100})
+else:
+    endpoint.set_traffic_split({"v1": 100, "v2": 0})
+serving_id, serving_model = ("v2", challenger_model) if promote else ("v1", champion_model)
+decision = "promote version 2" if promote else "keep version 1 and roll the canary back"
+print(f"overall ROC AUC on June: v2 {v2_auc:.4f}, v1 {v1_auc:.4f}: {decision}")
 print(endpoint)
 tracking.registry_table(registered)
 
@@ -406,7 +415,7 @@ tracking.registry_table(registered)
 
 # %%
 batch = serving.batch_predict(
-    serving.DeployedModel("v2", challenger_model, version="2"),
+    serving.DeployedModel(serving_id, serving_model, version=serving_id.removeprefix("v")),
     production,
     output_path=workspace / "batch_predictions.csv",
 )
@@ -510,10 +519,10 @@ print(f"endpoint running: {endpoint.is_running}; its port still in use: {serving
 
 # %%
 attributions = explainability.feature_attributions(
-    challenger_model, valid, n_repeats=3 if mode == "smoke" else 5, seed=seed
+    serving_model, valid, n_repeats=3 if mode == "smoke" else 5, seed=seed
 )
 print(attributions)
-attributions.plot(title="Permutation importance of the promoted model (v2)")
+attributions.plot(title=f"Permutation importance of the serving model ({serving_id})")
 plt.show()
 
 # %% [markdown]
@@ -555,7 +564,7 @@ next_canary = {"champion": 90, "challenger": 10}  # your turn
 next_canary = your_turn.submit("canary-split", next_canary, check=exercise_checks.check_canary_split)
 
 # %% [markdown]
-# **Exercise 3 (Explainable AI).** Which input feature does the promoted model rely on most? Read it off the
+# **Exercise 3 (Explainable AI).** Which input feature does the serving model rely on most? Read it off the
 # attributions above.
 
 # %%
