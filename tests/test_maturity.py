@@ -162,6 +162,8 @@ def test_policy_search_and_feedback(world):
     assert M.check_policy({"trigger": best.trigger, "threshold": best.threshold}, world=world, search=search).passed
     drift = M.check_policy({"trigger": "drift", "threshold": 0.3}, world=world, search=search)
     assert not drift.passed and "off target" in drift.message
+    # A wrong answer is told how good the best policy is, never which one it is.
+    assert f"{best.trigger} with threshold {best.threshold:g}" not in drift.message
     assert not M.check_policy({"trigger": "schedule", "threshold": 1}, world=world, search=search).passed
     assert "dict" in M.check_policy("performance", world=world, search=search).message
     assert "unknown trigger" in M.check_policy({"trigger": "moon", "threshold": 1}, world=world, search=search).message
