@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from mlops_lab.quiz import QuizBank
 
 # The limits of the quiz guide: the key is the longest option in at most 4 of 10 single-choice questions; no key
-# position holds more than half the keys; a multiple-select question has at least two wrong options.
+# position holds more than 4 in 10 keys, and where questions have a fourth option it is the key somewhere; a
+# multiple-select question has at least two wrong options and says so in its text.
 MAX_LONGEST_SHARE = 0.4
-MAX_POSITION_SHARE = 0.5
+MAX_POSITION_SHARE = 0.4
 MIN_MULTI_DISTRACTORS = 2
+MULTI_PROMPT = "choose all that apply"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class BankStats:
     key_longest: int
     multi_distractors: dict[str, int]
     n_numeric: int
+    four_option_questions: int = 0
+    multi_without_prompt: tuple[str, ...] = ()
 
     @property
     def longest_share(self) -> float:
@@ -50,6 +54,13 @@ class BankStats:
                     f"{self.notebook}: option {position} is the key in {count} of {self.n_single} "
                     f"single-choice questions (at most {MAX_POSITION_SHARE:.0%})"
                 )
+        if self.four_option_questions and not self.key_positions.get("d"):
+            found.append(
+                f"{self.notebook}: {self.four_option_questions} single-choice questions have a fourth option, "
+                "but it is never the key"
+            )
+        for qid in self.multi_without_prompt:
+            found.append(f"{self.notebook}: multiple-select {qid!r} does not say {MULTI_PROMPT!r}")
         for qid, count in sorted(self.multi_distractors.items()):
             if count < MIN_MULTI_DISTRACTORS:
                 found.append(
@@ -75,10 +86,13 @@ def bank_stats(bank: QuizBank) -> BankStats:
     positions: Counter[str] = Counter()
     longest = 0
     single = 0
+    four_options = 0
     distractors: dict[str, int] = {}
+    unprompted: list[str] = []
     for q in bank.questions:
         if q.type == "single":
             single += 1
+            four_options += len(q.options) >= 4
             index = next(i for i, o in enumerate(q.options) if o.correct)
             positions["abcdefgh"[index] if index < 8 else str(index + 1)] += 1
             key_length = len(q.options[index].text)
@@ -87,6 +101,8 @@ def bank_stats(bank: QuizBank) -> BankStats:
                 longest += 1
         elif q.type == "multiple":
             distractors[q.id] = sum(1 for o in q.options if not o.correct)
+            if MULTI_PROMPT not in q.text.lower():
+                unprompted.append(q.id)
     for position in "abcd":
         positions.setdefault(position, 0)
     return BankStats(
@@ -97,6 +113,8 @@ def bank_stats(bank: QuizBank) -> BankStats:
         key_longest=longest,
         multi_distractors=distractors,
         n_numeric=sum(1 for q in bank.questions if q.type == "numeric"),
+        four_option_questions=four_options,
+        multi_without_prompt=tuple(unprompted),
     )
 
 
