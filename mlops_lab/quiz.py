@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -387,7 +387,8 @@ class QuizView:
         return grade
 
     def text(self) -> str:
-        lines = [f"Quiz {self.bank.notebook}: {len(self.bank.questions)} questions"]
+        n = len(self.bank.questions)
+        lines = [f"Quiz {self.bank.notebook}: {n} question{'' if n == 1 else 's'}"]
         for n, q in enumerate(self.bank.questions, 1):
             lines.append(f"Q{n}. {q.text}")
             for o in q.options:
@@ -477,15 +478,20 @@ def show_quiz(
     facts: dict[str, float] | None = None,
     workspace: str | os.PathLike[str] | None = None,
     bank: str | os.PathLike[str] | None = None,
+    questions: list[str] | None = None,
 ) -> QuizView:
     """The quiz of ``notebook``, ready to display.
 
     ``answers`` (the notebook's ``quiz_answers`` parameter) answers questions headless;
     answers stored earlier in the workspace's progress file are restored, so a kernel
     restart loses nothing. ``facts`` holds the learner's own results that numeric
-    questions are checked against.
+    questions are checked against. ``questions`` shows only those question ids, for a
+    predict-then-run question asked before the cell that reveals its answer.
     """
     loaded = load_bank(bank or bank_path(notebook))
+    full_ids = {q.id for q in loaded.questions}
+    if questions is not None:
+        loaded = replace(loaded, questions=tuple(loaded.question(qid) for qid in questions))
     progress = Progress.in_workspace(workspace)
     view = QuizView(bank=loaded, facts=dict(facts or {}), progress=progress)
     known = {q.id for q in loaded.questions}
@@ -498,7 +504,9 @@ def show_quiz(
             except ValueError:
                 pass
     for qid, answer in (answers or {}).items():
-        view.answer(qid, answer)
+        # The notebook passes every answer to every quiz cell; a partial quiz answers only its own questions.
+        if qid in known or qid not in full_ids:
+            view.answer(qid, answer)
     return view
 
 
