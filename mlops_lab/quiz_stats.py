@@ -1,7 +1,8 @@
 """Guessability figures for quiz authors: can a bank be passed by test-taking tricks instead of the lab?
 
-Per bank it counts where the key sits among single-choice options, how often the key is the longest option (by
-characters), how many wrong options each multiple-select question has, and how many numeric questions there are.
+Per bank it counts where the key sits among single-choice options, how often the key is the longest option and how
+often the shortest (by characters: a bank that avoids one cue must not create the other), how many wrong options
+each multiple-select question has, and how many numeric questions there are.
 ``mlops-lab quiz stats`` prints these figures; ``tests/test_quiz_stats.py`` keeps the shipped banks within the limits
 below, so a bank that drifts back to "always b, always the longest" fails CI.
 """
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 
 from mlops_lab.quiz import QuizBank
 
-# The limits of the quiz guide: the key is the longest option in at most 4 of 10 single-choice questions; no key
-# position holds more than 4 in 10 keys, and where questions have a fourth option it is the key somewhere; a
-# multiple-select question has at least two wrong options and says so in its text.
+# The limits of the quiz guide: the key is the longest option in at most 4 of 10 single-choice questions (and, by the
+# same limit, the shortest in at most 4 of 10); no key position holds more than 4 in 10 keys, and where questions
+# have a fourth option it is the key somewhere; a multiple-select question has at least two wrong options and says
+# so in its text.
 MAX_LONGEST_SHARE = 0.4
 MAX_POSITION_SHARE = 0.4
 MIN_MULTI_DISTRACTORS = 2
@@ -31,6 +33,7 @@ class BankStats:
     n_single: int
     key_positions: dict[str, int]
     key_longest: int
+    key_shortest: int
     multi_distractors: dict[str, int]
     n_numeric: int
     four_option_questions: int = 0
@@ -46,6 +49,11 @@ class BankStats:
         if self.n_single and self.longest_share > MAX_LONGEST_SHARE:
             found.append(
                 f"{self.notebook}: the key is the longest option in {self.key_longest} of {self.n_single} "
+                f"single-choice questions (at most {MAX_LONGEST_SHARE:.0%})"
+            )
+        if self.n_single and self.key_shortest / self.n_single > MAX_LONGEST_SHARE:
+            found.append(
+                f"{self.notebook}: the key is the shortest option in {self.key_shortest} of {self.n_single} "
                 f"single-choice questions (at most {MAX_LONGEST_SHARE:.0%})"
             )
         for position, count in sorted(self.key_positions.items()):
@@ -74,17 +82,21 @@ class BankStats:
         distractors = ",".join(str(v) for _, v in sorted(self.multi_distractors.items())) or "-"
         return (
             f"{self.notebook:<22}{self.n_questions:>4}{self.n_single:>7}  {positions:<16}"
-            f"{f'{self.key_longest}/{self.n_single}':>8}  {distractors:<12}{self.n_numeric:>4}"
+            f"{f'{self.key_longest}/{self.n_single}':>8}{f'{self.key_shortest}/{self.n_single}':>9}  "
+            f"{distractors:<12}{self.n_numeric:>4}"
         )
 
 
-HEADER = f"{'bank':<22}{'qs':>4}{'single':>7}  {'key positions':<16}{'longest':>8}  {'multi wrong':<12}{'num':>4}"
+HEADER = (
+    f"{'bank':<22}{'qs':>4}{'single':>7}  {'key positions':<16}{'longest':>8}{'shortest':>9}  "
+    f"{'multi wrong':<12}{'num':>4}"
+)
 
 
 def bank_stats(bank: QuizBank) -> BankStats:
     """Count one bank's figures. Positions are counted by place in the list (a, b, c, d), not by the key's name."""
     positions: Counter[str] = Counter()
-    longest = 0
+    longest = shortest = 0
     single = 0
     four_options = 0
     distractors: dict[str, int] = {}
@@ -99,6 +111,8 @@ def bank_stats(bank: QuizBank) -> BankStats:
             # A tie counts as longest: a learner who picks the longest option would still hit the key.
             if all(key_length >= len(o.text) for o in q.options):
                 longest += 1
+            if all(key_length <= len(o.text) for o in q.options):
+                shortest += 1
         elif q.type == "multiple":
             distractors[q.id] = sum(1 for o in q.options if not o.correct)
             if MULTI_PROMPT not in q.text.lower():
@@ -111,6 +125,7 @@ def bank_stats(bank: QuizBank) -> BankStats:
         n_single=single,
         key_positions=dict(positions),
         key_longest=longest,
+        key_shortest=shortest,
         multi_distractors=distractors,
         n_numeric=sum(1 for q in bank.questions if q.type == "numeric"),
         four_option_questions=four_options,
@@ -124,13 +139,14 @@ def stats_report(banks: list[QuizBank]) -> tuple[str, list[str]]:
     lines = [HEADER] + [r.line() for r in rows]
     total_single = sum(r.n_single for r in rows)
     total_longest = sum(r.key_longest for r in rows)
+    total_shortest = sum(r.key_shortest for r in rows)
     positions: Counter[str] = Counter()
     for r in rows:
         positions.update(r.key_positions)
     lines.append(
         f"{'all banks':<22}{sum(r.n_questions for r in rows):>4}{total_single:>7}  "
-        f"{' '.join(f'{k}:{v}' for k, v in sorted(positions.items())):<16}{f'{total_longest}/{total_single}':>8}  "
-        f"{'':<12}{sum(r.n_numeric for r in rows):>4}"
+        f"{' '.join(f'{k}:{v}' for k, v in sorted(positions.items())):<16}{f'{total_longest}/{total_single}':>8}"
+        f"{f'{total_shortest}/{total_single}':>9}  {'':<12}{sum(r.n_numeric for r in rows):>4}"
     )
     problems = [p for r in rows for p in r.problems()]
     return "\n".join(lines), problems
@@ -157,8 +173,9 @@ def print_stats(paths: list[str]) -> int:
     table, problems = stats_report(banks)
     print(table)
     print(
-        "key positions: how often the key is the 1st, 2nd... option of a single-choice question; longest: how often "
-        "it is the longest option; multi wrong: wrong options per multiple-select question; num: numeric questions."
+        "key positions: how often the key is the 1st, 2nd... option of a single-choice question; longest, shortest: "
+        "how often it is the longest, the shortest option; multi wrong: wrong options per multiple-select question; "
+        "num: numeric questions."
     )
     for problem in problems:
         print(f"limit: {problem}", file=sys.stderr)

@@ -70,7 +70,7 @@ def test_a_guessable_bank_is_reported(tmp_path):
     path.write_text(GUESSABLE.format(singles="".join(SINGLE.format(n=n) for n in range(5))))
     stats = bank_stats(load_bank(path))
     assert stats.key_positions == {"a": 5, "b": 0, "c": 0, "d": 0}
-    assert (stats.key_longest, stats.n_single, stats.n_numeric) == (5, 5, 1)
+    assert (stats.key_longest, stats.key_shortest, stats.n_single, stats.n_numeric) == (5, 0, 5, 1)
     assert stats.multi_distractors == {"multi": 1}
     problems = "\n".join(stats.problems())
     assert "longest option in 5 of 5" in problems
@@ -83,8 +83,10 @@ def test_a_guessable_bank_is_reported(tmp_path):
 def test_a_balanced_bank_passes(tmp_path):
     singles = []
     for n, key in enumerate("abcd"):
+        # The key is of middle length: neither the longest nor the shortest option.
+        wrong_texts = iter(["Short", "A much longer wrong option", "Middle length"])
         options = "".join(
-            f"      - {{key: {k}, text: Option {k} of {n}{' (longer)' if k == 'b' else ''}, "
+            f"      - {{key: {k}, text: {'Middle option' if k == key else next(wrong_texts)}, "
             f"{'correct: true, ' if k == key else ''}explanation: because}}\n"
             for k in "abcd"
         )
@@ -102,7 +104,7 @@ def test_a_balanced_bank_passes(tmp_path):
     path.write_text(textwrap.dedent(text))
     stats = bank_stats(load_bank(path))
     assert stats.key_positions == dict.fromkeys("abcd", 1)
-    assert stats.key_longest == 1 and stats.multi_distractors == {"multi": 2}
+    assert (stats.key_longest, stats.key_shortest) == (0, 0) and stats.multi_distractors == {"multi": 2}
     assert stats.problems() == []
 
 
