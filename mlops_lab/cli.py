@@ -23,6 +23,13 @@ def _quiz_validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _quiz_stats(args: argparse.Namespace) -> int:
+    from mlops_lab.quiz import quizzes_dir
+    from mlops_lab.quiz_stats import print_stats
+
+    return print_stats(args.paths or [quizzes_dir()])
+
+
 def _progress(args: argparse.Namespace) -> int:
     from mlops_lab.environment import open_workspace
     from mlops_lab.progress import PROGRESS_FILE, ProgressFileError, read_progress, summarize
@@ -295,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate = quiz_verbs.add_parser("validate", help="check quiz banks; exit 0 only if every bank is valid")
     validate.add_argument("paths", nargs="*", help="bank files or folders (default: the workbook's quizzes/)")
     validate.set_defaults(func=_quiz_validate)
+    stats = quiz_verbs.add_parser(
+        "stats", help="print guessability figures per bank; exit 1 if a bank breaks the quiz guide's limits"
+    )
+    stats.add_argument("paths", nargs="*", help="bank files or folders (default: the workbook's quizzes/)")
+    stats.set_defaults(func=_quiz_stats)
 
     progress = verbs.add_parser("progress", help="print the learner's score per notebook")
     progress.add_argument("--workspace", help="workspace folder (default: $MLOPS_LAB_WORKSPACE or ./workspace)")

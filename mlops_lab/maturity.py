@@ -918,6 +918,12 @@ class Comparison:
             found[f"{prefix}_months_off_target"] = o.months_off_target
             found[f"{prefix}_longest_recovery"] = o.longest_recovery
             found[f"{prefix}_mean_cost"] = o.mean_cost
+        if {"level0", "level1", "level2"} <= {k.split("_")[0] for k in found}:
+            # Differences a learner computes from two cells of the table, so a question needs the lab, not a glance.
+            found["level0_minus_level2_months_off_target"] = (
+                found["level0_months_off_target"] - found["level2_months_off_target"]
+            )
+            found["level1_minus_level2_mean_cost"] = round(found["level1_mean_cost"] - found["level2_mean_cost"], 2)
         return found
 
     def _rows(self) -> list[tuple[str, list[str]]]:

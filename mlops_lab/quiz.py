@@ -41,7 +41,7 @@ import json
 import math
 import os
 from collections.abc import Container
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -580,7 +580,8 @@ class QuizView:
         )
 
     def text(self) -> str:
-        lines = [f"Quiz {self.bank.notebook}: {len(self.bank.questions)} questions"]
+        n = len(self.bank.questions)
+        lines = [f"Quiz {self.bank.notebook}: {n} question{'' if n == 1 else 's'}"]
         if self.ignored:
             lines.append(self.ignored_note)
         for n, q in enumerate(self.bank.questions, 1):
@@ -674,6 +675,7 @@ def show_quiz(
     facts: dict[str, float] | None = None,
     workspace: str | os.PathLike[str] | None = None,
     bank: str | os.PathLike[str] | None = None,
+    questions: list[str] | None = None,
 ) -> QuizView:
     """The quiz of ``notebook``, ready to display.
 
@@ -682,12 +684,17 @@ def show_quiz(
     ignores the others; ids that no bank has are named once in the quiz's output, not raised.
     Answers stored earlier in the workspace's progress file are restored, so a kernel
     restart loses nothing. ``facts`` holds the learner's own results that numeric
-    questions are checked against.
+    questions are checked against. ``questions`` shows only those question ids, for a
+    predict-then-run question asked before the cell that reveals its answer.
     """
-    loaded = load_bank(bank or bank_path(notebook))
+    full = load_bank(bank or bank_path(notebook))
+    loaded = full if questions is None else replace(full, questions=tuple(full.question(qid) for qid in questions))
     progress = Progress.in_workspace(workspace)
-    mine, ignored = _scope_answers(loaded, answers)
-    view = QuizView(bank=loaded, facts=dict(facts or {}), progress=progress, ignored=ignored)
+    mine, ignored = _scope_answers(full, answers)
+    # Answers no quiz has are named once, by the notebook's full quiz, not by each predict-then-run question.
+    view = QuizView(
+        bank=loaded, facts=dict(facts or {}), progress=progress, ignored=ignored if questions is None else ()
+    )
     known = {q.id for q in loaded.questions}
     for qid, record in progress.answers(loaded.notebook).items():
         # An answer to a question since removed from the bank, or one that no longer
@@ -698,7 +705,9 @@ def show_quiz(
             except ValueError:
                 pass
     for qid, answer in mine.items():
-        view.answer(qid, answer)
+        # The notebook passes every answer to every quiz cell; a partial quiz answers only its own questions.
+        if qid in known:
+            view.answer(qid, answer)
     return view
 
 

@@ -129,6 +129,12 @@ def test_the_summary_table_and_facts_agree(comparison):
         assert row["months off target"] == facts[f"level{outcome.policy.level}_months_off_target"]
         assert row["retrains"] == outcome.retrains == sum(r.outcome != "failed" for r in outcome.runs)
     assert "months off target" in repr(comparison) and "<table>" in comparison._repr_html_()
+    rows = {outcome.policy.level: table.loc[outcome.name] for outcome in comparison.outcomes}
+    assert facts["level0_minus_level2_months_off_target"] == (
+        rows[0]["months off target"] - rows[2]["months off target"]
+    )
+    gap = rows[1]["mean cost per customer"] - rows[2]["mean cost per customer"]
+    assert abs(facts["level1_minus_level2_mean_cost"] - gap) < 0.006
 
 
 def test_quality_chart_marks_target_events_and_levels(comparison):
@@ -165,6 +171,8 @@ def test_policy_search_and_feedback(world):
     ).passed
     drift = exercise_checks.check_policy({"trigger": "drift", "threshold": 0.3}, world=world, search=search)
     assert not drift.passed and "off target" in drift.message
+    # A wrong answer is told how good the best policy is, never which one it is.
+    assert f"{best.trigger} with threshold {best.threshold:g}" not in drift.message
     assert not exercise_checks.check_policy({"trigger": "schedule", "threshold": 1}, world=world, search=search).passed
     assert "dict" in exercise_checks.check_policy("performance", world=world, search=search).message
     assert (

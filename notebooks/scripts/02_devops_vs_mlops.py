@@ -335,7 +335,11 @@ ct_log
 #
 # ### 3.4 The CI report: which check caught each fault
 #
-# Every fault of this lab, against what a plain DevOps pipeline (code tests only) reported:
+# Every fault of this lab, against what a plain DevOps pipeline (code tests only) reported. Predict first: how
+# many faults will the code tests catch?
+
+# %%
+show_quiz("02_devops_vs_mlops", answers=quiz_answers, workspace=workspace, questions=["predict-code-tests"])
 
 # %%
 faults_seen = {name: result for name, result in data_results.items() if name != "clean month (2025-04)"}

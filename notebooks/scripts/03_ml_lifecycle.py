@@ -219,6 +219,13 @@ print(f"{second.name}: {len(second.executed)} steps executed, {len(second.cached
 print(f"same metrics as {first.name}: {second.metrics == first.metrics}")
 
 # %% [markdown]
+# **Predict before you run.** The next cells change one parameter and run the pipeline again. Look at the drawing
+# above and answer first: how many steps will execute?
+
+# %%
+show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace, questions=["predict-c-change"])
+
+# %% [markdown]
 # Now change one parameter: the regularisation strength `C` of the logistic regression (smaller `C` means a
 # simpler model). Only the steps that depend on it run again: training, and every step downstream of the model.
 # The data steps are reused.
@@ -407,11 +414,11 @@ spec.table()
 # %% [markdown]
 # ## 7. Quiz
 #
-# Pick an answer and press **Check** for each question. One question asks about a number from this notebook's
-# lab: look back at the output above.
+# Pick an answer and press **Check** for each question. Your answer to the prediction in section 3 is already
+# here; two questions ask what the pipeline's cache would do: section 3 explains the cache key.
 
 # %%
-show_quiz("03_ml_lifecycle", answers=quiz_answers, facts={"rerun_steps": len(changed.executed)}, workspace=workspace)
+show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace)
 
 # %% [markdown]
 # ## 8. Summary

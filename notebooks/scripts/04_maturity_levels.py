@@ -283,7 +283,7 @@ runs[["level", "month", "pipeline_code", "promoted", "reason"]].sort_index()
 # Change the values below and run the two cells: a bigger or smaller covariate shift or concept change, another
 # trigger or threshold, a faster or slower organisation. The defaults make the shift three times stronger and
 # switch levels 1 and 2 to the distribution-shift trigger at Vertex AI's threshold of 0.3: compare the table with
-# the one in section 4, then try `trigger = "performance"` with `threshold = 20`, or `covariate_drift = 0`.
+# the one in section 4, then try another trigger, a slower organisation, or `covariate_drift = 0`.
 
 # %%
 covariate_drift = 1.5  # 0 = none, 1.5 = strong
@@ -386,7 +386,7 @@ print(f"December 2025, drift against November: retrain? {should_retrain(december
 # %% [markdown]
 # ## 7. Quiz
 #
-# Three questions ask about numbers from your comparison in section 4: look back at its table.
+# Two questions ask you to compute a difference from your comparison in section 4: look back at its table.
 
 # %%
 show_quiz("04_maturity_levels", answers=quiz_answers, facts=comparison.facts(), workspace=workspace)
