@@ -289,8 +289,8 @@ def main() -> int:
         },
     }
     previous = json.loads(Path(args.output).read_text()) if Path(args.output).exists() else {}
-    # Other benchmarks (batch scaling, test-suite timings) write their own keys into the same file.
-    previous.update(results)
+    # Other benchmarks (batch scaling, test-suite timings) write their own keys into the same file, some under details.
+    previous.update({**results, "details": {**previous.get("details", {}), **results["details"]}})
     Path(args.output).write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
     print(f"{'measure':<28}{'median':>10}{'min':>10}{'max':>10}")
     for name, key in (("workbook (s)", "workbook"), ("floor (s)", "floor"), ("import mlops_lab (s)", "import")):
