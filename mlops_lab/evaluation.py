@@ -52,10 +52,22 @@ class TrainingCurve:
         return fig
 
 
+def _log_loss(truth: Any, proba: Any) -> float:
+    """scikit-learn's ``log_loss(truth, proba, labels=[0, 1])`` for 0/1 labels, without its input validation.
+
+    The same formula (probabilities clipped to [eps, 1 - eps], mean of -log of the true class's probability);
+    ``log_loss`` itself spends about 6 ms validating its inputs, on every one of the curve's two losses per stage.
+    """
+    import numpy as np
+
+    eps = np.finfo(proba.dtype).eps
+    picked = np.clip(proba, eps, 1 - eps)[np.arange(len(truth)), truth]
+    return float(np.average(-np.log(picked)))
+
+
 def training_curve(model: Pipeline, train: pd.DataFrame, valid: pd.DataFrame) -> TrainingCurve:
     """Training and validation log loss after each stage of a fitted boosted pipeline (gradient boosting)."""
     import pandas as pd
-    from sklearn.metrics import log_loss
 
     classifier = model[-1]
     if not hasattr(classifier, "staged_predict_proba"):
@@ -63,6 +75,7 @@ def training_curve(model: Pipeline, train: pd.DataFrame, valid: pd.DataFrame) ->
             f"{type(classifier).__name__} has no stages; train a gradient_boosting model for a training curve"
         )
     preprocess = model[:-1]
+    train_truth, valid_truth = (_labels(frame) for frame in (train, valid))
     rows = []
     stages = zip(
         classifier.staged_predict_proba(preprocess.transform(train[list(FEATURES)])),
@@ -73,11 +86,18 @@ def training_curve(model: Pipeline, train: pd.DataFrame, valid: pd.DataFrame) ->
         rows.append(
             {
                 "step": step,
-                "train_loss": log_loss(train[TARGET], train_proba, labels=[0, 1]),
-                "valid_loss": log_loss(valid[TARGET], valid_proba, labels=[0, 1]),
+                "train_loss": _log_loss(train_truth, train_proba),
+                "valid_loss": _log_loss(valid_truth, valid_proba),
             }
         )
     return TrainingCurve(history=pd.DataFrame(rows).set_index("step").round(6))
+
+
+def _labels(frame: pd.DataFrame) -> Any:
+    truth = frame[TARGET].to_numpy()
+    if not set(truth.tolist()) <= {0, 1}:
+        raise ValueError(f"{TARGET} must hold 0/1 labels for a training curve")
+    return truth.astype(int)
 
 
 def log_training_curve(curve: TrainingCurve, *, run_name: str, params: dict[str, Any] | None = None) -> str:

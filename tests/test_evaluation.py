@@ -49,3 +49,14 @@ def test_slices_cover_every_value_and_the_whole_set(split):
     assert list(table.index) == ["(all)", "contract=month-to-month", "contract=one-year", "contract=two-year"]
     assert table.loc["(all)", "rows"] == len(valid) == table["rows"].iloc[1:].sum()
     assert table.loc["(all)", "roc_auc"] == training.evaluate_model(model, valid).roc_auc
+
+
+def test_the_curve_losses_are_scikit_learns_log_loss_at_every_stage(split):
+    from sklearn.metrics import log_loss
+
+    train, valid = split
+    model = training.train_model(train, kind="gradient_boosting", params={"n_estimators": 12}, seed=3)
+    curve = training_curve(model, train, valid)
+    stages = model[-1].staged_predict_proba(model[:-1].transform(valid[list(data.FEATURES)]))
+    expected = [round(log_loss(valid[data.TARGET], proba, labels=[0, 1]), 6) for proba in stages]
+    assert curve.history["valid_loss"].tolist() == expected

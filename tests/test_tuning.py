@@ -101,3 +101,19 @@ def test_a_trial_logger_needs_the_training_frame():
     customers = data.make_customers(n_months=2, customers_per_month=50, seed=1)
     with pytest.raises(ValueError, match="'train' frame"):
         mlflow_trial_logger("rf", data={"valid": customers})
+
+
+@pytest.mark.parametrize("kind", ["random_forest", "logistic_regression"])
+def test_each_trial_scores_what_train_model_and_evaluate_model_give(kind):
+    from mlops_lab.training import evaluate_model, train_model
+
+    customers = data.make_customers(n_months=4, customers_per_month=200, seed=5)
+    train, valid = data.split_by_month(customers, train_months=3)
+    space = (
+        {"C": DoubleParameter(0.01, 10.0, log=True)}
+        if kind == "logistic_regression"
+        else {"max_depth": IntegerParameter(2, 8)}
+    )
+    study = tune_churn_model(train, valid, kind=kind, parameters=space, max_trial_count=3, seed=7)
+    for params, auc in zip(study.trials[list(space)].to_dict("records"), study.trials["roc_auc"], strict=True):
+        assert auc == evaluate_model(train_model(train, kind=kind, params=params, seed=7), valid).roc_auc
