@@ -219,7 +219,8 @@ m2m_churn_rate = your_turn.submit(
 # ## 7. Quiz
 #
 # Pick an answer and press **Check** for each question. One question asks about a number from this notebook's
-# lab: look back at the output above.
+# lab: look back at the output above. Your seed decides the order of the options, so a classmate may see them in
+# another order; each option keeps its letter, so "b" means the same answer for both of you.
 
 # %%
 show_quiz("00_start_here", answers=quiz_answers, facts={"n_rows": len(customers)}, workspace=workspace, seed=seed)
