@@ -40,6 +40,7 @@ Where each concept lives (course concept, then its one module):
     grading code exercises                           code_grading
     rerunning learner code in a limited process      code_rerun
     the class report                                 report
+    item analysis of quiz questions                  item_analysis
     the command line                                 cli
 
 Importing the package is instant: every module imports its heavy libraries

@@ -32,11 +32,15 @@ One bank per notebook, ``quizzes/<notebook>.yaml``::
 A quiz works three ways: interactively with ipywidgets (choose, check, feedback on every
 option); headless, answered through the notebook's ``quiz_answers`` parameter with a
 stable text result; and stored in the workspace's progress file for grading.
+
+Each learner sees the options in their own order (:func:`option_order`, from their seed and
+the question), shown with the bank's keys: answers are stored, graded and discussed by key.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import os
@@ -131,6 +135,30 @@ class QuizBank:
         return {e.id: e.solution for e in self.exercises}
 
 
+def option_order(question: Question, *, learner: int | str | None, notebook: str = "") -> tuple[Option, ...]:
+    """The options of ``question`` in the order ``learner`` (a seed or a name) sees them.
+
+    Each option is ranked by the SHA-256 of learner, notebook, question id and option key: the same
+    order on every machine and Python (``hash()`` changes per process), and a different one for
+    another learner. ``None`` keeps the bank's order.
+    """
+    if learner is None:
+        return question.options
+
+    def rank(option: Option) -> str:
+        return hashlib.sha256(f"{learner}\x1f{notebook}\x1f{question.id}\x1f{option.key}".encode()).hexdigest()
+
+    return tuple(sorted(question.options, key=rank))
+
+
+def shuffled(bank: QuizBank, *, learner: int | str | None) -> QuizBank:
+    """``bank`` with every question's options in ``learner``'s order (keys and grading unchanged)."""
+    questions = tuple(
+        replace(q, options=option_order(q, learner=learner, notebook=bank.notebook)) for q in bank.questions
+    )
+    return replace(bank, questions=questions)
+
+
 def quizzes_dir() -> Path:
     """Where the banks live: ``$MLOPS_LAB_QUIZZES``, else ``quizzes/`` at the top of the workbook."""
     if "MLOPS_LAB_QUIZZES" in os.environ:
@@ -212,51 +240,60 @@ def _parse_question(path: Path, index: int, raw: Any) -> Question:
     qtype = raw.get("type")
     if qtype not in QUESTION_TYPES:
         raise _fail(path, where, f"'type' must be one of {list(QUESTION_TYPES)}, got {qtype!r}")
-    text = _require_text(path, where, raw, "text")
-    objective = _require_text(path, where, raw, "objective")
+    question = Question(
+        id=raw["id"],
+        type=qtype,
+        text=_require_text(path, where, raw, "text"),
+        objective=_require_text(path, where, raw, "objective"),
+    )
     if qtype == "numeric":
-        if raw.get("options"):
-            raise _fail(path, where, "a numeric question takes 'answer' or 'answer_fact', not 'options'")
-        has_answer, has_fact = "answer" in raw, "answer_fact" in raw
-        if has_answer == has_fact:
-            raise _fail(path, where, "a numeric question needs exactly one of 'answer' or 'answer_fact'")
-        answer = _number(path, where, "answer", raw["answer"]) if has_answer else None
-        tolerance = _number(path, where, "tolerance", raw.get("tolerance", 0.0))
-        if tolerance < 0:
-            raise _fail(path, where, f"'tolerance' must be a number >= 0, got {tolerance!r}")
-        return Question(
-            id=raw["id"],
-            type=qtype,
-            objective=objective,
-            text=text,
-            answer=answer,
-            answer_fact=_require_id(path, where, raw, "answer_fact") if has_fact else None,
-            tolerance=float(tolerance),
-            explanation=_require_text(path, where, raw, "explanation"),
-        )
+        return _parse_numeric(path, where, raw, question)
     for key in ("answer", "answer_fact", "tolerance"):
         if key in raw:
             raise _fail(path, where, f"'{key}' belongs to numeric questions; mark options with 'correct: true'")
-    raw_options = raw.get("options")
+    if "explanation" in raw:
+        raise _fail(path, where, "explanations belong to each option, not to the question")
+    return replace(question, options=_parse_options(path, where, raw.get("options"), qtype))
+
+
+def _parse_numeric(path: Path, where: str, raw: dict, question: Question) -> Question:
+    if raw.get("options"):
+        raise _fail(path, where, "a numeric question takes 'answer' or 'answer_fact', not 'options'")
+    has_answer, has_fact = "answer" in raw, "answer_fact" in raw
+    if has_answer == has_fact:
+        raise _fail(path, where, "a numeric question needs exactly one of 'answer' or 'answer_fact'")
+    tolerance = _number(path, where, "tolerance", raw.get("tolerance", 0.0))
+    if tolerance < 0:
+        raise _fail(path, where, f"'tolerance' must be a number >= 0, got {tolerance!r}")
+    return replace(
+        question,
+        answer=_number(path, where, "answer", raw["answer"]) if has_answer else None,
+        answer_fact=_require_id(path, where, raw, "answer_fact") if has_fact else None,
+        tolerance=float(tolerance),
+        explanation=_require_text(path, where, raw, "explanation"),
+    )
+
+
+def _parse_option(path: Path, where: str, index: int, raw: Any) -> Option:
+    owhere = f"{where}, option #{index + 1}"
+    _check_keys(path, owhere, raw, _OPTION_KEYS)
+    key = _require_id(path, owhere, raw, "key")
+    owhere = f"{where}, option {key!r}"
+    correct = raw.get("correct", False)
+    if not isinstance(correct, bool):
+        raise _fail(path, owhere, f"'correct' must be true or false, got {correct!r}")
+    return Option(
+        key=key,
+        text=_require_text(path, owhere, raw, "text"),
+        correct=correct,
+        explanation=_require_text(path, owhere, raw, "explanation"),
+    )
+
+
+def _parse_options(path: Path, where: str, raw_options: Any, qtype: str) -> tuple[Option, ...]:
     if not isinstance(raw_options, list) or not 2 <= len(raw_options) <= MAX_ITEMS:
         raise _fail(path, where, f"needs a list of 2 to {MAX_ITEMS} 'options'")
-    options = []
-    for i, raw_option in enumerate(raw_options):
-        owhere = f"{where}, option #{i + 1}"
-        _check_keys(path, owhere, raw_option, _OPTION_KEYS)
-        key = _require_id(path, owhere, raw_option, "key")
-        owhere = f"{where}, option {key!r}"
-        correct = raw_option.get("correct", False)
-        if not isinstance(correct, bool):
-            raise _fail(path, owhere, f"'correct' must be true or false, got {correct!r}")
-        options.append(
-            Option(
-                key=key,
-                text=_require_text(path, owhere, raw_option, "text"),
-                correct=correct,
-                explanation=_require_text(path, owhere, raw_option, "explanation"),
-            )
-        )
+    options = tuple(_parse_option(path, where, i, raw) for i, raw in enumerate(raw_options))
     keys = [o.key for o in options]
     if len(set(keys)) != len(keys):
         raise _fail(path, where, f"duplicate option keys {keys}")
@@ -269,9 +306,7 @@ def _parse_question(path: Path, index: int, raw: Any) -> Question:
         raise _fail(path, where, "no option is marked 'correct: true'")
     if qtype == "single" and n_correct > 1:
         raise _fail(path, where, f"a single-choice question has {n_correct} correct options; use type 'multiple'")
-    if "explanation" in raw:
-        raise _fail(path, where, "explanations belong to each option, not to the question")
-    return Question(id=raw["id"], type=qtype, objective=objective, text=text, options=tuple(options))
+    return options
 
 
 def _parse_exercise(path: Path, index: int, raw: Any) -> Exercise:
@@ -465,7 +500,7 @@ def grade_answer(question: Question, answer: Any, *, facts: dict[str, float] | N
             who = "you chose" if chosen else "you missed"
             lines.append(f"{option.key}) {who}, {mark}: {option.explanation}")
     stored = picked[0] if question.type == "single" else picked
-    expected = question.correct_keys[0] if question.type == "single" else list(question.correct_keys)
+    expected = question.correct_keys[0] if question.type == "single" else sorted(question.correct_keys)
     return Grade(question.id, stored, round(score, 4), correct, "\n".join(lines), expected)
 
 
@@ -676,6 +711,7 @@ def show_quiz(
     workspace: str | os.PathLike[str] | None = None,
     bank: str | os.PathLike[str] | None = None,
     questions: list[str] | None = None,
+    seed: int | str | None = None,
 ) -> QuizView:
     """The quiz of ``notebook``, ready to display.
 
@@ -685,10 +721,13 @@ def show_quiz(
     Answers stored earlier in the workspace's progress file are restored, so a kernel
     restart loses nothing. ``facts`` holds the learner's own results that numeric
     questions are checked against. ``questions`` shows only those question ids, for a
-    predict-then-run question asked before the cell that reveals its answer.
+    predict-then-run question asked before the cell that reveals its answer. ``seed`` (the
+    notebook's ``seed`` parameter, or a learner's name) orders each question's options for
+    that learner (:func:`option_order`); ``None`` keeps the bank's order.
     """
     full = load_bank(bank or bank_path(notebook))
     loaded = full if questions is None else replace(full, questions=tuple(full.question(qid) for qid in questions))
+    loaded = shuffled(loaded, learner=seed)
     progress = Progress.in_workspace(workspace)
     mine, ignored = _scope_answers(full, answers)
     # Answers no quiz has are named once, by the notebook's full quiz, not by each predict-then-run question.

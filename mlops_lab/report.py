@@ -2,8 +2,10 @@
 
 The page has inline CSS and inline PNG plots (base64), no scripts and no links to fetch, so it
 can be mailed or opened offline. It shows completion, scores, the questions the class gets wrong
-most, run durations, failed runs with their error, flagged submissions, and each learner's key
-lab metrics (the results from their own runs that the quiz checked them against).
+most, an item analysis of every question (:mod:`mlops_lab.item_analysis`), run durations, failed
+and interrupted runs with their error, flagged submissions (apart from code exercises the grader
+did not rerun, which are expected and listed on their own), and each learner's key lab metrics
+(the results from their own runs that the quiz checked them against).
 
 Every text that comes from a learner's files (names, answers, error messages) is HTML-escaped.
 """
@@ -25,6 +27,7 @@ from typing import Any
 
 from mlops_lab.batch import WORKSPACE_DIR, RunResult, describe_error, read_batch
 from mlops_lab.grading import Gradebook, GradeRow, finite_number, read_progress_submission
+from mlops_lab.item_analysis import DEFINITION, ItemStat, item_analysis
 from mlops_lab.progress import PROGRESS_FILE
 
 _CSS = """
@@ -47,13 +50,15 @@ class ClassReport:
     gradebook: Gradebook | None = None
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # learner -> "notebook.fact" -> value
     title: str = "MLOps Lab: class report"
+    # (notebook, exercise id) of the code exercises, whose "unverified" flag is expected without --run-code.
+    code_exercises: frozenset[tuple[str, str]] = field(default_factory=lambda: code_exercise_ids(_shipped_banks()))
 
     def html(self) -> str:
         sections = [f"<h1>{_e(self.title)}</h1>", self._cards()]
         if self.runs:
             sections += [self._completion(), self._durations(), self._failures()]
         if self.gradebook is not None and self.gradebook.rows:
-            sections += [self._scores(), self._most_missed(), self._flags()]
+            sections += [self._scores(), self._most_missed(), self._items(), self._flags(), self._not_rerun()]
         sections.append(self._metrics())
         body = "\n".join(s for s in sections if s)
         return (
@@ -74,21 +79,48 @@ class ClassReport:
             names |= set(self.gradebook.learners)
         return sorted(names)
 
+    def _expected_flag(self, row: GradeRow) -> bool:
+        """A code exercise the grader did not rerun: flagged ``unverified`` by design, not a problem."""
+        return row.flag == "unverified" and row.kind == "exercise" and (row.notebook, row.item) in self.code_exercises
+
+    def _flagged(self) -> tuple[list[GradeRow], list[GradeRow]]:
+        """The flagged rows: (problems, code exercises not rerun)."""
+        flagged = self.gradebook.flagged if self.gradebook is not None else []
+        return [r for r in flagged if not self._expected_flag(r)], [r for r in flagged if self._expected_flag(r)]
+
+    def _run_cards(self) -> list[tuple[str, str, str]]:
+        completed = sum(1 for r in self.runs if r.succeeded)
+        failed = sum(1 for r in self.runs if r.status == "failed")
+        interrupted = sum(1 for r in self.runs if r.status == "interrupted")
+        cards = [
+            ("runs completed", f"{completed}/{len(self.runs)}", "good" if completed == len(self.runs) else ""),
+            ("runs failed", str(failed), "bad" if failed else "good"),
+        ]
+        if interrupted:
+            cards.append(("runs interrupted", str(interrupted), "bad"))
+        return cards
+
+    def _gradebook_cards(self) -> list[tuple[str, str, str]]:
+        assert self.gradebook is not None
+        cards = []
+        questions = [r for r in self.gradebook.rows if r.kind == "question"]
+        if questions:
+            share = sum(r.score for r in questions) / len(questions)
+            cards.append(("mean quiz score", f"{share:.0%}", ""))
+            to_review = sum(1 for s in item_analysis(self.gradebook.rows) if s.flag)
+            cards.append(("questions to review", str(to_review), "bad" if to_review else "good"))
+        problems, not_rerun = self._flagged()
+        cards.append(("flagged items", str(len(problems)), "bad" if problems else "good"))
+        if not_rerun:
+            cards.append(("code exercises not rerun", str(len(not_rerun)), "muted"))
+        return cards
+
     def _cards(self) -> str:
         cards = [("learners", str(len(self._learners())), "")]
         if self.runs:
-            failed = sum(1 for r in self.runs if r.status == "failed")
-            cards.append(
-                ("runs succeeded", f"{len(self.runs) - failed}/{len(self.runs)}", "good" if not failed else "")
-            )
-            cards.append(("runs failed", str(failed), "bad" if failed else "good"))
+            cards += self._run_cards()
         if self.gradebook is not None and self.gradebook.rows:
-            questions = [r for r in self.gradebook.rows if r.kind == "question"]
-            if questions:
-                share = sum(r.score for r in questions) / len(questions)
-                cards.append(("mean quiz score", f"{share:.0%}", ""))
-            flagged = len(self.gradebook.flagged)
-            cards.append(("flagged items", str(flagged), "bad" if flagged else "good"))
+            cards += self._gradebook_cards()
         inner = "".join(f'<div class="card"><b class="{c}">{_e(v)}</b>{_e(k)}</div>' for k, v, c in cards)
         return f'<div class="cards">{inner}</div>'
 
@@ -99,7 +131,7 @@ class ClassReport:
         rows = []
         for notebook in sorted(by_notebook):
             runs = by_notebook[notebook]
-            ok = sum(1 for r in runs if r.status != "failed")
+            ok = sum(1 for r in runs if r.succeeded)  # failed and interrupted runs did not complete
             rows.append([notebook, f"{ok}/{len(runs)}", f"{ok / len(runs):.0%}"])
         return "<h2>Completion</h2>" + _table(["notebook", "runs completed", "share"], rows, numeric={1, 2})
 
@@ -116,20 +148,21 @@ class ClassReport:
         return "<h2>Durations</h2>" + table + plot
 
     def _failures(self) -> str:
-        failed = [r for r in self.runs if r.status == "failed"]
+        failed = [r for r in self.runs if r.status in ("failed", "interrupted")]
         if not failed:
             return '<h2>Failures</h2><p class="good">No run failed.</p>'
         rows = [
             [
                 r.row,
                 r.notebook,
+                r.status,
                 "" if (r.error or {}).get("cell") is None else str(r.error["cell"]),
                 (r.error or {}).get("source", ""),
                 describe_error(r.error),
             ]
             for r in failed
         ]
-        return "<h2>Failures</h2>" + _table(["learner", "notebook", "cell", "code", "error"], rows)
+        return "<h2>Failures</h2>" + _table(["learner", "notebook", "status", "cell", "code", "error"], rows)
 
     def _scores(self) -> str:
         assert self.gradebook is not None
@@ -184,13 +217,44 @@ class ClassReport:
         )
         return "<h2>Questions the class gets wrong most</h2>" + table + _plot_missed(stats[:10])
 
-    def _flags(self) -> str:
+    def _items(self) -> str:
         assert self.gradebook is not None
-        flagged = self.gradebook.flagged
-        if not flagged:
+        stats = item_analysis(self.gradebook.rows)
+        if not stats:
+            return ""
+        rows = [_item_row(s) for s in stats]
+        table = _table(
+            ["notebook", "question", "learners", "correct", "top 27%", "bottom 27%", "discrimination", "review"],
+            rows,
+            numeric={2, 3, 4, 5, 6},
+        )
+        note = (
+            f'<p class="muted">{_e(DEFINITION)} A question that most strong learners miss is usually badly worded '
+            "or wrongly keyed.</p>"
+        )
+        return "<h2>Item analysis</h2>" + note + table
+
+    def _flags(self) -> str:
+        problems, _ = self._flagged()
+        if not problems:
             return '<h2>Flagged submissions</h2><p class="good">Every submission was readable and consistent.</p>'
-        rows = [[r.learner, r.notebook, r.item, r.flag, r.issue] for r in flagged]
+        rows = [[r.learner, r.notebook, r.item, r.flag, r.issue] for r in problems]
         return "<h2>Flagged submissions</h2>" + _table(["learner", "notebook", "item", "flag", "issue"], rows)
+
+    def _not_rerun(self) -> str:
+        _, not_rerun = self._flagged()
+        if not not_rerun:
+            return ""
+        note = (
+            '<p class="muted">Code exercises keep the verdict of the learner\'s own kernel unless graded with '
+            "<code>mlops-lab grade --run-code</code>, which reruns them; this is expected, not a problem.</p>"
+        )
+        rows = [[r.learner, r.notebook, r.item, r.status, r.issue] for r in not_rerun]
+        return (
+            "<h2>Code exercises not rerun</h2>"
+            + note
+            + _table(["learner", "notebook", "exercise", "kernel's verdict", "note"], rows)
+        )
 
     def _metrics(self) -> str:
         parameters: dict[str, dict[str, Any]] = defaultdict(dict)
@@ -216,6 +280,22 @@ class ClassReport:
             + note
             + _table(["learner", *parameter_names, *metric_names], rows, numeric=numeric)
         )
+
+
+def _item_row(stat: ItemStat) -> list[str]:
+    def figure(value: float | None, form: str) -> str:
+        return "" if value is None else format(value, form)
+
+    return [
+        stat.notebook,
+        stat.question,
+        str(stat.learners),
+        f"{stat.share_correct:.0%}",
+        figure(stat.upper, ".2f"),
+        figure(stat.lower, ".2f"),
+        figure(stat.discrimination, "+.2f"),
+        stat.flag,
+    ]
 
 
 def _e(text: Any) -> str:
@@ -272,8 +352,28 @@ def _plot_missed(stats: list[tuple[Any, ...]]) -> str:
     return _png(figure, "questions missed most")
 
 
+def _shipped_banks() -> dict[str, Any]:
+    """The quiz banks by notebook, or none when a bank is broken (the report shows what it can without)."""
+    from mlops_lab.grading import load_banks
+    from mlops_lab.quiz import QuizBankError, quizzes_dir
+
+    try:
+        return load_banks(quizzes_dir())
+    except QuizBankError:
+        return {}
+
+
+def code_exercise_ids(banks: dict[str, Any]) -> frozenset[tuple[str, str]]:
+    """(notebook, exercise id) of every code exercise in ``banks``."""
+    return frozenset((name, e.id) for name, bank in banks.items() for e in bank.exercises if e.code)
+
+
 def collect_metrics(
-    runs: Sequence[RunResult], output_dir: str | os.PathLike[str] | None, gradebook: Gradebook | None
+    runs: Sequence[RunResult],
+    output_dir: str | os.PathLike[str] | None,
+    gradebook: Gradebook | None,
+    *,
+    banks: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Each learner's own lab results: the ``expected`` values of their ``answer_fact`` questions, and
     how many MLflow runs their workspace's tracking store holds.
@@ -281,47 +381,52 @@ def collect_metrics(
     Read from the progress files and MLflow stores in the batch's workspaces (as data), or else
     from the gradebook.
     """
-    from mlops_lab.grading import load_banks
-    from mlops_lab.quiz import QuizBankError, quizzes_dir
-
-    try:
-        banks = load_banks(quizzes_dir())
-    except QuizBankError:
-        banks = {}
+    banks = _shipped_banks() if banks is None else banks
     # Notebook names read from learners' files are looked up among the known banks, never turned into paths.
     facts_of = {name: {q.id: q.answer_fact for q in bank.questions if q.answer_fact} for name, bank in banks.items()}
-
-    def fact_names(notebook: str) -> dict[str, str]:
-        return facts_of.get(notebook, {})
-
     metrics: dict[str, dict[str, float]] = defaultdict(dict)
     if output_dir is not None:
-        for learner in sorted({r.row for r in runs}):
-            try:
-                data = read_progress_submission(Path(output_dir) / learner / WORKSPACE_DIR / PROGRESS_FILE)
-            except (OSError, ValueError):
-                continue  # grade reports unreadable progress files; the report shows what it can
-            for notebook, section in data["notebooks"].items():
-                questions = section.get("questions", {})
-                for qid, fact in fact_names(notebook).items():
-                    value = (
-                        finite_number(questions[qid].get("expected")) if isinstance(questions.get(qid), dict) else None
-                    )
-                    if value is not None:
-                        metrics[learner][f"{notebook}.{fact}"] = value
-    if output_dir is not None:
+        _add_progress_facts(metrics, runs, Path(output_dir), facts_of)
         _add_mlflow_run_counts(metrics, runs, Path(output_dir))
     if gradebook is not None:
-        for r in gradebook.rows:
-            fact = fact_names(r.notebook).get(r.item) if r.kind == "question" and r.notebook else None
-            if fact and r.expected and f"{r.notebook}.{fact}" not in metrics[r.learner]:
-                try:
-                    value = float(r.expected)
-                except ValueError:
-                    continue
-                if math.isfinite(value):
-                    metrics[r.learner][f"{r.notebook}.{fact}"] = value
+        _add_gradebook_facts(metrics, gradebook, facts_of)
     return {k: v for k, v in metrics.items() if v}
+
+
+def _add_progress_facts(
+    metrics: dict[str, dict[str, float]],
+    runs: Sequence[RunResult],
+    output_dir: Path,
+    facts_of: dict[str, dict[str, str]],
+) -> None:
+    for learner in sorted({r.row for r in runs}):
+        try:
+            data = read_progress_submission(output_dir / learner / WORKSPACE_DIR / PROGRESS_FILE)
+        except (OSError, ValueError):
+            continue  # grade reports unreadable progress files; the report shows what it can
+        for notebook, section in data["notebooks"].items():
+            questions = section.get("questions", {})
+            for qid, fact in facts_of.get(notebook, {}).items():
+                record = questions.get(qid)
+                value = finite_number(record.get("expected")) if isinstance(record, dict) else None
+                if value is not None:
+                    metrics[learner][f"{notebook}.{fact}"] = value
+
+
+def _add_gradebook_facts(
+    metrics: dict[str, dict[str, float]], gradebook: Gradebook, facts_of: dict[str, dict[str, str]]
+) -> None:
+    """Facts the progress files did not give, from the gradebook's ``expected`` column."""
+    for r in gradebook.rows:
+        fact = facts_of.get(r.notebook, {}).get(r.item) if r.kind == "question" and r.notebook else None
+        if not fact or not r.expected or f"{r.notebook}.{fact}" in metrics[r.learner]:
+            continue
+        try:
+            value = float(r.expected)
+        except ValueError:
+            continue
+        if math.isfinite(value):
+            metrics[r.learner][f"{r.notebook}.{fact}"] = value
 
 
 def _add_mlflow_run_counts(metrics: dict[str, dict[str, float]], runs: Sequence[RunResult], output_dir: Path) -> None:
@@ -370,4 +475,11 @@ def build_report(
         if not runs:
             raise ValueError(f"{batch_dir}: no run records (*/*.run.json); is this a batch output folder?")
     book = read_gradebook(gradebook) if isinstance(gradebook, (str, os.PathLike)) else gradebook
-    return ClassReport(runs=runs, gradebook=book, metrics=collect_metrics(runs, batch_dir, book), title=title)
+    banks = _shipped_banks()
+    return ClassReport(
+        runs=runs,
+        gradebook=book,
+        metrics=collect_metrics(runs, batch_dir, book, banks=banks),
+        title=title,
+        code_exercises=code_exercise_ids(banks),
+    )

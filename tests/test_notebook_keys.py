@@ -63,12 +63,16 @@ def test_reference_solutions_and_key_score_full_marks(notebook, tmp_path):
         if fact in INDEPENDENT_FACTS:
             assert value == INDEPENDENT_FACTS[fact], fact
     # ... and the grader, told those values as the instructor's facts, agrees on every item of the run.
-    gradebook = grade_submissions([workspace / "progress.json", output], facts={bank.notebook: computed})
-    graded = {r.item: (r.status, r.flag) for r in gradebook.rows if r.kind != "file"}
-    assert graded == {
-        **{q.id: ("wrong" if q.answer_fact else "correct", "") for q in bank.questions},
-        **{e.id: ("passed", "") for e in bank.exercises},
-    }
+    # Code exercises keep the kernel's verdict, flagged unverified, unless rerun; rerun, the reference passes.
+    for run_code in (False, True):
+        gradebook = grade_submissions(
+            [workspace / "progress.json", output], facts={bank.notebook: computed}, run_code=run_code
+        )
+        graded = {r.item: (r.status, r.flag) for r in gradebook.rows if r.kind != "file"}
+        assert graded == {
+            **{q.id: ("wrong" if q.answer_fact else "correct", "") for q in bank.questions},
+            **{e.id: ("passed", "unverified" if e.code and not run_code else "") for e in bank.exercises},
+        }
 
 
 def test_wrong_answers_are_reported_wrong(tmp_path):

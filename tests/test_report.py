@@ -9,7 +9,7 @@ from mlops_lab.batch import BatchRow, RunResult, run_batch
 from mlops_lab.cli import main
 from mlops_lab.grading import Gradebook, GradeRow, grade_submissions
 from mlops_lab.quiz import bank_path, load_bank
-from mlops_lab.report import build_report
+from mlops_lab.report import ClassReport, build_report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -161,3 +161,80 @@ def test_a_real_batch_of_00_start_here_is_graded_and_reported(tmp_path):
         and "<td>alice</td><td>&quot;full&quot;</td><td class=num>12000</td>" in metrics
     )
     assert "No run failed." in page and "100%" in page
+
+
+def planted_class(n_learners: int = 20) -> list[GradeRow]:
+    """A class whose learner i knows the material better the higher i is; two questions are planted:
+    ``good`` only the stronger half gets right, ``bad`` (a miskeyed one) the strongest learners all miss."""
+    rows = []
+    for i in range(n_learners):
+        learner = f"learner-{i:02d}"
+        for j in range(10):
+            # Ordinary questions: the harder the question (higher j), the stronger a learner must be.
+            rows.append(question(learner, f"q{j}", 1.0 if i >= 2 * j else 0.0))
+        rows.append(question(learner, "good", 1.0 if i >= n_learners // 2 else 0.0))
+        rows.append(question(learner, "bad", 0.0 if i >= n_learners - 8 else 1.0))
+    return rows
+
+
+def test_item_analysis_flags_the_question_strong_learners_miss_and_not_a_good_one():
+    from mlops_lab.item_analysis import STRONG_MISS, item_analysis
+
+    stats = {s.question: s for s in item_analysis(planted_class())}
+    bad, good = stats["bad"], stats["good"]
+    assert bad.flag == STRONG_MISS and bad.discrimination < 0 and bad.upper == 0.0
+    assert bad.share_correct == 0.6  # most of the class gets it "right": the share alone would not show it
+    assert good.flag == "" and good.discrimination == 1.0 and good.share_correct == 0.5
+    assert all(stats[f"q{j}"].flag == "" and stats[f"q{j}"].discrimination >= 0 for j in range(10))
+    # A hard question only the strongest get (q9: 10% of the class) is not mistaken for a bad one.
+    assert stats["q9"].upper < 0.5 and stats["q9"].discrimination > 0.2
+    # Flagged questions come first.
+    assert item_analysis(planted_class())[0].question == "bad"
+
+
+def test_item_analysis_needs_enough_learners_to_judge():
+    from mlops_lab.item_analysis import MIN_LEARNERS, item_analysis
+
+    few = [r for r in planted_class() if int(r.learner.split("-")[1]) >= 20 - (MIN_LEARNERS - 1)]
+    stats = {s.question: s for s in item_analysis(few)}
+    assert stats["bad"].share_correct == 0.0 and stats["bad"].discrimination is None and not stats["bad"].flag
+
+
+def test_the_report_shows_item_analysis_with_its_definition():
+    page = ClassReport(gradebook=Gradebook(planted_class()), code_exercises=frozenset()).html()
+    items = page.split("<h2>Item analysis</h2>")[1].split("<h2>")[0]
+    assert "upper-lower index" in items and "top 27%" in items
+    assert "<td>bad</td><td class=num>20</td><td class=num>60%</td>" in items
+    assert "most strong learners miss it" in items.split("<td>bad</td>")[1].split("</tr>")[0]
+    assert "<td>good</td><td class=num>20</td><td class=num>50%</td><td class=num>1.00</td>" in items
+    assert '<b class="bad">1</b>questions to review' in page
+
+
+def test_interrupted_runs_are_not_completed_and_unverified_code_is_not_a_problem(tmp_path):
+    batch = tmp_path / "batch"
+    write_run(batch, "alice", "02_devops_vs_mlops", "succeeded", 3.0)
+    error = {"cell": 12, "execution_count": None, "source": "ci.run()", "ename": "Interrupted", "evalue": "stopped"}
+    write_run(batch, "bob", "02_devops_vs_mlops", "interrupted", 1.0, error=error)
+
+    def exercise(learner, item, flag, issue):
+        return GradeRow(learner, "02_devops_vs_mlops", "exercise", item, "passed", 1.0, 1.0, flag=flag, issue=issue)
+
+    gradebook = Gradebook(
+        [
+            exercise("alice", "validate-batch", "unverified", "the code was not rerun (--run-code)"),
+            exercise("bob", "validate-batch", "unverified", "the code was not rerun (--run-code)"),
+            exercise("bob", "threshold", "tampered", "marked passed, but the check rejects it"),
+        ]
+    )
+    report = build_report(batch_dir=batch, gradebook=gradebook)
+    assert ("02_devops_vs_mlops", "validate-batch") in report.code_exercises
+    page = report.html()
+    assert "<td>02_devops_vs_mlops</td><td class=num>1/2</td><td class=num>50%</td>" in page
+    assert '<b class="">1/2</b>runs completed' in page and '<b class="bad">1</b>runs interrupted' in page
+    assert "<td>bob</td><td>02_devops_vs_mlops</td><td>interrupted</td><td>12</td>" in page
+    # One problem (the tampered exercise); the two code exercises not rerun are listed apart.
+    assert '<b class="bad">1</b>flagged items' in page and '<b class="muted">2</b>code exercises not rerun' in page
+    flagged = page.split("<h2>Flagged submissions</h2>")[1].split("<h2>")[0]
+    assert "tampered" in flagged and "validate-batch" not in flagged
+    not_rerun = page.split("<h2>Code exercises not rerun</h2>")[1]
+    assert not_rerun.count("<td>validate-batch</td>") == 2

@@ -31,7 +31,8 @@
 # course's [reading list](../READING.md) says what to look for in each reading.
 
 # %% tags=["parameters"]
-# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
+# Settings you may change. Another seed gives other customers and another order of quiz options; the lessons hold
+# for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
@@ -218,10 +219,11 @@ m2m_churn_rate = your_turn.submit(
 # ## 7. Quiz
 #
 # Pick an answer and press **Check** for each question. One question asks about a number from this notebook's
-# lab: look back at the output above.
+# lab: look back at the output above. Your seed decides the order of the options, so a classmate may see them in
+# another order; each option keeps its letter, so "b" means the same answer for both of you.
 
 # %%
-show_quiz("00_start_here", answers=quiz_answers, facts={"n_rows": len(customers)}, workspace=workspace)
+show_quiz("00_start_here", answers=quiz_answers, facts={"n_rows": len(customers)}, workspace=workspace, seed=seed)
 
 # %% [markdown]
 # ## 8. Summary

@@ -31,7 +31,8 @@
 # 6. name the five areas where ML differs from ordinary software.
 
 # %% tags=["parameters"]
-# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
+# Settings you may change. Another seed gives other customers and another order of quiz options; the lessons hold
+# for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
@@ -339,7 +340,7 @@ ct_log
 # many faults will the code tests catch?
 
 # %%
-show_quiz("02_devops_vs_mlops", answers=quiz_answers, workspace=workspace, questions=["predict-code-tests"])
+show_quiz("02_devops_vs_mlops", answers=quiz_answers, workspace=workspace, seed=seed, questions=["predict-code-tests"])
 
 # %%
 faults_seen = {name: result for name, result in data_results.items() if name != "clean month (2025-04)"}
@@ -524,6 +525,7 @@ show_quiz(
     answers=quiz_answers,
     facts={"west_f1_gap": round(west_row.current - west_row.candidate, 3)},
     workspace=workspace,
+    seed=seed,
 )
 
 # %% [markdown]

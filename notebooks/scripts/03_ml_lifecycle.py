@@ -29,7 +29,8 @@
 # 5. run the same pipeline with Kubeflow Pipelines and compile it into the file Vertex AI Pipelines runs.
 
 # %% tags=["parameters"]
-# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
+# Settings you may change. Another seed gives other customers and another order of quiz options; the lessons hold
+# for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress and pipeline runs (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
@@ -223,7 +224,7 @@ print(f"same metrics as {first.name}: {second.metrics == first.metrics}")
 # above and answer first: how many steps will execute?
 
 # %%
-show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace, questions=["predict-c-change"])
+show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace, seed=seed, questions=["predict-c-change"])
 
 # %% [markdown]
 # Now change one parameter: the regularisation strength `C` of the logistic regression (smaller `C` means a
@@ -418,7 +419,7 @@ spec.table()
 # here; two questions ask what the pipeline's cache would do: section 3 explains the cache key.
 
 # %%
-show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace)
+show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace, seed=seed)
 
 # %% [markdown]
 # ## 8. Summary

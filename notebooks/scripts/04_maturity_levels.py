@@ -32,7 +32,8 @@
 # 4. show why level 2's CI/CD matters even when level 1 already retrains on its own.
 
 # %% tags=["parameters"]
-# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
+# Settings you may change. Another seed gives other customers and another order of quiz options; the lessons hold
+# for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
@@ -389,7 +390,7 @@ print(f"December 2025, drift against November: retrain? {should_retrain(december
 # Two questions ask you to compute a difference from your comparison in section 4: look back at its table.
 
 # %%
-show_quiz("04_maturity_levels", answers=quiz_answers, facts=comparison.facts(), workspace=workspace)
+show_quiz("04_maturity_levels", answers=quiz_answers, facts=comparison.facts(), workspace=workspace, seed=seed)
 
 # %% [markdown]
 # ## 8. Summary

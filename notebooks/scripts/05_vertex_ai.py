@@ -37,7 +37,8 @@
 # 8. find today's name of each service, and the Python import to use with it.
 
 # %% tags=["parameters"]
-# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
+# Settings you may change. Another seed gives other customers and another order of quiz options; the lessons hold
+# for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
@@ -615,7 +616,13 @@ print(f"A 20% canary sends {share:.1%} of {len(requests)} production requests to
 # canary release: look back at the table above.
 
 # %%
-show_quiz("05_vertex_ai", answers=quiz_answers, facts={"challenger_requests": challenger_requests}, workspace=workspace)
+show_quiz(
+    "05_vertex_ai",
+    answers=quiz_answers,
+    facts={"challenger_requests": challenger_requests},
+    workspace=workspace,
+    seed=seed,
+)
 
 # %% [markdown]
 # ## 12. Summary
