@@ -24,6 +24,8 @@ Keys written (seconds unless named otherwise):
   per_notebook.<name>.slowest_cells                           the five longest non-import cells of the cells
       pass, each {cell (index in the .ipynb), seconds, cpu_seconds, first_line, calls (mlops_lab functions)}
   details.workbook / floor / import / per_notebook            median, min and max of each series
+  details.workbook_load_average                               the 1-minute load average before and after the runs
+                                                              (other work on the machine inflates wall times)
 """
 
 from __future__ import annotations
@@ -232,6 +234,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
 
+    load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="mlops-lab-bench-") as tmp:
         tmp = Path(tmp)
         libraries = {nb.stem: _used_libraries(nb, tmp) for nb in NOTEBOOKS}
@@ -257,6 +260,7 @@ def main() -> int:
             floor.append(total)
         cells = {nb.stem: _cells_pass(nb, libraries[nb.stem], tmp) for nb in NOTEBOOKS}
     imports = [_import_seconds() for _ in range(max(5, args.repeat))]
+    load_after = round(os.getloadavg()[0], 2)
 
     results = {
         "notebooks": len(NOTEBOOKS),
@@ -286,6 +290,7 @@ def main() -> int:
             "import": _summary(imports),
             "per_notebook": {k: _summary(v) for k, v in per_notebook.items()},
             "per_notebook_floor": {k: _summary(v) for k, v in per_floor.items()},
+            "workbook_load_average": {"before": load_before, "after": load_after},
         },
     }
     previous = json.loads(Path(args.output).read_text()) if Path(args.output).exists() else {}
@@ -297,6 +302,7 @@ def main() -> int:
         s = results["details"][key]
         print(f"{name:<28}{s['median']:>10.3f}{s['min']:>10.3f}{s['max']:>10.3f}")
     print(f"{'workbook / floor':<28}{results['workbook_to_floor_ratio']:>10.2f}")
+    print(f"{'load average':<28}{load_before:>10.2f} before, {load_after:.2f} after")
     print(f"{'slowest cell (s)':<28}{results['slowest_cell_seconds']:>10.2f}   ({results['slowest_cell']})")
     print(f"\n{'notebook':<24}{'workbook':>10}{'floor':>10}{'above':>10}{'cells':>10}{'cells CPU':>11}")
     for name, n in results["per_notebook"].items():

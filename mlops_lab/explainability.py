@@ -6,6 +6,13 @@ models). Here, :func:`feature_attributions` measures the same idea globally with
 scikit-learn's permutation importance: shuffle one input column, and the drop in ROC AUC
 is how much the model relied on it. Both work on the model's *input* features (before
 one-hot encoding), so the two rankings are directly comparable.
+
+For the workbook's own models (row-wise preprocessing, then a classifier) the shuffling runs on
+the preprocessed matrix: shuffling an input column is shuffling the block of columns it
+becomes, so the inputs are transformed once instead of once per shuffle. The shuffles and
+scores are scikit-learn's own (same random sequence, same scorer), so the numbers are
+exactly those of :func:`sklearn.inspection.permutation_importance`; any other model goes
+through that function itself.
 """
 
 from __future__ import annotations
@@ -49,14 +56,95 @@ def feature_attributions(
     model: Pipeline, frame: pd.DataFrame, *, n_repeats: int = 5, seed: int = 0, scoring: str = "roc_auc"
 ) -> Attributions:
     """Permutation importance of every input feature of ``model`` on labelled data ``frame``."""
+    import numpy as np
     import pandas as pd
-    from sklearn.inspection import permutation_importance
 
-    result = permutation_importance(
-        model, frame[list(FEATURES)], frame[TARGET], scoring=scoring, n_repeats=n_repeats, random_state=seed, n_jobs=1
+    X, y = frame[list(FEATURES)], frame[TARGET]
+    blocks = _feature_blocks(model, list(FEATURES))
+    drops = (
+        None
+        if blocks is None
+        else _permutation_drops(model, X, y, blocks, n_repeats=n_repeats, seed=seed, scoring=scoring)
     )
+    if drops is None:
+        from sklearn.inspection import permutation_importance
+
+        result = permutation_importance(model, X, y, scoring=scoring, n_repeats=n_repeats, random_state=seed, n_jobs=1)
+        mean, std = result.importances_mean, result.importances_std
+    else:
+        mean, std = np.mean(drops, axis=1), np.std(drops, axis=1)
     table = pd.DataFrame(
-        {"importance": result.importances_mean.round(4), "spread": result.importances_std.round(4)},
+        {"importance": mean.round(4), "spread": std.round(4)},
         index=pd.Index(list(FEATURES), name="feature"),
     ).sort_values("importance", ascending=False, kind="stable")
     return Attributions(table=table, scoring=scoring)
+
+
+def _feature_blocks(model: Pipeline, features: list[str]) -> list[list[int]] | None:
+    """The preprocessed columns each input feature becomes, for a ``build_model`` pipeline
+    (imputer and scaler, one-hot encoder: each row transformed on its own); None for any other model."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    if not isinstance(model, Pipeline) or len(model.steps) != 2:
+        return None
+    preprocess = model.steps[0][1]
+    if not isinstance(preprocess, ColumnTransformer) or preprocess.remainder != "drop":
+        return None
+    blocks: dict[str, list[int]] = {}
+    for name, transformer, columns in preprocess.transformers_:
+        if name == "remainder" and transformer == "drop":
+            continue
+        start = preprocess.output_indices_[name].start
+        steps = transformer.steps if isinstance(transformer, Pipeline) else [(None, transformer)]
+        if all(isinstance(step, SimpleImputer | StandardScaler) for _, step in steps):
+            widths = [1] * len(columns)
+            if any(getattr(step, "add_indicator", False) for _, step in steps):
+                return None
+        elif len(steps) == 1 and isinstance(transformer, OneHotEncoder) and transformer.drop is None:
+            widths = [len(categories) for categories in transformer.categories_]
+        else:
+            return None
+        for column, width in zip(columns, widths, strict=True):
+            blocks[column] = list(range(start, start + width))
+            start += width
+    if sorted(blocks) != sorted(features):
+        return None
+    return [blocks[feature] for feature in features]
+
+
+def _permutation_drops(
+    model: Pipeline, X: pd.DataFrame, y: pd.Series, blocks: list[list[int]], *, n_repeats: int, seed: int, scoring: str
+):
+    """Baseline score minus the score with each feature's block shuffled, ``n_repeats`` times per feature
+    (None if the preprocessing does not give a plain array, e.g. under ``set_output(transform="pandas")``).
+
+    The same steps as scikit-learn's ``permutation_importance``: one seed drawn from ``seed``, a fresh
+    ``RandomState`` from it per feature, and each repeat shuffles the already shuffled column again.
+    """
+    import numpy as np
+    from scipy import sparse
+    from sklearn.metrics import get_scorer
+    from sklearn.utils import check_random_state
+
+    preprocess, classifier = model.steps[0][1], model.steps[1][1]
+    transformed = preprocess.transform(X)
+    if sparse.issparse(transformed):
+        transformed = transformed.toarray()
+    if not isinstance(transformed, np.ndarray):
+        return None
+    scorer = get_scorer(scoring)
+    feature_seed = check_random_state(seed).randint(np.iinfo(np.int32).max + 1)
+    baseline = scorer(classifier, transformed, y)
+    drops = np.empty((len(blocks), n_repeats))
+    for feature, block in enumerate(blocks):
+        random_state = check_random_state(feature_seed)
+        permuted = transformed.copy()
+        order = np.arange(permuted.shape[0])
+        for repeat in range(n_repeats):
+            random_state.shuffle(order)
+            permuted[:, block] = permuted[np.ix_(order, block)]
+            drops[feature, repeat] = baseline - scorer(classifier, permuted, y)
+    return drops

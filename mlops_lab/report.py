@@ -451,6 +451,10 @@ def count_mlflow_runs(store: Path) -> int | None:
         copy = Path(folder) / store.name
         try:
             shutil.copyfile(store, copy)
+            # The store logs in write-ahead mode: runs not yet checkpointed are in mlflow.db-wal beside it.
+            wal = store.with_name(f"{store.name}-wal")
+            if wal.is_file():
+                shutil.copyfile(wal, copy.with_name(f"{copy.name}-wal"))
             return finished_run_count(f"sqlite:///{copy}")
         except Exception:  # a learner's file that is not an MLflow store at this version: no count, no crash
             return None

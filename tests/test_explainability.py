@@ -1,6 +1,8 @@
+import numpy as np
 import pandas as pd
+import pytest
 
-from mlops_lab import data, training
+from mlops_lab import data, explainability, training
 from mlops_lab.exercise_checks import check_top_feature
 from mlops_lab.explainability import Attributions, feature_attributions
 
@@ -32,3 +34,47 @@ def test_the_top_feature_check():
         == "region ranks 2 of 2; look for the largest importance."
     )
     assert "not an input feature" in check_top_feature("age", attributions=attributions).message
+
+
+@pytest.mark.parametrize(("kind", "seed"), [("random_forest", 3), ("logistic_regression", 11)])
+def test_attributions_are_exactly_scikit_learns_permutation_importance(kind, seed):
+    from sklearn.inspection import permutation_importance
+
+    customers = data.make_customers(n_months=3, customers_per_month=300, seed=seed)
+    train, test = data.split_by_month(customers, train_months=2)
+    model = training.train_model(
+        train, kind=kind, params={"n_estimators": 10} if kind == "random_forest" else {}, seed=seed
+    )
+    ours = feature_attributions(model, test, n_repeats=4, seed=seed)
+    theirs = permutation_importance(
+        model, test[list(data.FEATURES)], test[data.TARGET], scoring="roc_auc", n_repeats=4, random_state=seed
+    )
+    expected = pd.DataFrame(
+        {"importance": theirs.importances_mean.round(4), "spread": theirs.importances_std.round(4)},
+        index=pd.Index(list(data.FEATURES), name="feature"),
+    )
+    pd.testing.assert_frame_equal(ours.table.sort_index(), expected.sort_index())
+    assert np.array_equal(
+        explainability._permutation_drops(
+            model,
+            test[list(data.FEATURES)],
+            test[data.TARGET],
+            explainability._feature_blocks(model, list(data.FEATURES)),
+            n_repeats=4,
+            seed=seed,
+            scoring="roc_auc",
+        ),
+        theirs.importances,
+    )
+
+
+def test_a_model_of_another_shape_goes_through_scikit_learn_itself():
+    from sklearn.pipeline import make_pipeline
+
+    customers = data.make_customers(n_months=3, customers_per_month=200, seed=2)
+    train, test = data.split_by_month(customers, train_months=2)
+    fitted = training.train_model(train, seed=0)
+    other = make_pipeline(fitted.steps[0][1], fitted.steps[1][1])
+    other.steps.insert(0, ("identity", "passthrough"))
+    assert explainability._feature_blocks(other, list(data.FEATURES)) is None
+    assert sorted(feature_attributions(other, test, n_repeats=2).table.index) == sorted(data.FEATURES)

@@ -32,6 +32,23 @@ def test_store_is_a_sqlite_file_in_the_workspace_created_on_first_use(store, tmp
     assert again.experiment_id == store.experiment_id
 
 
+def test_a_workspace_store_commits_to_a_write_ahead_log_without_waiting_for_the_disk(store, tmp_path):
+    import sqlite3
+
+    from sqlalchemy import create_engine, text
+
+    tracking.log_light_run(name="r", params={}, metrics={"m": 1.0}, tags={}, store=store)
+    with sqlite3.connect(tmp_path / "ws" / "mlflow.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    with create_engine(store.uri).connect() as connection:  # any SQLAlchemy connection to the store: NORMAL (1)
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1
+    other = create_engine(f"sqlite:///{tmp_path / 'other.db'}")  # other SQLite files keep SQLite's defaults
+    with other.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "delete"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2
+    assert tracking.compare_runs(store=store).index.tolist() == ["r"]
+
+
 def test_a_workspace_store_is_not_handed_down_to_subprocesses(store, tmp_path):
     assert "MLFLOW_TRACKING_URI" not in os.environ
     code = "from mlops_lab import tracking; print(tracking.open_store(__import__('sys').argv[1]).uri)"
