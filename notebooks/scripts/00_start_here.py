@@ -47,7 +47,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("00_start_here", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "00_start_here", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 
 # %% [markdown]
 # ## 1. Check your environment
@@ -222,7 +224,9 @@ m2m_churn_rate = your_turn.submit(
 # lab: look back at the output above.
 
 # %%
-show_quiz("00_start_here", answers=quiz_answers, facts={"n_rows": len(customers)}, workspace=workspace)
+show_quiz(
+    "00_start_here", answers=quiz_answers, facts={"n_rows": len(customers)}, workspace=workspace, language=language
+)
 
 # %% [markdown]
 # ## 8. Summary
@@ -245,4 +249,4 @@ show_quiz("00_start_here", answers=quiz_answers, facts={"n_rows": len(customers)
 # as in the course's lab on customer lifetime value.
 
 # %%
-print(scorecard("00_start_here", workspace=workspace))
+print(scorecard("00_start_here", workspace=workspace, language=language))

@@ -47,7 +47,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("02_devops_vs_mlops", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "02_devops_vs_mlops", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 
 # %% [markdown]
 # ## 1. What DevOps gives software
@@ -340,7 +342,9 @@ ct_log
 # many faults will the code tests catch?
 
 # %%
-show_quiz("02_devops_vs_mlops", answers=quiz_answers, workspace=workspace, questions=["predict-code-tests"])
+show_quiz(
+    "02_devops_vs_mlops", answers=quiz_answers, workspace=workspace, questions=["predict-code-tests"], language=language
+)
 
 # %%
 faults_seen = {name: result for name, result in data_results.items() if name != "clean month (2025-04)"}
@@ -525,6 +529,7 @@ show_quiz(
     answers=quiz_answers,
     facts={"west_f1_gap": round(west_row.current - west_row.candidate, 3)},
     workspace=workspace,
+    language=language,
 )
 
 # %% [markdown]
@@ -554,4 +559,4 @@ show_quiz(
 # [READING.md](../READING.md).
 
 # %%
-print(scorecard("02_devops_vs_mlops", workspace=workspace))
+print(scorecard("02_devops_vs_mlops", workspace=workspace, language=language))

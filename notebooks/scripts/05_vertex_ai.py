@@ -67,7 +67,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("05_vertex_ai", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "05_vertex_ai", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 customers_per_month = 200 if mode == "smoke" else 500
 
 # %% [markdown]
@@ -616,7 +618,13 @@ print(f"A 20% canary sends {share:.1%} of {len(requests)} production requests to
 # canary release: look back at the table above.
 
 # %%
-show_quiz("05_vertex_ai", answers=quiz_answers, facts={"challenger_requests": challenger_requests}, workspace=workspace)
+show_quiz(
+    "05_vertex_ai",
+    answers=quiz_answers,
+    facts={"challenger_requests": challenger_requests},
+    workspace=workspace,
+    language=language,
+)
 
 # %% [markdown]
 # ## 12. Summary
@@ -657,4 +665,4 @@ show_quiz("05_vertex_ai", answers=quiz_answers, facts={"challenger_requests": ch
 # [READING.md](../READING.md).
 
 # %%
-print(scorecard("05_vertex_ai", workspace=workspace))
+print(scorecard("05_vertex_ai", workspace=workspace, language=language))
