@@ -103,3 +103,41 @@ def test_the_language_line_is_the_only_allowed_difference() -> None:
     source = 'seed = 42\nlanguage = "en"  # "en" or "es"\nmode = "full"'
     assert sync_edition.edition_code(source, "es") == 'seed = 42\nlanguage = "es"  # "en" or "es"\nmode = "full"'
     assert sync_edition.edition_code("print('language = \"en\"')", "es") == "print('language = \"en\"')"
+
+
+def test_sync_copies_english_code_keeps_the_translation_and_refuses_misaligned_cells(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import jupytext
+
+    edition, name = TRANSLATED[0]
+    (tmp_path / "notebooks" / "scripts").mkdir(parents=True)
+    (tmp_path / "notebooks" / edition / "scripts").mkdir(parents=True)
+    english = tmp_path / "notebooks" / "scripts" / f"{name}.py"
+    english.write_text((NOTEBOOKS / "scripts" / f"{name}.py").read_text(encoding="utf-8"), encoding="utf-8")
+    translated = tmp_path / "notebooks" / edition / "scripts" / f"{name}.py"
+    original = (NOTEBOOKS / edition / "scripts" / f"{name}.py").read_text(encoding="utf-8")
+    translated.write_text(original.replace("seed = 42", "seed = 7", 1), encoding="utf-8")
+    monkeypatch.setattr(sync_edition, "ROOT", tmp_path)
+    monkeypatch.setattr(sync_edition, "NOTEBOOKS", tmp_path / "notebooks")
+
+    assert "1 code cell(s) updated" in sync_edition.sync(name, language=edition)
+    assert code_differences(english, translated, edition) == []
+    markdown = [c.source for c in jupytext.read(translated).cells if c.cell_type == "markdown"]
+    assert markdown == [
+        c.source
+        for c in jupytext.read(NOTEBOOKS / edition / "scripts" / f"{name}.py").cells
+        if c.cell_type == "markdown"
+    ]
+
+    notebook = jupytext.read(translated)
+    del notebook.cells[0]
+    jupytext.write(notebook, translated, fmt="py:percent")
+    before = translated.read_text(encoding="utf-8")
+    with pytest.raises(sync_edition.StructureError, match="does not line up"):
+        sync_edition.sync(name, language=edition)
+    assert translated.read_text(encoding="utf-8") == before, "a refused sync writes nothing"
+
+    translated.unlink()
+    assert "created" in sync_edition.sync(name, language=edition)
+    assert code_differences(english, translated, edition) == []
