@@ -30,9 +30,16 @@
 # 5. orientarte en el mapa del curso.
 #
 # Cada término se define donde aparece por primera vez y otra vez en el [glosario](../../GLOSSARY.md) del taller
-# (en inglés); la [lista de lecturas](../../READING.md) del curso dice qué buscar en cada lectura. Los cuadernos de
-# esta edición están en español; el código, los nombres de las funciones y lo que imprimen las funciones del
-# taller siguen en inglés, igual que en la edición original.
+# (en inglés); la [lista de lecturas](../../READING.md) del curso dice qué buscar en cada lectura. En esta edición,
+# los textos, los cuestionarios y el marco de los comentarios de los ejercicios están en español; el código, sus
+# comentarios y lo que imprime (tablas, mensajes, gráficos) siguen en inglés, igual que en la edición original.
+#
+# La primera celda de código reúne los ajustes que puedes cambiar: `seed`, la semilla de la que sale cada número
+# aleatorio (otra semilla da otros clientes, y las lecciones valen para cualquiera); `workspace`, la carpeta de tu
+# progreso, tus ejecuciones y tus modelos (`None`: `./workspace`); `language`, el idioma de los cuestionarios, de
+# los comentarios y de la tarjeta de puntuación (`"es"` o `"en"`); y `mode`, `"full"` o `"smoke"` (una ejecución
+# más rápida con menos datos). Deja vacíos `quiz_answers` y `solutions`: respondes con los botones **Comprobar** y
+# en las celdas "Tu turno".
 
 # %% tags=["parameters"]
 # Settings you may change. Another seed gives other customers; the lessons hold for any seed.
