@@ -141,3 +141,16 @@ def test_sync_copies_english_code_keeps_the_translation_and_refuses_misaligned_c
     translated.unlink()
     assert "created" in sync_edition.sync(name, language=edition)
     assert code_differences(english, translated, edition) == []
+
+
+@pytest.mark.parametrize("name", _scripts(""))
+def test_every_english_notebook_has_a_language_parameter_it_passes_on(name: str) -> None:
+    """The language line the translations change, and the calls that use it (quiz, exercises, scorecard)."""
+    import jupytext
+
+    cells = jupytext.read(NOTEBOOKS / "scripts" / f"{name}.py").cells
+    parameters = [c.source for c in cells if "parameters" in c.metadata.get("tags", ())]
+    assert len(parameters) == 1 and sync_edition.LANGUAGE_LINE.search(parameters[0]), parameters
+    code = "\n".join(c.source for c in cells if c.cell_type == "code")
+    calls = sum(code.count(call) for call in ("ExerciseBook(", "show_quiz(", "scorecard("))
+    assert calls >= 3 and code.count("language=language") == calls
