@@ -70,7 +70,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
             "respuestas a preguntas de otros cuadernos se omiten sin aviso). Da las respuestas por id de pregunta o "
             "por cuaderno: {example}."
         ),
-        "scorecard": "{notebook}: cuestionario {score}/{total} correctas, ejercicios {passed}/{exercises} superados",
+        "scorecard": "{notebook}: {score}/{total} preguntas correctas, {passed}/{exercises} ejercicios superados",
         "exercise.pass": "CORRECTO",
         "exercise.try_again": "INTÉNTALO DE NUEVO",
         "exercise.reference": " (solución de referencia)",

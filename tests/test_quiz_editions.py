@@ -126,7 +126,7 @@ def test_a_class_mixing_english_and_spanish_learners_is_graded_alike(tmp_path: P
     totals = {t["learner"]: t["quiz"] for t in gradebook.totals()}
     assert totals["alice"] == totals["bruno"] == len(answers) - 1
     assert scorecard(NOTEBOOK, workspace=tmp_path / "class" / "bruno", language="es") == (
-        f"{NOTEBOOK}: cuestionario {len(answers) - 1:g}/{len(answers)} correctas, ejercicios 0/2 superados"
+        f"{NOTEBOOK}: {len(answers) - 1:g}/{len(answers)} preguntas correctas, 0/2 ejercicios superados"
     )
 
 

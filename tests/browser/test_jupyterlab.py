@@ -275,7 +275,7 @@ def test_learner_runs_the_spanish_edition_and_reads_spanish_feedback(lab: Lab, p
     try:
         _open_notebook(page, lab, f"es/{NOTEBOOK}.ipynb")
         # The workspace is shared with the English test, so the score may not start at 0 here.
-        _run_all_cells(page, scorecard_text=f"{NOTEBOOK}: cuestionario ")
+        _run_all_cells(page, scorecard_text="preguntas correctas")
         wrong = _answer(
             page, 1, "b) Una biblioteca que entrena modelos más rápido en GPU", label="P", check="Comprobar"
         )
