@@ -43,6 +43,7 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
+language = "en"  # "en" or "es": the language of the quiz, the feedback and the scorecard
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -67,7 +68,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("05_vertex_ai", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "05_vertex_ai", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 customers_per_month = 200 if mode == "smoke" else 500
 
 # %% [markdown]
@@ -622,6 +625,7 @@ show_quiz(
     facts={"challenger_requests": challenger_requests},
     workspace=workspace,
     seed=seed,
+    language=language,
 )
 
 # %% [markdown]
@@ -663,4 +667,4 @@ show_quiz(
 # [READING.md](../READING.md).
 
 # %%
-print(scorecard("05_vertex_ai", workspace=workspace))
+print(scorecard("05_vertex_ai", workspace=workspace, language=language))
