@@ -15,7 +15,8 @@ UV_VERSION := 0.13.8
 USE_UV ?= 1
 # JupyterLab refuses to run as root without this flag; a learner's laptop does not need it.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
-NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# Both editions: the English notebooks in notebooks/ and the Spanish ones in notebooks/es/ (same code, same names).
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb notebooks/es/*.ipynb))
 
 export PYTHONHASHSEED := 0
 export MLFLOW_DISABLE_TELEMETRY := true
@@ -55,7 +56,7 @@ $(DEV_STAMP): requirements-dev.lock $(LAB_STAMP)
 	touch $@
 
 lab: install
-	@echo "Starting JupyterLab on notebooks/; open the http://127.0.0.1 URL it prints (Ctrl-C stops it)."
+	@echo "Starting JupyterLab on notebooks/ (English; the Spanish edition is in notebooks/es/); open the http://127.0.0.1 URL it prints (Ctrl-C stops it)."
 	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser --ip=127.0.0.1 $(ROOT_FLAG)
 
 # MLflow's own web UI on the tracking store the notebooks write ($MLOPS_LAB_WORKSPACE, else notebooks/workspace, where
@@ -74,14 +75,18 @@ test: install-dev
 # Every notebook executed headless by `mlops-lab batch` into $(BATCH_DIR)/<row>/ (notebooks/ is never written), then
 # a class report. ROSTER=roster.csv runs one row per learner (default: one row named "default" with the notebooks'
 # own parameters); WORKERS=N local processes; FORCE=1 reruns runs that already succeeded (otherwise they are skipped).
+# EDITION=es runs the Spanish edition (notebooks/es/) instead of the English one; the grades are the same.
 BATCH_DIR ?= build/batch
+EDITION ?=
+BATCH_NOTEBOOKS = $(sort $(wildcard notebooks/$(if $(EDITION),$(EDITION)/)*.ipynb))
 batch: install
-	$(BIN)/mlops-lab batch $(NOTEBOOKS) --output $(BATCH_DIR) $(if $(ROSTER),--roster $(ROSTER)) \
+	$(BIN)/mlops-lab batch $(BATCH_NOTEBOOKS) --output $(BATCH_DIR) $(if $(ROSTER),--roster $(ROSTER)) \
 		$(if $(WORKERS),--workers $(WORKERS)) $(if $(FORCE),--force); status=$$?; \
 	$(BIN)/mlops-lab report --batch $(BATCH_DIR) --output $(BATCH_DIR)/report.html; \
 	echo "Executed notebooks are in $(BATCH_DIR)/<row>/ (the originals in notebooks/ are untouched); report: $(BATCH_DIR)/report.html"; \
 	exit $$status
 
+# NB=00_start_here builds one English notebook, NB=es/00_start_here its Spanish twin, NB=es the Spanish edition.
 notebooks: install-dev
 	$(BIN)/python scripts/build_notebooks.py $(NB)
 

@@ -33,6 +33,7 @@ Where each concept lives (course concept, then its one module):
     code exercises, run in the learner's kernel      code_exercises
     the hidden tests of the code exercises           hidden_tests
     quizzes                                          quiz
+    the learner-facing words in English and Spanish  i18n
     how guessable a quiz bank is                     quiz_stats
     a learner's progress and workspace               progress
     batch runs of every notebook                     batch

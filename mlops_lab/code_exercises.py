@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_lab.exercises import Feedback
 from mlops_lab.hidden_tests import CODE_EXERCISES, CodeExercise, global_names
+from mlops_lab.i18n import message
 from mlops_lab.progress import Progress
 
 if TYPE_CHECKING:
@@ -57,9 +58,13 @@ class CodeResult:
 
     @property
     def feedback(self) -> Feedback:
+        return self.feedback_in("en")
+
+    def feedback_in(self, language: str) -> Feedback:
+        """The feedback with its frame in ``language``; each failure is the hidden test's own sentence."""
         if self.passed:
-            return Feedback(True, f"all {self.n_cases} hidden tests passed.")
-        lines = [f"{self.n_passed} of {self.n_cases} hidden tests passed. What went wrong:"]
+            return Feedback(True, message("code.all_passed", language=language, n=self.n_cases))
+        lines = [message("code.some_passed", language=language, passed=self.n_passed, n=self.n_cases)]
         lines.extend(f"  - {failure}" for failure in dict.fromkeys(self.failures))  # each failure once
         return Feedback(False, "\n".join(lines))
 
@@ -217,10 +222,10 @@ def submit_code(book: ExerciseBook, exercise_id: str, function: Callable[..., An
         code = function_source(function) if callable(function) else ""
         name = getattr(function, "__name__", "")
     result = run_hidden_tests(exercise_id, function)
-    feedback = result.feedback
+    feedback = result.feedback_in(book.language)
     if origin == "learner" and callable(function) and not code:
         feedback = Feedback(
-            feedback.passed, feedback.message + "\n(Your code could not be saved: write it as a `def` in a cell.)"
+            feedback.passed, feedback.message + "\n" + message("code.not_saved", language=book.language)
         )
     book.results[exercise_id] = feedback
     Progress.in_workspace(book.workspace).record(
@@ -237,8 +242,7 @@ def submit_code(book: ExerciseBook, exercise_id: str, function: Callable[..., An
             "source": origin,
         },
     )
-    note = " (reference solution)" if origin == "solution" else ""
-    print(f"[{exercise_id}]{note} {feedback!r}")
+    print(book.feedback_line(exercise_id, feedback, reference=origin == "solution"))
     return function
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_lab.i18n import check_language, message
 from mlops_lab.progress import Progress
 
 
@@ -50,6 +51,7 @@ class ExerciseBook:
 
     ``seed`` and ``mode`` are the notebook's parameters; they are stored with every result so a
     grader can rerun the check for the data this learner saw (:mod:`mlops_lab.exercise_checks`).
+    ``language`` is the language of the feedback's frame (PASS / TRY AGAIN); the stored result is the same.
     """
 
     notebook: str
@@ -57,8 +59,10 @@ class ExerciseBook:
     workspace: str | os.PathLike[str] | None = None
     seed: int | None = None
     mode: str | None = None
+    language: str = "en"
 
     def __post_init__(self) -> None:
+        check_language(self.language)
         self._progress = Progress.in_workspace(self.workspace)
         self.results: dict[str, Feedback] = {}
 
@@ -70,7 +74,9 @@ class ExerciseBook:
         try:
             feedback = check(value)
         except Exception as exc:  # a learner's odd value must produce feedback, not a traceback
-            feedback = Feedback(False, f"the check could not use {value!r}: {exc}")
+            feedback = Feedback(
+                False, message("exercise.check_failed", language=self.language, value=repr(value), error=exc)
+            )
         self.results[exercise_id] = feedback
         self._progress.record(
             self.notebook,
@@ -85,9 +91,14 @@ class ExerciseBook:
                 **({"mode": self.mode} if self.mode is not None else {}),
             },
         )
-        note = " (reference solution)" if source == "solution" else ""
-        print(f"[{exercise_id}]{note} {feedback!r}")
+        print(self.feedback_line(exercise_id, feedback, reference=source == "solution"))
         return value
+
+    def feedback_line(self, exercise_id: str, feedback: Feedback, *, reference: bool) -> str:
+        """What the learner reads under an exercise: ``[id] PASS: message``, in the book's language."""
+        verdict = message("exercise.pass" if feedback.passed else "exercise.try_again", language=self.language)
+        note = message("exercise.reference", language=self.language) if reference else ""
+        return f"[{exercise_id}]{note} {verdict}: {feedback.message}"
 
     def submit_code(self, exercise_id: str, function: Callable[..., Any]) -> Callable[..., Any]:
         """Run a code exercise's hidden tests on ``function`` (or the injected reference); see :mod:`mlops_lab.code_exercises`."""

@@ -29,6 +29,12 @@ One bank per notebook, ``quizzes/<notebook>.yaml``::
         solution_code: |
           def validate_batch(batch): ...
 
+A translated edition's bank, ``quizzes/<language>/<notebook>.yaml`` (``quizzes/es/``), has the
+same schema and is checked against its English twin: same question and exercise ids in the same
+order, same types, option keys and order, ``correct`` flags, answers, tolerances, facts and
+solutions; only the words differ. So grading, which reads the English banks, is the same for
+learners of every edition.
+
 A quiz works three ways: interactively with ipywidgets (choose, check, feedback on every
 option); headless, answered through the notebook's ``quiz_answers`` parameter with a
 stable text result; and stored in the workspace's progress file for grading.
@@ -46,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_lab.errors import QuizBankError
+from mlops_lab.i18n import LANGUAGES, check_language, message
 from mlops_lab.progress import Progress
 
 QUESTION_TYPES = ("single", "multiple", "numeric")
@@ -138,8 +145,17 @@ def quizzes_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "quizzes"
 
 
-def bank_path(notebook: str) -> Path:
-    return quizzes_dir() / f"{notebook}.yaml"
+def bank_path(notebook: str, *, language: str = "en") -> Path:
+    """The bank of ``notebook`` in ``language``: ``quizzes/<notebook>.yaml``, or ``quizzes/es/<notebook>.yaml``."""
+    language = check_language(language)
+    folder = quizzes_dir() if language == "en" else quizzes_dir() / language
+    return folder / f"{notebook}.yaml"
+
+
+def english_twin(path: str | os.PathLike[str]) -> Path | None:
+    """The English bank a translated bank must match (``quizzes/es/X.yaml`` -> ``quizzes/X.yaml``), else None."""
+    path = Path(path)
+    return path.parent.parent / path.name if path.parent.name in LANGUAGES[1:] else None
 
 
 def _fail(path: Path, where: str, message: str) -> QuizBankError:
@@ -344,9 +360,70 @@ def read_safe_yaml(path: str | os.PathLike[str], *, max_bytes: int = MAX_BANK_BY
         raise ValueError(f"{path}: a value YAML cannot read ({' '.join(str(exc).split())[:120]})") from None
 
 
-def load_bank(path: str | os.PathLike[str]) -> QuizBank:
-    """Load and validate a question bank; a broken one raises :class:`QuizBankError`."""
-    path = Path(path)
+def load_bank(path: str | os.PathLike[str], *, english: str | os.PathLike[str] | None = None) -> QuizBank:
+    """Load and validate a question bank; a broken one raises :class:`QuizBankError`.
+
+    A translated bank (in ``quizzes/es/``, or any bank given its ``english`` twin) must also match
+    the English bank in everything but its words (:func:`check_parity`).
+    """
+    bank = _load_one(Path(path))
+    twin = english if english is not None else english_twin(path)
+    if twin is not None:
+        if not Path(twin).is_file():
+            raise _fail(bank.path, "top level", f"a translated bank needs its English bank {twin}, which is missing")
+        check_parity(bank, _load_one(Path(twin)))
+    return bank
+
+
+def _parity_fields(question: Question) -> dict[str, Any]:
+    return {
+        "type": question.type,
+        "option keys": [o.key for o in question.options],
+        "correct options": list(question.correct_keys),
+        "answer": question.answer,
+        "answer_fact": question.answer_fact,
+        "tolerance": question.tolerance,
+    }
+
+
+def _same_ids(path: Path, kind: str, ours: list[str], theirs: list[str], english: Path) -> None:
+    for missing in (i for i in theirs if i not in ours):
+        raise _fail(path, f"{kind} {missing!r}", f"missing: the English bank {english} has it; translate it")
+    for extra in (i for i in ours if i not in theirs):
+        raise _fail(path, f"{kind} {extra!r}", f"not in the English bank {english}; ids must be the same")
+    if ours != theirs:
+        raise _fail(path, "top level", f"{kind}s are in another order than in the English bank {english}: {theirs}")
+
+
+def check_parity(translated: QuizBank, english: QuizBank) -> None:
+    """Refuse a translated bank that differs from ``english`` in anything but its words (ids, keys, answers...)."""
+    path = translated.path
+    if translated.notebook != english.notebook:
+        raise _fail(
+            path, "top level", f"notebook {translated.notebook!r}, but the English bank's is {english.notebook!r}"
+        )
+    if bool(translated.title) != bool(english.title):
+        raise _fail(path, "top level", f"'title' must be given exactly when the English bank {english.path} gives one")
+    _same_ids(path, "question", [q.id for q in translated.questions], [q.id for q in english.questions], english.path)
+    for ours, theirs in zip(translated.questions, english.questions, strict=True):
+        mine, reference = _parity_fields(ours), _parity_fields(theirs)
+        for name, value in mine.items():
+            if value != reference[name]:
+                raise _fail(
+                    path,
+                    f"question {ours.id!r}",
+                    f"{name} is {value!r} but {reference[name]!r} in the English bank {english.path}; "
+                    "a translation changes only the words",
+                )
+    _same_ids(path, "exercise", [e.id for e in translated.exercises], [e.id for e in english.exercises], english.path)
+    for ours, theirs in zip(translated.exercises, english.exercises, strict=True):
+        if (ours.code, ours.solution) != (theirs.code, theirs.solution):
+            raise _fail(
+                path, f"exercise {ours.id!r}", f"the solution differs from the English bank {english.path}; copy it"
+            )
+
+
+def _load_one(path: Path) -> QuizBank:
     try:
         raw = read_safe_yaml(path)
     except ValueError as exc:
@@ -379,7 +456,9 @@ def validate_banks(paths: list[str | os.PathLike[str]]) -> list[str]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
+            # A folder of English banks brings its translations along: quizzes/ validates quizzes/es/ too.
             files.extend(sorted(p.glob("*.yaml")))
+            files.extend(sorted(f for language in LANGUAGES[1:] for f in (p / language).glob("*.yaml")))
         else:
             files.append(p)
     if not files:
@@ -425,8 +504,13 @@ def _normalise_choice(question: Question, answer: Any) -> list[str]:
     return sorted(set(picked))
 
 
-def grade_answer(question: Question, answer: Any, *, facts: dict[str, float] | None = None) -> Grade:
-    """Grade one answer. Multiple choice earns partial credit: (right picks - wrong picks) / correct options."""
+def grade_answer(
+    question: Question, answer: Any, *, facts: dict[str, float] | None = None, language: str = "en"
+) -> Grade:
+    """Grade one answer. Multiple choice earns partial credit: (right picks - wrong picks) / correct options.
+
+    ``language`` is the language of the feedback's frame; the explanations are the bank's own.
+    """
     if question.type == "numeric":
         expected = question.answer
         if question.answer_fact is not None:
@@ -443,9 +527,11 @@ def grade_answer(question: Question, answer: Any, *, facts: dict[str, float] | N
             raise ValueError(f"question {question.id!r}: answer with a number, got {type(answer).__name__}") from None
         correct = math.isfinite(value) and abs(value - expected) <= question.tolerance + 1e-12
         verdict = (
-            "Correct."
+            message("quiz.correct", language=language)
             if correct
-            else f"Not quite: the expected value is {expected:g} (within ±{question.tolerance:g})."
+            else message(
+                "quiz.expected", language=language, expected=f"{expected:g}", tolerance=f"{question.tolerance:g}"
+            )
         )
         return Grade(
             question.id, value, 1.0 if correct else 0.0, correct, f"{verdict} {question.explanation}", expected
@@ -457,13 +543,18 @@ def grade_answer(question: Question, answer: Any, *, facts: dict[str, float] | N
     hits, misses = len(right & set(picked)), len(set(picked) - right)
     score = max(0.0, (hits - misses) / len(right))
     correct = set(picked) == right
-    lines = ["Correct." if correct else ("Partly right." if score > 0 else "Not quite.")]
+    verdict = "quiz.correct" if correct else ("quiz.partly_right" if score > 0 else "quiz.not_quite")
+    lines = [message(verdict, language=language)]
     for option in question.options:
         chosen = option.key in picked
         if chosen or option.correct:
-            mark = "right" if option.correct else "wrong"
-            who = "you chose" if chosen else "you missed"
-            lines.append(f"{option.key}) {who}, {mark}: {option.explanation}")
+            mark = message("quiz.right" if option.correct else "quiz.wrong", language=language)
+            who = message("quiz.you_chose" if chosen else "quiz.you_missed", language=language)
+            lines.append(
+                message(
+                    "quiz.option", language=language, key=option.key, who=who, mark=mark, explanation=option.explanation
+                )
+            )
     stored = picked[0] if question.type == "single" else picked
     expected = question.correct_keys[0] if question.type == "single" else list(question.correct_keys)
     return Grade(question.id, stored, round(score, 4), correct, "\n".join(lines), expected)
@@ -553,6 +644,7 @@ class QuizView:
     facts: dict[str, float] = field(default_factory=dict)
     progress: Progress | None = None
     ignored: tuple[str, ...] = ()
+    language: str = "en"
     _widget: Any = None
 
     @property
@@ -561,7 +653,7 @@ class QuizView:
 
     def answer(self, question_id: str, answer: Any) -> Grade:
         """Grade and store an answer (what the Check button and the ``quiz_answers`` parameter both do)."""
-        grade = grade_answer(self.bank.question(question_id), answer, facts=self.facts)
+        grade = grade_answer(self.bank.question(question_id), answer, facts=self.facts, language=self.language)
         self.grades[question_id] = grade
         if self.progress is not None:
             self.progress.record(self.bank.notebook, "questions", question_id, grade.as_record())
@@ -573,29 +665,27 @@ class QuizView:
         if not self.ignored:
             return ""
         names = ", ".join(repr(qid) for qid in self.ignored)
-        return (
-            f"Ignored answers for {names}: this quiz has no question with that id (answers to other notebooks' "
-            f"questions are skipped without a note). Give answers by question id, or per notebook: "
-            f'{{"{self.bank.notebook}": {{"question-id": "b"}}}}.'
-        )
+        example = f'{{"{self.bank.notebook}": {{"question-id": "b"}}}}'
+        return message("quiz.ignored", language=self.language, names=names, example=example)
 
     def text(self) -> str:
+        say = functools.partial(message, language=self.language)
         n = len(self.bank.questions)
-        lines = [f"Quiz {self.bank.notebook}: {n} question{'' if n == 1 else 's'}"]
+        lines = [say("quiz.header.one" if n == 1 else "quiz.header.many", notebook=self.bank.notebook, n=n)]
         if self.ignored:
             lines.append(self.ignored_note)
         for n, q in enumerate(self.bank.questions, 1):
-            lines.append(f"Q{n}. {q.text}")
+            lines.append(f"{say('quiz.question', n=n)} {q.text}")
             for o in q.options:
                 lines.append(f"   {o.key}) {o.text}")
             grade = self.grades.get(q.id)
             if grade is None:
-                lines.append("   -> not answered yet")
+                lines.append("   " + say("quiz.not_answered"))
                 continue
             shown = ", ".join(grade.answer) if isinstance(grade.answer, list) else grade.answer
-            lines.append(f"   -> your answer: {shown}")
+            lines.append("   " + say("quiz.your_answer", answer=shown))
             lines.extend("      " + line for line in grade.feedback.splitlines())
-        lines.append(f"Score: {self.score:g}/{len(self.bank.questions)}")
+        lines.append(say("quiz.score", score=f"{self.score:g}", total=len(self.bank.questions)))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -625,9 +715,10 @@ def _build_widget(view: QuizView) -> Any:
 
     import ipywidgets as widgets
 
+    say = functools.partial(message, language=view.language)
     boxes = []
     for n, q in enumerate(view.bank.questions, 1):
-        title = widgets.HTML(f"<b>Q{n}.</b> {html.escape(q.text)}")
+        title = widgets.HTML(f"<b>{say('quiz.question', n=n)}</b> {html.escape(q.text)}")
         previous = view.grades.get(q.id)
         if q.type == "single":
             chooser = widgets.RadioButtons(
@@ -650,12 +741,15 @@ def _build_widget(view: QuizView) -> Any:
             chooser = widgets.VBox(ticks)
             read = lambda t=ticks, opts=q.options: [o.key for o, c in zip(opts, t, strict=True) if c.value]  # noqa: E731
         else:
-            chooser = widgets.FloatText(value=previous.answer if previous else 0.0, description="Answer:")
+            chooser = widgets.FloatText(value=previous.answer if previous else 0.0, description=say("quiz.answer"))
             read = lambda c=chooser: c.value  # noqa: E731
-        button = widgets.Button(description="Check", button_style="primary")
+        button = widgets.Button(description=say("quiz.check"), button_style="primary")
         feedback = widgets.HTML(_feedback_html(previous) if previous else "")
 
         def on_click(_: Any, qid: str = q.id, read: Any = read, feedback: Any = feedback) -> None:
+            if read() in (None, []):
+                feedback.value = f'<div style="color:#9a6700">{html.escape(say("quiz.pick"))}</div>'
+                return
             try:
                 feedback.value = _feedback_html(view.answer(qid, read()))
             except ValueError as exc:
@@ -676,6 +770,7 @@ def show_quiz(
     workspace: str | os.PathLike[str] | None = None,
     bank: str | os.PathLike[str] | None = None,
     questions: list[str] | None = None,
+    language: str = "en",
 ) -> QuizView:
     """The quiz of ``notebook``, ready to display.
 
@@ -685,15 +780,20 @@ def show_quiz(
     Answers stored earlier in the workspace's progress file are restored, so a kernel
     restart loses nothing. ``facts`` holds the learner's own results that numeric
     questions are checked against. ``questions`` shows only those question ids, for a
-    predict-then-run question asked before the cell that reveals its answer.
+    predict-then-run question asked before the cell that reveals its answer. ``language`` (the
+    notebook's parameter) picks the bank's translation and the words of the widget and feedback.
     """
-    full = load_bank(bank or bank_path(notebook))
+    full = load_bank(bank or bank_path(notebook, language=language))
     loaded = full if questions is None else replace(full, questions=tuple(full.question(qid) for qid in questions))
     progress = Progress.in_workspace(workspace)
     mine, ignored = _scope_answers(full, answers)
     # Answers no quiz has are named once, by the notebook's full quiz, not by each predict-then-run question.
     view = QuizView(
-        bank=loaded, facts=dict(facts or {}), progress=progress, ignored=ignored if questions is None else ()
+        bank=loaded,
+        facts=dict(facts or {}),
+        progress=progress,
+        ignored=ignored if questions is None else (),
+        language=language,
     )
     known = {q.id for q in loaded.questions}
     for qid, record in progress.answers(loaded.notebook).items():
@@ -701,7 +801,9 @@ def show_quiz(
         # grades, is left in the file untouched rather than lost.
         if qid in known:
             try:
-                view.grades[qid] = grade_answer(loaded.question(qid), record.get("answer"), facts=view.facts)
+                view.grades[qid] = grade_answer(
+                    loaded.question(qid), record.get("answer"), facts=view.facts, language=language
+                )
             except ValueError:
                 pass
     for qid, answer in mine.items():
@@ -711,15 +813,20 @@ def show_quiz(
     return view
 
 
-def scorecard(notebook: str, *, workspace: str | os.PathLike[str] | None = None) -> str:
-    """One line: how much of ``notebook``'s quiz and exercises the learner has got right so far."""
-    loaded = load_bank(bank_path(notebook))
+def scorecard(notebook: str, *, workspace: str | os.PathLike[str] | None = None, language: str = "en") -> str:
+    """One line, in ``language``: how much of ``notebook``'s quiz and exercises the learner has got right so far."""
+    loaded = load_bank(bank_path(notebook, language=language))
     progress = Progress.in_workspace(workspace)
     questions = progress.answers(notebook, "questions")
     exercises = progress.answers(notebook, "exercises")
     quiz_score = sum(float(questions[q.id].get("score", 0)) for q in loaded.questions if q.id in questions)
     passed = sum(1 for e in loaded.exercises if exercises.get(e.id, {}).get("passed"))
-    return (
-        f"{notebook}: quiz {quiz_score:g}/{len(loaded.questions)} correct, "
-        f"exercises {passed}/{len(loaded.exercises)} passed"
+    return message(
+        "scorecard",
+        language=language,
+        notebook=notebook,
+        score=f"{quiz_score:g}",
+        total=len(loaded.questions),
+        passed=passed,
+        exercises=len(loaded.exercises),
     )

@@ -1,9 +1,11 @@
 """Rebuild notebooks from their paired scripts and execute them, so the stored outputs are what nbval checks.
 
-Usage: python scripts/build_notebooks.py [--force] [NAME ...]   (default: every notebooks/scripts/*.py)
+Usage: python scripts/build_notebooks.py [--force] [NAME ...]
+NAME is a notebook of the English edition (``00_start_here``) or of a translated one (``es/00_start_here``, from
+notebooks/es/scripts/); ``es`` alone builds the whole Spanish edition. Default: every notebook of every edition.
 
 Each notebook runs in a fresh temporary workspace with the same environment as the tests
-(PYTHONHASHSEED=0, telemetry off), from the notebooks/ folder, with the python3 kernel.
+(PYTHONHASHSEED=0, telemetry off), from its own folder (notebooks/ or notebooks/es/), with the python3 kernel.
 The build is one way: the script is the source and the notebook (cells and outputs) is written
 from it. A notebook whose cells were edited after its script (in JupyterLab without its jupytext
 extension, say) is not overwritten without --force: move the edit into the script first.
@@ -23,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+# The translated editions: notebooks/<language>/ with its own scripts/ folder, the same notebook names.
+EDITIONS = ("es",)
 
 TEST_ENVIRONMENT = {
     "PYTHONHASHSEED": "0",
@@ -81,13 +85,33 @@ def _format(script: Path) -> None:
     subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", str(script)], check=True)
 
 
+def _folder(name: str) -> tuple[Path, str]:
+    """The folder of notebook ``name`` (``NN_name`` or ``<edition>/NN_name``) and its bare name."""
+    edition, _, stem = name.rpartition("/")
+    if edition and edition not in EDITIONS:
+        raise ValueError(f"{name}: no edition {edition!r}; editions: English (no prefix), {', '.join(EDITIONS)}")
+    return (NOTEBOOKS / edition if edition else NOTEBOOKS), stem
+
+
+def all_names(editions: tuple[str, ...] = ("", *EDITIONS)) -> list[str]:
+    """Every notebook with a script, English first (``NN_name``), then each edition's (``es/NN_name``)."""
+    names = []
+    for edition in editions:
+        folder = NOTEBOOKS / edition if edition else NOTEBOOKS
+        names += [f"{edition}/{p.stem}" if edition else p.stem for p in sorted((folder / "scripts").glob("*.py"))]
+    return names
+
+
 def build(name: str, *, force: bool = False) -> float:
     import jupytext
     import nbformat
     from nbclient import NotebookClient
 
-    script = NOTEBOOKS / "scripts" / f"{name}.py"
-    target = NOTEBOOKS / f"{name}.ipynb"
+    folder, name = _folder(name)
+    script = folder / "scripts" / f"{name}.py"
+    target = folder / f"{name}.ipynb"
+    if not script.is_file():
+        raise ValueError(f"{script}: no such script")
     notebook = jupytext.read(script)
     if not force and target.exists() and target.stat().st_mtime > script.stat().st_mtime:
         if _sources(nbformat.read(target, as_version=4)) != _sources(notebook):
@@ -107,7 +131,7 @@ def build(name: str, *, force: bool = False) -> float:
             notebook,
             timeout=300,
             kernel_name="python3",
-            resources={"metadata": {"path": str(NOTEBOOKS)}},
+            resources={"metadata": {"path": str(folder)}},
             # Widget state and cell timings change on every run: leaving them out keeps diffs reviewable.
             store_widget_state=False,
             record_timing=False,
@@ -124,11 +148,12 @@ def build(name: str, *, force: bool = False) -> float:
 def main(args: list[str]) -> int:
     os.environ.update(TEST_ENVIRONMENT)
     force = "--force" in args
-    names = [a for a in args if a != "--force"] or sorted(p.stem for p in (NOTEBOOKS / "scripts").glob("*.py"))
+    asked = [a for a in args if a != "--force"]
+    names = [n for a in asked for n in (all_names((a,)) if a in EDITIONS else [a])] if asked else all_names()
     for name in names:
         try:
             print(f"{name}: executed in {build(name, force=force):.1f} s")
-        except EditedNotebookError as exc:
+        except (EditedNotebookError, ValueError) as exc:
             print(f"{name}: not rebuilt: {exc}", file=sys.stderr)
             return 1
     return 0

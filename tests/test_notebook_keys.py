@@ -13,7 +13,12 @@ from mlops_lab.progress import Progress
 from mlops_lab.quiz import bank_path, load_bank
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+# Both editions: the Spanish notebooks (notebooks/es/) run with their Spanish banks and must grade exactly alike.
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "es").glob("*.ipynb"))
+
+
+def edition(notebook: Path) -> str:
+    return "es" if notebook.parent.name == "es" else "en"
 
 
 def run_notebook(notebook: Path, output: Path, **parameters):
@@ -35,9 +40,9 @@ SENTINEL = -123456.0
 INDEPENDENT_FACTS = {"n_rows": 12 * 1000}
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks").with_suffix("")))
 def test_reference_solutions_and_key_score_full_marks(notebook, tmp_path):
-    bank = load_bank(bank_path(notebook.stem))
+    bank = load_bank(bank_path(notebook.stem, language=edition(notebook)))
     own = [q for q in bank.questions if q.answer_fact is not None]
     workspace = tmp_path / "ws"
     output = tmp_path / f"{bank.notebook}.ipynb"
@@ -69,6 +74,9 @@ def test_reference_solutions_and_key_score_full_marks(notebook, tmp_path):
         **{q.id: ("wrong" if q.answer_fact else "correct", "") for q in bank.questions},
         **{e.id: ("passed", "") for e in bank.exercises},
     }
+    if edition(notebook) == "es":  # the learner-facing frame speaks the edition's language
+        text = output.read_text(encoding="utf-8")
+        assert "Puntuación: " in text and "CORRECTO: " in text and "Score: " not in text
 
 
 def test_wrong_answers_are_reported_wrong(tmp_path):

@@ -161,3 +161,26 @@ def test_a_real_batch_of_00_start_here_is_graded_and_reported(tmp_path):
         and "<td>alice</td><td>&quot;full&quot;</td><td class=num>12000</td>" in metrics
     )
     assert "No run failed." in page and "100%" in page
+
+
+def test_a_class_mixing_the_english_and_spanish_editions_is_batched_graded_and_reported_alike(tmp_path):
+    """alice runs the English notebook, bruno the Spanish one (same answers): one batch folder, one gradebook."""
+    bank = load_bank(bank_path("00_start_here"))
+    parameters = {"mode": "smoke", "quiz_answers": bank.answer_key(facts={"n_rows": 6000}), "solutions": {}}
+    output = tmp_path / "batch"
+    for row, notebook in (("alice", "00_start_here.ipynb"), ("bruno", "es/00_start_here.ipynb")):
+        summary = run_batch([ROOT / "notebooks" / notebook], [BatchRow(row, parameters)], output, progress_bar=False)
+        assert summary.count("succeeded") == 1, summary
+    spanish = (output / "bruno" / "00_start_here.ipynb").read_text(encoding="utf-8")
+    assert "Puntuación: " in spanish and "Cuestionario 00_start_here" in spanish
+
+    gradebook = grade_submissions([output])
+    statuses = {
+        learner: {r.item: r.status for r in gradebook.rows if r.learner == learner and r.kind != "file"}
+        for learner in ("alice", "bruno")
+    }
+    assert statuses["alice"] == statuses["bruno"] and statuses["alice"]["rows"] == "correct"
+    totals = {t["learner"]: t["quiz"] for t in gradebook.totals()}
+    assert totals == {"alice": float(len(bank.questions)), "bruno": float(len(bank.questions))}
+    page = build_report(batch_dir=output, gradebook=gradebook).html()
+    assert "<td>alice</td>" in page and "<td>bruno</td>" in page and "No run failed." in page

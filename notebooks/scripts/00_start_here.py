@@ -36,6 +36,7 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
+language = "en"  # "en" or "es": the language of the quiz, the feedback and the scorecard
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -46,7 +47,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("00_start_here", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "00_start_here", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 
 # %% [markdown]
 # ## 1. Check your environment
@@ -221,7 +224,9 @@ m2m_churn_rate = your_turn.submit(
 # lab: look back at the output above.
 
 # %%
-show_quiz("00_start_here", answers=quiz_answers, facts={"n_rows": len(customers)}, workspace=workspace)
+show_quiz(
+    "00_start_here", answers=quiz_answers, facts={"n_rows": len(customers)}, workspace=workspace, language=language
+)
 
 # %% [markdown]
 # ## 8. Summary
@@ -244,4 +249,4 @@ show_quiz("00_start_here", answers=quiz_answers, facts={"n_rows": len(customers)
 # as in the course's lab on customer lifetime value.
 
 # %%
-print(scorecard("00_start_here", workspace=workspace))
+print(scorecard("00_start_here", workspace=workspace, language=language))

@@ -38,6 +38,7 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
+language = "en"  # "en" or "es": the language of the quiz, the feedback and the scorecard
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -48,7 +49,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("01_pain_points", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "01_pain_points", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 customers_per_month = 200 if mode == "smoke" else 500
 
 # %% [markdown]
@@ -459,7 +462,7 @@ facts = {
         team_choice.run
     ],
 }
-show_quiz("01_pain_points", answers=quiz_answers, facts=facts, workspace=workspace)
+show_quiz("01_pain_points", answers=quiz_answers, facts=facts, workspace=workspace, language=language)
 
 # %% [markdown]
 # ## 9. Summary, and the same steps on Google Cloud
@@ -493,4 +496,4 @@ show_quiz("01_pain_points", answers=quiz_answers, facts=facts, workspace=workspa
 # model that does not beat the champion.
 
 # %%
-print(scorecard("01_pain_points", workspace=workspace))
+print(scorecard("01_pain_points", workspace=workspace, language=language))

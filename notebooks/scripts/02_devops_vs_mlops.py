@@ -36,6 +36,7 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
+language = "en"  # "en" or "es": the language of the quiz, the feedback and the scorecard
 mode = "full"  # "full" or "smoke"; this lab is small, so both run the same data
 
 # %%
@@ -46,7 +47,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("02_devops_vs_mlops", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "02_devops_vs_mlops", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 
 # %% [markdown]
 # ## 1. What DevOps gives software
@@ -339,7 +342,9 @@ ct_log
 # many faults will the code tests catch?
 
 # %%
-show_quiz("02_devops_vs_mlops", answers=quiz_answers, workspace=workspace, questions=["predict-code-tests"])
+show_quiz(
+    "02_devops_vs_mlops", answers=quiz_answers, workspace=workspace, questions=["predict-code-tests"], language=language
+)
 
 # %%
 faults_seen = {name: result for name, result in data_results.items() if name != "clean month (2025-04)"}
@@ -524,6 +529,7 @@ show_quiz(
     answers=quiz_answers,
     facts={"west_f1_gap": round(west_row.current - west_row.candidate, 3)},
     workspace=workspace,
+    language=language,
 )
 
 # %% [markdown]
@@ -553,4 +559,4 @@ show_quiz(
 # [READING.md](../READING.md).
 
 # %%
-print(scorecard("02_devops_vs_mlops", workspace=workspace))
+print(scorecard("02_devops_vs_mlops", workspace=workspace, language=language))

@@ -34,6 +34,7 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress and pipeline runs (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
+language = "en"  # "en" or "es": the language of the quiz, the feedback and the scorecard
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -44,7 +45,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("03_ml_lifecycle", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "03_ml_lifecycle", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 lab = workspace / "03_ml_lifecycle"  # this notebook's pipeline runs, artifacts and metadata
 size = {"seed": seed, "customers_per_month": 300 if mode == "smoke" else 1000}
 
@@ -223,7 +226,9 @@ print(f"same metrics as {first.name}: {second.metrics == first.metrics}")
 # above and answer first: how many steps will execute?
 
 # %%
-show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace, questions=["predict-c-change"])
+show_quiz(
+    "03_ml_lifecycle", answers=quiz_answers, workspace=workspace, questions=["predict-c-change"], language=language
+)
 
 # %% [markdown]
 # Now change one parameter: the regularisation strength `C` of the logistic regression (smaller `C` means a
@@ -418,7 +423,7 @@ spec.table()
 # here; two questions ask what the pipeline's cache would do: section 3 explains the cache key.
 
 # %%
-show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace)
+show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace, language=language)
 
 # %% [markdown]
 # ## 8. Summary
@@ -452,4 +457,4 @@ show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace)
 # reading list is in [READING.md](../READING.md).
 
 # %%
-print(scorecard("03_ml_lifecycle", workspace=workspace))
+print(scorecard("03_ml_lifecycle", workspace=workspace, language=language))

@@ -37,6 +37,7 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
+language = "en"  # "en" or "es": the language of the quiz, the feedback and the scorecard
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -47,7 +48,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("04_maturity_levels", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "04_maturity_levels", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 store = tracking.open_store(workspace, experiment="04_maturity_levels")  # MLflow: every training run goes here
 
 # %% [markdown]
@@ -389,7 +392,7 @@ print(f"December 2025, drift against November: retrain? {should_retrain(december
 # Two questions ask you to compute a difference from your comparison in section 4: look back at its table.
 
 # %%
-show_quiz("04_maturity_levels", answers=quiz_answers, facts=comparison.facts(), workspace=workspace)
+show_quiz("04_maturity_levels", answers=quiz_answers, facts=comparison.facts(), workspace=workspace, language=language)
 
 # %% [markdown]
 # ## 8. Summary
@@ -421,4 +424,4 @@ show_quiz("04_maturity_levels", answers=quiz_answers, facts=comparison.facts(), 
 # [glossary](../GLOSSARY.md); the full reading list is in [READING.md](../READING.md).
 
 # %%
-print(scorecard("04_maturity_levels", workspace=workspace))
+print(scorecard("04_maturity_levels", workspace=workspace, language=language))

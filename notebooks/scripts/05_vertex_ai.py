@@ -42,6 +42,7 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
+language = "en"  # "en" or "es": the language of the quiz, the feedback and the scorecard
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -66,7 +67,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("05_vertex_ai", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "05_vertex_ai", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 customers_per_month = 200 if mode == "smoke" else 500
 
 # %% [markdown]
@@ -615,7 +618,13 @@ print(f"A 20% canary sends {share:.1%} of {len(requests)} production requests to
 # canary release: look back at the table above.
 
 # %%
-show_quiz("05_vertex_ai", answers=quiz_answers, facts={"challenger_requests": challenger_requests}, workspace=workspace)
+show_quiz(
+    "05_vertex_ai",
+    answers=quiz_answers,
+    facts={"challenger_requests": challenger_requests},
+    workspace=workspace,
+    language=language,
+)
 
 # %% [markdown]
 # ## 12. Summary
@@ -656,4 +665,4 @@ show_quiz("05_vertex_ai", answers=quiz_answers, facts={"challenger_requests": ch
 # [READING.md](../READING.md).
 
 # %%
-print(scorecard("05_vertex_ai", workspace=workspace))
+print(scorecard("05_vertex_ai", workspace=workspace, language=language))

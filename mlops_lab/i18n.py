@@ -1,0 +1,99 @@
+"""The learner-facing words of the quiz, the exercise feedback and the scorecard, in each edition's language.
+
+Every notebook has a ``language`` parameter ("en" or "es", the notebook's edition by default) that it
+passes to :class:`~mlops_lab.exercises.ExerciseBook`, :func:`~mlops_lab.quiz.show_quiz` and
+:func:`~mlops_lab.quiz.scorecard`; they look their words up here. The catalogues hold the frame of the
+feedback (verdicts, buttons, the score line); what a check says about a value comes from the check.
+Only words change with the language: grades, stored answers and the progress file are the same in every edition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGUAGES = ("en", "es")  # English first: the source edition, which every translation must match
+
+_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "quiz.header.one": "Quiz {notebook}: {n} question",
+        "quiz.header.many": "Quiz {notebook}: {n} questions",
+        "quiz.question": "Q{n}.",
+        "quiz.not_answered": "-> not answered yet",
+        "quiz.your_answer": "-> your answer: {answer}",
+        "quiz.score": "Score: {score}/{total}",
+        "quiz.check": "Check",
+        "quiz.answer": "Answer:",
+        "quiz.correct": "Correct.",
+        "quiz.partly_right": "Partly right.",
+        "quiz.not_quite": "Not quite.",
+        "quiz.expected": "Not quite: the expected value is {expected} (within ±{tolerance}).",
+        "quiz.option": "{key}) {who}, {mark}: {explanation}",
+        "quiz.you_chose": "you chose",
+        "quiz.you_missed": "you missed",
+        "quiz.right": "right",
+        "quiz.wrong": "wrong",
+        "quiz.pick": "Pick an answer first, then press Check.",
+        "quiz.ignored": (
+            "Ignored answers for {names}: this quiz has no question with that id (answers to other notebooks' "
+            "questions are skipped without a note). Give answers by question id, or per notebook: {example}."
+        ),
+        "scorecard": "{notebook}: quiz {score}/{total} correct, exercises {passed}/{exercises} passed",
+        "exercise.pass": "PASS",
+        "exercise.try_again": "TRY AGAIN",
+        "exercise.reference": " (reference solution)",
+        "exercise.check_failed": "the check could not use {value}: {error}",
+        "code.all_passed": "all {n} hidden tests passed.",
+        "code.some_passed": "{passed} of {n} hidden tests passed. What went wrong:",
+        "code.not_saved": "(Your code could not be saved: write it as a `def` in a cell.)",
+    },
+    "es": {
+        "quiz.header.one": "Cuestionario {notebook}: {n} pregunta",
+        "quiz.header.many": "Cuestionario {notebook}: {n} preguntas",
+        "quiz.question": "P{n}.",
+        "quiz.not_answered": "-> sin responder todavía",
+        "quiz.your_answer": "-> tu respuesta: {answer}",
+        "quiz.score": "Puntuación: {score}/{total}",
+        "quiz.check": "Comprobar",
+        "quiz.answer": "Respuesta:",
+        "quiz.correct": "Correcto.",
+        "quiz.partly_right": "Parcialmente correcto.",
+        "quiz.not_quite": "No del todo.",
+        "quiz.expected": "No del todo: el valor esperado es {expected} (con un margen de ±{tolerance}).",
+        "quiz.option": "{key}) {who}, {mark}: {explanation}",
+        "quiz.you_chose": "la elegiste",
+        "quiz.you_missed": "no la elegiste",
+        "quiz.right": "es correcta",
+        "quiz.wrong": "es incorrecta",
+        "quiz.pick": "Elige primero una respuesta y después pulsa Comprobar.",
+        "quiz.ignored": (
+            "Se ignoraron las respuestas a {names}: este cuestionario no tiene ninguna pregunta con ese id (las "
+            "respuestas a preguntas de otros cuadernos se omiten sin aviso). Da las respuestas por id de pregunta o "
+            "por cuaderno: {example}."
+        ),
+        "scorecard": "{notebook}: cuestionario {score}/{total} correctas, ejercicios {passed}/{exercises} superados",
+        "exercise.pass": "CORRECTO",
+        "exercise.try_again": "INTÉNTALO DE NUEVO",
+        "exercise.reference": " (solución de referencia)",
+        "exercise.check_failed": "la comprobación no pudo usar {value}: {error}",
+        "code.all_passed": "se superaron las {n} pruebas ocultas.",
+        "code.some_passed": "{passed} de {n} pruebas ocultas superadas. Qué falló:",
+        "code.not_saved": "(No se pudo guardar tu código: escríbelo como una función `def` en una celda).",
+    },
+}
+
+
+def check_language(language: Any) -> str:
+    """``language`` if the workbook speaks it; otherwise a :class:`ValueError` that lists the languages."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(map(repr, LANGUAGES))}, got {language!r:.40}")
+    return language
+
+
+def message(name: str, /, *, language: str = "en", **values: Any) -> str:
+    """The text of ``name`` in ``language``, with ``values`` filled in."""
+    return _MESSAGES[check_language(language)][name].format(**values)
+
+
+def catalogue(language: str) -> dict[str, str]:
+    """Every message of ``language`` by name (a copy), for tests and translators to compare the catalogues."""
+    return dict(_MESSAGES[check_language(language)])
