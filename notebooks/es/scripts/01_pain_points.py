@@ -16,17 +16,17 @@
 # %% [markdown]
 # # 01 · Puntos débiles: seguimiento de experimentos y un registro de modelos
 #
-# El curso enumera cinco puntos débiles de quienes trabajan con AA: llevar el control de las **versiones** (de modelos,
+# El curso enumera cinco puntos débiles de quienes trabajan con ML: llevar el control de las **versiones** (de modelos,
 # código y datos), controlar el **espacio de experimentos**, identificar el **mejor modelo para el caso de uso**,
-# **colaborar** y **reproducir** los resultados. En este notebook, primero los vives en una sesión típica de
+# **colaborar** y **reproducir** los resultados. En este cuaderno, primero los vives en una sesión típica de
 # **nivel 0**: el nombre que da Google a la primera etapa de madurez de MLOps, en la que cada paso se hace a mano en
-# notebooks y secuencias de comandos, y nada queda registrado a menos que alguien lo anote (el notebook 04 lo compara
+# cuadernos y secuencias de comandos, y nada queda registrado a menos que alguien lo anote (el cuaderno 04 lo compara
 # con los niveles 1 y 2). Los resultados viven en variables y en nombres de archivo. Luego rehaces el mismo trabajo con
 # el seguimiento de experimentos de MLflow y su registro de modelos, y cada pregunta dolorosa se convierte en una sola
 # consulta.
 #
-# **Objetivos de aprendizaje.** Al final de este notebook, podrás:
-# 1. nombrar lo que una sesión de notebook de hace un mes no puede decirte, y por qué;
+# **Objetivos de aprendizaje.** Al final de este cuaderno, podrás:
+# 1. nombrar lo que una sesión de cuaderno de hace un mes no puede decirte, y por qué;
 # 2. registrar una ejecución con MLflow: parámetros, métricas, la huella de los datos, la versión del código y el modelo;
 # 3. registrar un barrido completo y comparar sus ejecuciones en una tabla y un gráfico;
 # 4. elegir el mejor modelo según un costo de negocio y mostrar que la elección cambia con el costo;
@@ -39,6 +39,7 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
+language = "es"  # "en" or "es": the language of the quiz, the feedback and the scorecard
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -55,12 +56,12 @@ customers_per_month = 200 if mode == "smoke" else 500
 # %% [markdown]
 # ## 1. Una semana de nivel 0
 #
-# Así empieza en realidad mucho trabajo de AA: una persona, un notebook, unos días probando cosas. Lee las cuatro
+# Así empieza en realidad mucho trabajo de ML: una persona, un cuaderno, unos días probando cosas. Lee las cuatro
 # celdas siguientes como cuatro días de la semana de esa persona. Cada día cambia algo: el subconjunto de datos, un
-# atributo, el modelo, un hiperparámetro, el umbral de decisión. Los resultados van a variables; los modelos, a archivos
+# característica, el modelo, un hiperparámetro, el umbral de decisión. Los resultados van a variables; los modelos, a archivos
 # cuyos nombres son las únicas notas.
 #
-# Cuatro términos que la semana (y el resto del cuaderno de trabajo) usa para evaluar un modelo de abandono (*churn*).
+# Cuatro términos que la semana (y el resto del taller) usa para evaluar un modelo de abandono (*churn*).
 # El modelo da a cada cliente una probabilidad de abandono; el **umbral** la convierte en una decisión ("llamar a este
 # cliente" por encima de 0.5, por ejemplo).
 #
@@ -71,7 +72,7 @@ customers_per_month = 200 if mode == "smoke" else 500
 #   retención desperdiciadas).
 # - **Recuperación** (*recall*): de los clientes que realmente abandonan, la proporción que el modelo marca (pocos
 #   abandonos pasados por alto).
-# - **F1**: un solo número que equilibra la precisión y la recuperación (su media armónica); lo usa el notebook 02.
+# - **F1**: un solo número que equilibra la precisión y la recuperación (su media armónica); lo usa el cuaderno 02.
 #
 # Bajar el umbral marca a más clientes: la recuperación sube y la precisión suele bajar. Todos los términos también
 # están en el [glosario](../../GLOSSARY.md) (en inglés).
@@ -264,8 +265,8 @@ for missed, alarm in [(100, 10), (40, 10), (20, 20), (10, 30)]:
 #
 # ### 3.4 Colaboración: una segunda persona en el mismo almacén
 #
-# La colaboración es el punto débil de un equipo: científicos de datos, ingenieros de datos, ingenieros de AA y el
-# negocio necesitan el mismo registro (el notebook 00, sección 4.2, enumera quién hace qué). Bo, un colega, prueba dos
+# La colaboración es el punto débil de un equipo: científicos de datos, ingenieros de datos, ingenieros de ML y el
+# negocio necesitan el mismo registro (el cuaderno 00, sección 4.2, enumera quién hace qué). Bo, un colega, prueba dos
 # ideas propias. En un servidor compartido (`MLFLOW_TRACKING_URI`), las ejecuciones de Bo llegarían desde su laptop;
 # aquí las registramos por Bo. Bo olvida una cosa: la semilla del bosque aleatorio no queda registrada
 # (`omit=("seed",)`).
@@ -313,7 +314,7 @@ MlflowClient().set_registered_model_alias("churn-model", "champion", version.ver
 
 # %% [markdown]
 # Bo registró el modelo de `bo-1` al entrenarlo (`log_model=True` más arriba), así que la función auxiliar lo registra
-# en una línea. El boosting de gradiente de Bo se convierte en el retador (*challenger*); la tabla muestra de qué
+# en una línea. El boosting de gradiente de Bo se convierte en el aspirante (*challenger*); la tabla muestra de qué
 # ejecución salió cada versión.
 
 # %%
@@ -321,7 +322,7 @@ tracking.register_model("bo-1", name="churn-model", alias="challenger", store=st
 tracking.registry_table("churn-model")
 
 # %% [markdown]
-# El código de entrega pide `churn-model@champion`, nunca un nombre de archivo. `tracking.load_model` descarga la
+# El código de servicio pide `churn-model@champion`, nunca un nombre de archivo. `tracking.load_model` descarga la
 # versión a la que apunta el alias y la carga con `model_files.load_model`, que compara cada tipo del archivo skops
 # con la lista de tipos permitidos del propio paquete (`model_files.TRUSTED_TYPES`). El modelo cargado obtiene
 # exactamente lo que registró su ejecución (la celda siguiente lo imprime en inglés):
@@ -390,7 +391,7 @@ print(f"5. {team_choice.run} reproduced: {reproduction.reproduced}")
 
 # %% [markdown]
 # Para explorar el mismo almacén en la interfaz web de MLflow, ejecuta `make mlflow-ui` en una terminal, en la carpeta
-# del cuaderno de trabajo, y abre la dirección que imprime (solo escucha en 127.0.0.1).
+# del taller, y abre la dirección que imprime (solo escucha en 127.0.0.1).
 #
 # ## 7. Tu turno
 #
@@ -497,10 +498,10 @@ show_quiz("01_pain_points", answers=quiz_answers, facts=facts, workspace=workspa
 # | huella de los datos, versión del código y artefacto del modelo de una ejecución | etiquetas y artefactos de la ejecución | **Vertex ML Metadata**: artefactos, ejecuciones, eventos y contextos forman el grafo de linaje |
 # | registrar una versión del modelo | `mlflow.register_model` | **Vertex AI Model Registry**: un modelo con versiones numeradas |
 # | alias `champion` / `challenger` | `set_registered_model_alias` | alias de versión de **Vertex AI Model Registry** (la primera versión recibe `default`; una versión nueva también lo toma, salvo que se suba con `is_default_version=False`) |
-# | cargar por alias | `models:/churn-model@champion` | implementar la versión con alias en un extremo |
+# | cargar por alias | `models:/churn-model@champion` | desplegar la versión con alias en un endpoint |
 #
 # Vertex AI se está integrando en **Gemini Enterprise Agent Platform**, y sus servicios están cambiando de nombre
-# (Vertex AI Experiments, por ejemplo, aparece como Agent Platform Experiments); el notebook 05 tiene la tabla de
+# (Vertex AI Experiments, por ejemplo, aparece como Agent Platform Experiments); el cuaderno 05 tiene la tabla de
 # nombres antiguos y nuevos.
 #
 # **Lecturas recomendadas.** La [*Practitioners guide to MLOps*](https://services.google.com/fh/files/misc/practitioners_guide_to_mlops_whitepaper.pdf)
@@ -508,7 +509,7 @@ show_quiz("01_pain_points", answers=quiz_answers, facts=facts, workspace=workspa
 # registrar un sistema de seguimiento de experimentos y un registro de modelos; compáralo con las columnas de tu tabla
 # `runs`. La lista de lecturas completa está en [READING.md](../../READING.md).
 #
-# A continuación, el notebook 02 convierte estas costumbres en una comprobación automática: una canalización de CI que
+# A continuación, el cuaderno 02 convierte estas costumbres en una comprobación automática: una canalización de CI que
 # valida los datos y rechaza un modelo que no supera al campeón.
 
 # %%

@@ -14,23 +14,23 @@
 # ---
 
 # %% [markdown]
-# # 02 · DevOps frente a MLOps: probar un sistema de AA con CI, CD y CT
+# # 02 · DevOps frente a MLOps: probar un sistema de ML con CI, CD y CT
 #
 # DevOps enseñó a los equipos de software a publicar cambios pequeños con frecuencia y de forma segura: las máquinas,
-# no las personas, compilan y prueban cada cambio. Un sistema de AA también es software, así que necesita todo eso.
+# no las personas, compilan y prueban cada cambio. Un sistema de ML también es software, así que necesita todo eso.
 # Pero tiene además dos piezas móviles que las pruebas de código nunca miran: los **datos** y el **modelo** aprendido a
-# partir de ellos. Este notebook muestra dónde deja DevOps de proteger un sistema de AA y construye las comprobaciones
+# partir de ellos. Este cuaderno muestra dónde deja DevOps de proteger un sistema de ML y construye las comprobaciones
 # que añade MLOps.
 #
-# **Objetivos de aprendizaje.** Al final de este notebook, podrás:
-# 1. describir lo que CI y CD aportan al software, y distinguir la entrega continua de la implementación continua;
-# 2. explicar, con un ejemplo, por qué que las pruebas de código pasen no significa que el sistema de AA esté sano;
+# **Objetivos de aprendizaje.** Al final de este cuaderno, podrás:
+# 1. describir lo que CI y CD aportan al software, y distinguir la entrega continua del despliegue continuo;
+# 2. explicar, con un ejemplo, por qué que las pruebas de código pasen no significa que el sistema de ML esté sano;
 # 3. validar datos con un esquema usando pandera, y distinguir el **sesgo de esquema** (detener la canalización) del
 #    **sesgo de valores** (volver a entrenar);
 # 4. someter un modelo candidato a una puerta de validación frente al modelo actual, un modelo de referencia y
 #    segmentos de datos antes de promoverlo;
 # 5. decir qué aporta el entrenamiento continuo (CT) y por qué "compilar el modelo" pertenece a CI/CD y no a CT;
-# 6. nombrar las cinco áreas en las que el AA difiere del software corriente.
+# 6. nombrar las cinco áreas en las que el ML difiere del software corriente.
 
 # %% tags=["parameters"]
 # Settings you may change. Another seed gives other customers; the lessons hold for any seed.
@@ -38,6 +38,7 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
+language = "es"  # "en" or "es": the language of the quiz, the feedback and the scorecard
 mode = "full"  # "full" or "smoke"; this lab is small, so both run the same data
 
 # %%
@@ -62,14 +63,14 @@ your_turn = ExerciseBook("02_devops_vs_mlops", solutions=solutions, workspace=wo
 # aceptación) y queda lista para lanzarse. Compilar, probar y lanzar se vuelve una rutina en lugar de un
 # acontecimiento.
 #
-# | | entrega continua | implementación continua |
+# | | entrega continua | despliegue continuo |
 # |---|---|---|
 # | cada cambio se compila y se prueba automáticamente | sí | sí |
 # | cada cambio que pasa las pruebas está listo para producción | sí | sí |
 # | el lanzamiento a producción | lo decide una persona (un clic) | automático, sin paso humano |
 #
 # Nuestro proyecto de abandono (*churn*) también tiene una canalización de DevOps: las pruebas de unidades de su código
-# de AA. Comprueban que la lógica de los atributos es correcta, que el preprocesamiento nunca produce NaN y que el
+# de ML. Comprueban que la lógica de las características es correcta, que el preprocesamiento nunca produce NaN y que el
 # entrenamiento converge con una muestra diminuta (el informe siguiente está en inglés).
 
 # %%
@@ -77,15 +78,15 @@ code_tests = validation.run_code_tests(seed=seed)
 code_tests
 
 # %% [markdown]
-# ## 2. Por qué eso no basta para el AA
+# ## 2. Por qué eso no basta para el ML
 #
-# Este es un año del negocio de abandono. El modelo se entrena con los datos de enero a junio y se implementa. A partir
+# Este es un año del negocio de abandono. El modelo se entrena con los datos de enero a junio y se despliega. A partir
 # de julio, los clientes cambian: los precios suben, más clientes eligen contratos mes a mes y se vuelven mucho más
 # sensibles al precio. Nadie toca el código, así que la CI ejecuta las mismas pruebas cada mes y cada mes pasan.
 #
 # La medida es el **costo de actuar según las decisiones del modelo**: cada abandono no detectado y cada oferta de
 # retención desperdiciada tienen un precio, promediado por cliente (cuanto más bajo, mejor). Junto al modelo
-# implementado (congelado), el gráfico muestra un modelo que se vuelve a entrenar cada trimestre con los tres meses
+# desplegado (congelado), el gráfico muestra un modelo que se vuelve a entrenar cada trimestre con los tres meses
 # anteriores (las etiquetas del gráfico y las frases impresas están en inglés).
 
 # %%
@@ -136,26 +137,26 @@ print(
 # - **Los meses en gris.** El costo del modelo congelado de enero a junio es *dentro de la muestra*: se mide en los
 #   meses de los que aprendió, cuyos resultados ya vio. Una puntuación así suele favorecer al modelo y nunca dice cómo
 #   le va con clientes nuevos; por eso la cifra de "antes" de arriba sale de meses que no vio.
-# - **De julio a septiembre.** El modelo trimestral que entrega predicciones en esos meses se entrenó con los datos de
+# - **De julio a septiembre.** El modelo trimestral que está en servicio en esos meses se entrenó con los datos de
 #   abril a junio: tampoco vio el cambio y aprendió de la mitad de meses que el modelo congelado, así que no tiene por
 #   qué hacerlo mejor y puede hacerlo peor. Volver a entrenar solo compensa cuando la ventana de entrenamiento contiene
-#   el nuevo comportamiento: el modelo entrenado con julio a septiembre, que entrega predicciones desde octubre. Volver
+#   el nuevo comportamiento: el modelo entrenado con julio a septiembre, que está en servicio desde octubre. Volver
 #   a entrenar no es magia; volver a entrenar *con los datos correctos*, sí.
 #
-# Así que una canalización de AA tiene que probar dos cosas más que una canalización de software: los **datos** que
+# Así que una canalización de ML tiene que probar dos cosas más que una canalización de software: los **datos** que
 # entran y el **modelo** que sale. La guía de MLOps de Google Cloud lo dice así: la CI también prueba y valida datos,
-# esquemas de datos y modelos; la CD entrega una canalización de entrenamiento que luego implementa el modelo; y el
-# entrenamiento continuo (CT), exclusivo del AA, vuelve a entrenar y entrega modelos automáticamente.
+# esquemas de datos y modelos; la CD entrega una canalización de entrenamiento que luego despliega el modelo; y el
+# entrenamiento continuo (CT), exclusivo del ML, vuelve a entrenar y sirve modelos automáticamente.
 
 # %% [markdown]
-# ## 3. Lab: una canalización de CI para un proyecto pequeño de AA
+# ## 3. Laboratorio: una canalización de CI para un proyecto pequeño de ML
 #
 # La canalización tiene cuatro etapas. La etapa 1 es la que DevOps ya ejecuta; las etapas 2 a 4 son las que añade
 # MLOps.
 #
 # | etapa | comprueba | ¿en una canalización de DevOps sin más? |
 # |---|---|---|
-# | 1. pruebas de código | lógica de los atributos, ningún NaN, el entrenamiento converge | sí |
+# | 1. pruebas de código | lógica de las características, ningún NaN, el entrenamiento converge | sí |
 # | 2. validación de datos | esquema (columnas, tipos, valores faltantes, rangos, categorías) y estadísticas | no |
 # | 3. validación del modelo | el candidato supera al modelo actual y a un modelo de referencia, en general y por segmentos | no |
 # | 4. entrenamiento continuo | las etapas 2 y 3 se ejecutan solas cada vez que llegan datos nuevos | no |
@@ -177,18 +178,18 @@ schema
 # %% [markdown]
 # Ahora, un mes limpio, el mismo mes con cada uno de los fallos que planta `data.inject_faults` y un mes cuya
 # distribución se desplazó. Dos tipos de problemas, dos reacciones distintas (la regla que da la guía de MLOps de
-# Google para una canalización de entrenamiento automatizada, el "nivel 1" del notebook 04):
+# Google para una canalización de entrenamiento automatizada, el "nivel 1" del cuaderno 04):
 #
 # - **sesgo de esquema** (*schema skew*): los datos no coinciden con el esquema (falta una columna, un valor es
 #   imposible, una categoría es desconocida). Entrenar con ellos produciría basura: **detén la canalización** y deja
 #   que una persona lo revise.
 # - **sesgo de valores** (*value skew*): los datos son válidos, pero sus estadísticas se movieron (aquí: una media se
 #   mueve más de 0.25 desviaciones estándar de entrenamiento, o la proporción de una categoría, más de 0.1). El mundo
-#   cambió: **activa un nuevo entrenamiento**.
+#   cambió: **activa un reentrenamiento**.
 #
-# Una advertencia: "sesgo" (*skew*) tiene un segundo significado que verás en los notebooks 04 y 05. El **sesgo entre
+# Una advertencia: "sesgo" (*skew*) tiene un segundo significado que verás en los cuadernos 04 y 05. El **sesgo entre
 # el entrenamiento y la entrega** (*training-serving skew*) es una diferencia entre los datos con los que se entrenó un
-# modelo y los que recibe al entregar predicciones (por ejemplo, porque el código de entrega calcula un atributo de
+# modelo y los que recibe al servir predicciones (por ejemplo, porque el código de servicio calcula una característica de
 # otra manera); Vertex AI Model Monitoring lo mide en las solicitudes en vivo. El sesgo de esquema y el sesgo de
 # valores, aquí, comparan un *lote nuevo* con el esquema *antes* de entrenar con él. (Los nombres de los lotes y los
 # informes se muestran en inglés).
@@ -228,8 +229,8 @@ except pa.errors.SchemaErrors as errors:
 
 # %% [markdown]
 # Hay algo que la validación de datos no puede ver: en julio, los clientes se volvieron más sensibles al precio, pero
-# los datos de julio pasan todas las comprobaciones. Un cambio en *cómo se relacionan los atributos con el abandono*
-# (desviación de concepto, *concept drift*) deja los atributos con un aspecto normal. Solo las etiquetas nuevas, y las
+# los datos de julio pasan todas las comprobaciones. Un cambio en *cómo se relacionan las características con el abandono*
+# (deriva de concepto, *concept drift*) deja las características con un aspecto normal. Solo las etiquetas nuevas, y las
 # comprobaciones del modelo que siguen, lo revelan.
 
 # %%
@@ -248,7 +249,7 @@ schema.validate(months["2025-07"], name="2025-07")
 # - en cada **segmento** (*slice*: cada región, cada tipo de contrato) no debe quedar más de 0.02 por detrás del modelo
 #   actual. Un promedio mejor puede ocultar un grupo de clientes a los que el nuevo modelo atiende mal.
 #
-# La métrica es F1 con el umbral 0.5 (F1 equilibra la precisión y la recuperación, notebook 01): el negocio llama a
+# La métrica es F1 con el umbral 0.5 (F1 equilibra la precisión y la recuperación, cuaderno 01): el negocio llama a
 # los clientes que el modelo marca, así que le importan esas decisiones. `validation.run_ci_pipeline` ejecuta todas las
 # etapas en orden (pruebas de código, validación de datos, entrenamiento, validación del modelo) e informa qué etapas
 # habría ejecutado una canalización de DevOps sin más.
@@ -350,13 +351,13 @@ ct_log = validation.continuous_training(
 ct_log
 
 # %% [markdown]
-# Nadie tuvo que notar la degradación ni iniciar un nuevo entrenamiento: cada mes, la canalización decidió por sí sola.
+# Nadie tuvo que notar la degradación ni iniciar un reentrenamiento: cada mes, la canalización decidió por sí sola.
 # Promovió un candidato solo cuando pasó la puerta, mantuvo el modelo en producción en los demás casos y rechazó el
 # archivo defectuoso de octubre.
 #
 # ### 3.4 El informe de CI: qué comprobación detectó cada fallo
 #
-# Cada fallo de este lab, frente a lo que informó una canalización de DevOps sin más (solo pruebas de código). Primero,
+# Cada fallo de este laboratorio, frente a lo que informó una canalización de DevOps sin más (solo pruebas de código). Primero,
 # predice: ¿cuántos fallos detectarán las pruebas de código?
 
 # %%
@@ -379,22 +380,22 @@ validation.fault_report(code_tests, faults_seen)
 #
 # El curso pregunta qué paso forma parte de CI/CD pero no del entrenamiento continuo, y su respuesta es **compilar el
 # modelo** (*building the model*). "Compilar" se entiende como en el software: convertir el código fuente en un
-# artefacto probado que se puede implementar. En un sistema de AA, la fuente es el código del modelo y de su
-# canalización de entrenamiento (lógica de los atributos, métodos del modelo, los componentes de la canalización). La
-# **CI** compila y prueba ese código (las pruebas de la sección 1: lógica de los atributos, ningún NaN, el entrenamiento
+# artefacto probado que se puede desplegar. En un sistema de ML, la fuente es el código del modelo y de su
+# canalización de entrenamiento (lógica de las características, métodos del modelo, los componentes de la canalización). La
+# **CI** compila y prueba ese código (las pruebas de la sección 1: lógica de las características, ningún NaN, el entrenamiento
 # converge) y la **CD** entrega la canalización compilada a producción. Ambas se ejecutan cuando cambia el **código**.
 #
 # El **entrenamiento continuo** se ejecuta cuando ocurre otra cosa: llegan datos nuevos, se cumple una programación,
 # baja la calidad, las entradas se desplazan o una persona lo pide a pedido. Ejecuta la canalización que la CD ya
-# entregó, con el *mismo* código, para volver a entrenar, validar y entregar un modelo nuevo, como en la sección 3.3.
+# entregó, con el *mismo* código, para volver a entrenar, validar y servir un modelo nuevo, como en la sección 3.3.
 #
-# | actividad | qué la inicia | CI/CD o CT | en este cuaderno de trabajo |
+# | actividad | qué la inicia | CI/CD o CT | en este taller |
 # |---|---|---|---|
 # | compilar el modelo: compilar y probar el código del modelo y de su canalización | un cambio de código | CI/CD | las pruebas de código de la sección 1 |
-# | integración continua de la canalización (el nombre que da Google a ese paso en su "nivel 2") | un cambio de código | CI/CD | el nivel 2 del notebook 04 |
-# | entregar a producción la canalización probada | que la CI pase | CI/CD | el nivel 2 del notebook 04 |
-# | volver a entrenar, validar y entregar un modelo; supervisarlo y medirlo | datos nuevos, una programación, una caída de la calidad, un desplazamiento, a pedido | CT | sección 3.3 |
-# | integración con un almacén de atributos (*feature store*) | (un componente, no un activador) | sirve a ambos: el entrenamiento y la predicción leen los mismos atributos | notebook 05 |
+# | integración continua de la canalización (el nombre que da Google a ese paso en su "nivel 2") | un cambio de código | CI/CD | el nivel 2 del cuaderno 04 |
+# | entregar a producción la canalización probada | que la CI pase | CI/CD | el nivel 2 del cuaderno 04 |
+# | volver a entrenar, validar y servir un modelo; supervisarlo y medirlo | datos nuevos, una programación, una caída de la calidad, un desplazamiento, a pedido | CT | sección 3.3 |
+# | integración con un almacén de características (*feature store*) | (un componente, no un activador) | sirve a ambos: el entrenamiento y la predicción leen las mismas características | cuaderno 05 |
 #
 # Si lees la tabla, notarás que la "integración continua de la canalización" tampoco es CT, sino CI/CD. El
 # cuestionario del curso la presenta como opción incorrecta y da como clave "compilar el modelo"; recuerda la clave del
@@ -425,7 +426,7 @@ my_data_check = your_turn.submit(
 
 # %% [markdown]
 # **Ejercicio 2: escribe una comprobación por segmento.** Otro candidato, B, se entrenó con un extracto que tiene un
-# error distinto en un paso anterior. Pasa la puerta del lab (regiones y tipos de contrato); la celda siguiente imprime
+# error distinto en un paso anterior. Pasa la puerta del laboratorio (regiones y tipos de contrato); la celda siguiente imprime
 # el veredicto en inglés:
 
 # %%
@@ -466,13 +467,13 @@ my_slice_check = your_turn.submit(
 # - están todas las columnas de `data.FEATURES` (las columnas de más no son un problema);
 # - cada número está dentro de su rango en `data.VALID_RANGES`, ambos extremos incluidos;
 # - cada categoría es una de las de `data.CATEGORIES`;
-# - no falta ningún valor de atributo (NaN o `None`);
+# - no falta ningún valor de característica (NaN o `None`);
 # - el lote no está vacío: una exportación vacía también es un fallo.
 #
 # Completa `validate_batch(batch)`: devuelve una lista de problemas, como texto, y una lista vacía para un lote bueno.
 # El punto de partida solo comprueba los rangos. La celda siguiente ejecuta pruebas que no ves, casos límite incluidos,
 # y nombra cada situación en la que tu regla se equivoca; luego muestra qué dice tu regla de los meses limpios y los
-# lotes defectuosos de este notebook. Tu código se guarda con tu progreso.
+# lotes defectuosos de este cuaderno. Tu código se guarda con tu progreso.
 
 
 # %%
@@ -492,10 +493,10 @@ for batch_name, verdict in outcomes(validate_batch, {**clean_months, **faulty_ba
     print(f"{batch_name:<18}{verdict}")
 
 # %% [markdown]
-# ## 5. DevOps frente a MLOps: las cinco áreas en las que el AA difiere
+# ## 5. DevOps frente a MLOps: las cinco áreas en las que el ML difiere
 #
-# La guía de MLOps de Google Cloud nombra cinco áreas en las que un sistema de AA difiere del software corriente. Cada
-# fila de la tabla siguiente se completa con lo que mostró este notebook (la tabla se imprime en inglés).
+# La guía de MLOps de Google Cloud nombra cinco áreas en las que un sistema de ML difiere del software corriente. Cada
+# fila de la tabla siguiente se completa con lo que mostró este cuaderno (la tabla se imprime en inglés).
 
 # %%
 stopped = sum(step.decision.startswith("stopped") for step in ct_log.steps)
@@ -540,8 +541,8 @@ validation.Table(
 # %% [markdown]
 # ## 6. Cuestionario
 #
-# Elige una respuesta y presiona **Check** en cada pregunta. Dos preguntas tratan sobre cifras del lab de este
-# notebook: vuelve a mirar los resultados de arriba.
+# Elige una respuesta y presiona **Comprobar** en cada pregunta. Dos preguntas tratan sobre cifras del laboratorio de este
+# cuaderno: vuelve a mirar los resultados de arriba.
 
 # %%
 show_quiz(
@@ -555,8 +556,8 @@ show_quiz(
 # ## 7. Resumen
 #
 # - La CI/CD de DevOps compila, prueba y lanza código automáticamente; la entrega continua deja el lanzamiento en manos
-#   de una persona, y la implementación continua no.
-# - Un sistema de AA puede empeorar mientras su código y sus pruebas siguen igual, porque los datos cambian.
+#   de una persona, y el despliegue continuo no.
+# - Un sistema de ML puede empeorar mientras su código y sus pruebas siguen igual, porque los datos cambian.
 # - MLOps añade la validación de datos (el sesgo de esquema detiene la canalización; el sesgo de valores activa un nuevo
 #   entrenamiento), la validación del modelo (superar al modelo actual y a un modelo de referencia, en general y en
 #   cada segmento) y el entrenamiento continuo (ambas se ejecutan automáticamente cuando llegan datos nuevos).
@@ -565,13 +566,13 @@ show_quiz(
 # - Juzga un modelo con meses que nunca vio: su puntuación en sus propios meses de entrenamiento no demuestra nada sobre
 #   datos nuevos.
 #
-# **En Google Cloud.** **Cloud Build** ejecuta la parte de CI/CD (compilar, pruebas de unidades, implementar la
+# **En Google Cloud.** **Cloud Build** ejecuta la parte de CI/CD (compilar, pruebas de unidades, desplegar la
 # canalización). **Vertex AI Pipelines** (en la documentación actual, *Agent Platform Pipelines*, parte de Gemini
 # Enterprise Agent Platform) ejecuta la canalización de entrenamiento que activa el CT, con pasos de validación de datos
-# (TensorFlow Data Validation infiere un esquema y detecta sesgo y desviación, como aquí pandera y nuestras
+# (TensorFlow Data Validation infiere un esquema y detecta sesgo y deriva, como aquí pandera y nuestras
 # estadísticas) y un paso de evaluación del modelo; **Vertex AI Model Evaluation** informa métricas por versión del
 # modelo, también por segmentos de datos, y **Vertex AI Model Registry** guarda las versiones que promueve la puerta. En
-# producción, **Vertex AI Model Monitoring** vigila los datos de entrega en busca de sesgo y desviación, la señal que
+# producción, **Vertex AI Model Monitoring** vigila los datos de servicio en busca de sesgo y deriva, la señal que
 # inicia el siguiente entrenamiento.
 #
 # **Lecturas recomendadas.** [*MLOps: Canalizaciones de automatización y entrega continua en el aprendizaje automático*](https://cloud.google.com/architecture/mlops-continuous-delivery-and-automation-pipelines-in-machine-learning?hl=es),

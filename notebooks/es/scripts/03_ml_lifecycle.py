@@ -14,19 +14,19 @@
 # ---
 
 # %% [markdown]
-# # 03 · El ciclo de vida del AA: ocho pasos, una canalización, linaje completo
+# # 03 · El ciclo de vida del ML: ocho pasos, una canalización, linaje completo
 #
 # Un modelo en producción es el final de una cadena: alguien extrajo datos, los miró, los limpió y los dividió,
-# entrenó, evaluó y validó un modelo, lo implementó y lo vigiló. Hecha a mano, esa cadena es frágil: más tarde nadie
+# entrenó, evaluó y validó un modelo, lo desplegó y lo vigiló. Hecha a mano, esa cadena es frágil: más tarde nadie
 # puede decir qué datos o qué configuración produjeron el modelo que está respondiendo solicitudes. Hecha como
 # **canalización**, cada paso es código, cada resultado es un artefacto registrado y las preguntas tienen respuesta.
 #
-# **Objetivos de aprendizaje.** Al final de este notebook, podrás:
-# 1. nombrar en orden los ocho pasos del ciclo de vida del AA y decir qué produce cada uno;
+# **Objetivos de aprendizaje.** Al final de este cuaderno, podrás:
+# 1. nombrar en orden los ocho pasos del ciclo de vida del ML y decir qué produce cada uno;
 # 2. situarlos en los siete procesos de la *Practitioners' guide to MLOps* de Google;
 # 3. ejecutar los pasos como una canalización y predecir qué pasos vuelve a ejecutar un cambio (almacenamiento en
 #    caché de pasos);
-# 4. responder preguntas de linaje a partir de un almacén de metadatos: qué produjo el modelo implementado y a qué
+# 4. responder preguntas de linaje a partir de un almacén de metadatos: qué produjo el modelo desplegado y a qué
 #    alimentó una instantánea de datos;
 # 5. ejecutar la misma canalización con Kubeflow Pipelines y compilarla en el archivo que ejecuta Vertex AI Pipelines.
 
@@ -36,6 +36,7 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress and pipeline runs (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
+language = "es"  # "en" or "es": the language of the quiz, the feedback and the scorecard
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -51,7 +52,7 @@ lab = workspace / "03_ml_lifecycle"  # this notebook's pipeline runs, artifacts 
 size = {"seed": seed, "customers_per_month": 300 if mode == "smoke" else 1000}
 
 # %% [markdown]
-# La sección 6 compara la canalización de este notebook con la misma canalización ejecutada por **Kubeflow
+# La sección 6 compara la canalización de este cuaderno con la misma canalización ejecutada por **Kubeflow
 # Pipelines**. Kubeflow inicia un proceso de Python nuevo para cada paso (en Vertex AI, un contenedor nuevo), así que
 # su ejecución tarda un rato. La enviamos ahora, en segundo plano, y recogemos el resultado más adelante: igual que
 # envías un trabajo de canalización a Vertex AI y vuelves cuando terminó. Para que la espera sea corta, esta ejecución
@@ -67,10 +68,10 @@ kfp_job = kfp_pipeline.submit_local_run(lab, last_step="validate_model", **size)
 kfp_job
 
 # %% [markdown]
-# ## 1. Los ocho pasos del ciclo de vida del AA
+# ## 1. Los ocho pasos del ciclo de vida del ML
 #
 # La guía de arquitectura de Google Cloud *MLOps: Canalizaciones de automatización y entrega continua en el aprendizaje
-# automático* describe el ciclo de vida de un modelo en ocho pasos. En este cuaderno de trabajo, cada paso es una
+# automático* describe el ciclo de vida de un modelo en ocho pasos. En este taller, cada paso es una
 # simple función de Python de `mlops_lab.pipeline`: lee archivos, escribe archivos y devuelve un registro de lo que
 # escribió. La tabla se construye a partir de la propia definición de la canalización (y se muestra en inglés).
 
@@ -84,10 +85,10 @@ pipeline.steps_table()
 # Algunas cosas para notar:
 #
 # - **La evaluación y la validación son pasos distintos.** La evaluación mide el modelo con datos reservados. La
-#   validación decide: ¿es el modelo lo bastante bueno para implementarlo? Aquí debe alcanzar un ROC AUC mínimo y
-#   superar una regla simple sin AA ("todo cliente mes a mes está en riesgo").
-# - **La entrega es un paso, no el final.** El paso de implementación pone un modelo aprobado en un extremo
-#   (*endpoint*) y le envía algunas solicitudes de prueba. Los modelos también pueden incorporarse en una aplicación o
+#   validación decide: ¿es el modelo lo bastante bueno para desplegarlo? Aquí debe alcanzar un ROC AUC mínimo y
+#   superar una regla simple sin ML ("todo cliente mes a mes está en riesgo").
+# - **El servicio es un paso, no el final.** El paso de despliegue pone un modelo aprobado en un endpoint y
+#   le envía algunas solicitudes de prueba. Los modelos también pueden incorporarse en una aplicación o
 #   usarse para puntuación por lotes.
 # - **La supervisión cierra el ciclo.** Compara lo que el modelo ve en producción con aquello con lo que se entrenó;
 #   cuando los datos se mueven, puede iniciar la siguiente vuelta del ciclo.
@@ -96,18 +97,18 @@ pipeline.steps_table()
 # vida pertenece a uno de ellos, y todos leen y escriben los registros compartidos de datos y modelos que están en el
 # centro:
 #
-# | proceso de la Practitioners' guide | dónde lo encuentras en este notebook |
+# | proceso de la Practitioners' guide | dónde lo encuentras en este cuaderno |
 # |---|---|
-# | desarrollo de AA (*ML development*) | sección 2: probar cada paso a mano hasta que funcione |
+# | desarrollo de ML (*ML development*) | sección 2: probar cada paso a mano hasta que funcione |
 # | operacionalización del entrenamiento (*training operationalization*) | sección 3: los pasos se convierten en una canalización probada y repetible; sección 6: compilada para Vertex AI |
 # | entrenamiento continuo (*continuous training*) | sección 3: la canalización se vuelve a ejecutar con datos nuevos o una configuración nueva, y reutiliza lo que no cambió |
-# | implementación del modelo (*model deployment*) | el paso `deploy_model`, después de la puerta de validación |
-# | entrega de predicciones (*prediction serving*) | la prueba de humo del extremo; notebooks posteriores entregan predicciones por HTTP |
+# | despliegue del modelo (*model deployment*) | el paso `deploy_model`, después de la puerta de validación |
+# | servicio de predicciones (*prediction serving*) | la prueba de humo del endpoint; cuadernos posteriores sirven predicciones por HTTP |
 # | supervisión continua (*continuous monitoring*) | el paso `monitor_model` |
 # | administración de datos y modelos (*data and model management*, en el centro) | sección 4: artefactos con hashes de contenido y su linaje |
 
 # %% [markdown]
-# ## 2. Lab: cada paso a mano
+# ## 2. Laboratorio: cada paso a mano
 #
 # Primero, los pasos de uno en uno, como los desarrolla un científico de datos. Cada llamada escribe archivos en el
 # espacio de trabajo y devuelve un `Artifact`: su tipo y un **hash de contenido** (los primeros dígitos del SHA-256
@@ -146,14 +147,14 @@ print(model)
 # archivo no cambió en esta máquina. Pero el entrenamiento es aritmética de punto flotante, y los distintos procesadores
 # (y el código de biblioteca matemática elegido para cada uno) redondean de forma distinta los últimos bits de un número
 # (hacia su 16.º dígito), así que los mismos datos y la misma semilla dan un modelo cuyo archivo difiere en unos pocos
-# bits de una laptop a otra: probablemente tu file sha256 no sea el que vio el autor del cuaderno de trabajo. La
+# bits de una laptop a otra: probablemente tu file sha256 no sea el que vio el autor del taller. La
 # **huella** (*fingerprint*) es el hash de los parámetros del modelo redondeados a 6 cifras significativas, muy por
 # encima de ese ruido y muy por debajo de cualquier cambio real, así que es la misma en todas las máquinas: es el nombre
 # del modelo en la canalización, en sus registros y en su linaje. Reproducible significa "el mismo modelo", no siempre
 # "los mismos bytes".
 
 # %% [markdown]
-# La evaluación puntúa el modelo con los meses de prueba, junto a la regla de referencia sin AA. La validación convierte
+# La evaluación puntúa el modelo con los meses de prueba, junto a la regla de referencia sin ML. La validación convierte
 # esas cifras en una decisión (PASS: aprobada; FAIL: fallida).
 
 # %%
@@ -166,10 +167,10 @@ for check in validation.read_json()["checks"]:
     print(f"  {'PASS' if check['passed'] else 'FAIL'}  {check['check']}")
 
 # %% [markdown]
-# **Entrega y supervisión del modelo.** El modelo aprobado va al extremo (local), que responde tres solicitudes de
-# prueba. La supervisión trata el último mes como tráfico de producción: mide cuánto se alejó cada atributo de los datos
+# **Servicio y supervisión del modelo.** El modelo aprobado va al endpoint (local), que responde tres solicitudes de
+# prueba. La supervisión trata el último mes como tráfico de producción: mide cuánto se alejó cada característica de los datos
 # de entrenamiento (divergencia de Jensen-Shannon para los números, distancia L-infinito para las categorías, alerta por
-# encima de 0.3: los valores predeterminados de Vertex AI Model Monitoring v1; el notebook 04 explica ambas medidas y la
+# encima de 0.3: los valores predeterminados de Vertex AI Model Monitoring v1; el cuaderno 04 explica ambas medidas y la
 # v2) y compara el abandono previsto con el real.
 
 # %%
@@ -189,7 +190,7 @@ pd.Series(watched["drift"], name="drift score").to_frame()
 # mañana con otra configuración y los archivos se reemplazarán sin aviso. Ese es el punto débil del control de
 # versiones, y la razón para convertir los pasos en una canalización.
 #
-# ## 3. Lab: los pasos como canalización
+# ## 3. Laboratorio: los pasos como canalización
 #
 # `pipeline.STEPS` declara, para cada paso, qué resultados de pasos anteriores lee y qué parámetros recibe. El dibujo
 # siguiente se hace a partir de esa declaración, no de una imagen: si cambias la definición, el dibujo cambia.
@@ -201,13 +202,13 @@ pipeline.draw_pipeline()
 plt.show()
 
 # %% [markdown]
-# `run_pipeline` ejecuta los pasos en orden, en el proceso de este notebook. Antes de ejecutar un paso, el ejecutor
+# `run_pipeline` ejecuta los pasos en orden, en el proceso de este cuaderno. Antes de ejecutar un paso, el ejecutor
 # calcula su **clave de caché**: un hash del código del paso, sus parámetros y las huellas de sus entradas (el hash de
 # contenido para los datos, la huella para un modelo). Si ya se ejecutó un paso con la misma clave y sus resultados
 # están intactos, el ejecutor los reutiliza en lugar de volver a ejecutarlo. Cada ejecución, cada paso y cada artefacto
 # quedan registrados en un **almacén de metadatos** en el espacio de trabajo.
 #
-# (¿Ejecutas este notebook por segunda vez? Entonces incluso la primera ejecución de abajo encuentra sus pasos en la
+# (¿Ejecutas este cuaderno por segunda vez? Entonces incluso la primera ejecución de abajo encuentra sus pasos en la
 # caché, y las ejecuciones se numeran a continuación de las anteriores: la caché y el almacén sobreviven a los
 # reinicios. Para empezar desde cero, borra la carpeta `03_ml_lifecycle/pipeline` de tu espacio de trabajo).
 
@@ -247,7 +248,7 @@ changed.table()
 # ejecución; el modelo, sus métricas y todo lo que sigue son nuevos. La caché es lo que hace barato volver a ejecutar una
 # canalización a menudo, que es exactamente lo que necesita el entrenamiento continuo.
 #
-# ## 4. Lab: preguntas de linaje
+# ## 4. Laboratorio: preguntas de linaje
 #
 # El almacén de metadatos sigue el modelo de datos de **ML Metadata** (MLMD), que comparten TFX, Kubeflow Pipelines y
 # Vertex ML Metadata:
@@ -269,7 +270,7 @@ store = pipeline.MetadataStore(lab)
 store.summary()
 
 # %% [markdown]
-# **Pregunta 1: ¿de dónde viene el modelo implementado?** La consulta empieza en el modelo que está ahora en el extremo,
+# **Pregunta 1: ¿de dónde viene el modelo desplegado?** La consulta empieza en el modelo que está ahora en el endpoint,
 # recorre los eventos hacia atrás hasta el paso de entrenamiento, la división y la instantánea, y hacia adelante hasta la
 # evaluación del modelo.
 
@@ -291,7 +292,7 @@ pipeline.models_from_snapshot(lab, snapshot=first.artifacts["extract_data.snapsh
 # ## 5. Tu turno
 #
 # **Ejercicio 1.** La lista siguiente contiene los ocho pasos del ciclo de vida, desordenados y con sus nombres en
-# inglés (*data extraction* es la extracción de datos, *model serving* la entrega del modelo, etc.). Ordénalos, desde lo
+# inglés (*data extraction* es la extracción de datos, *model serving* el servicio del modelo, etc.). Ordénalos, desde lo
 # primero que hace un equipo hasta lo último.
 
 # %%
@@ -359,13 +360,13 @@ new_data = cache_key("train_model", same_settings, {"train": test.content_hash})
 print(f"Training data replaced, same settings: the key {'changes' if old_data != new_data else 'stays the same'}.")
 
 # %% [markdown]
-# ## 6. Lab: la misma canalización en Kubeflow Pipelines, compilada para Vertex AI
+# ## 6. Laboratorio: la misma canalización en Kubeflow Pipelines, compilada para Vertex AI
 #
 # `mlops_lab.kfp_pipeline` envuelve cada paso en un componente de Kubeflow Pipelines (KFP v2) y los conecta en una
-# canalización. El trabajo enviado al principio de este notebook compiló esa canalización y la ejecutó con el
+# canalización. El trabajo enviado al principio de este cuaderno compiló esa canalización y la ejecutó con el
 # `SubprocessRunner` local de KFP, hasta la puerta de validación: cada tarea se ejecutó en su propio proceso de Python,
 # con los artefactos pasados de una tarea a otra como archivos, como contenedores en Vertex AI. Su registro (varios
-# cientos de líneas) se queda en el espacio de trabajo, fuera de este notebook.
+# cientos de líneas) se queda en el espacio de trabajo, fuera de este cuaderno.
 
 # %%
 # A kernel restart forgets the job submitted at the top of the notebook: submit it again here if so.
@@ -376,9 +377,9 @@ kfp_run
 
 # %% [markdown]
 # El mismo código, la misma semilla, los mismos datos, la misma máquina: la ejecución de Kubeflow y la primera
-# ejecución de este notebook deberían coincidir, byte a byte, en cada artefacto que produjo la ejecución de Kubeflow (la
-# última columna compara los bytes de los archivos; las otras dos muestran las huellas). (La entrega y la supervisión no
-# formaban parte de esta ejecución local; las pruebas del cuaderno de trabajo ejecutan los ocho pasos con Kubeflow y
+# ejecución de este cuaderno deberían coincidir, byte a byte, en cada artefacto que produjo la ejecución de Kubeflow (la
+# última columna compara los bytes de los archivos; las otras dos muestran las huellas). (El servicio y la supervisión no
+# formaban parte de esta ejecución local; las pruebas del taller ejecutan los ocho pasos con Kubeflow y
 # también comparan esos artefactos).
 
 # %%
@@ -399,10 +400,10 @@ print(spec)
 spec.table()
 
 # %% [markdown]
-# Para ejecutarla en Google Cloud, compilarías una imagen de contenedor con este cuaderno de trabajo instalado,
+# Para ejecutarla en Google Cloud, compilarías una imagen de contenedor con este taller instalado,
 # compilarías la canalización con `base_image` apuntando a esa imagen y enviarías el archivo con el SDK de Vertex AI (no
 # se ejecuta aquí: necesita un proyecto). El servicio se llama *Agent Platform Pipelines* en la documentación actual
-# (Vertex AI se está integrando en Gemini Enterprise Agent Platform; el notebook 05 tiene la tabla de nombres). El
+# (Vertex AI se está integrando en Gemini Enterprise Agent Platform; el cuaderno 05 tiene la tabla de nombres). El
 # paquete que hay que instalar sigue siendo `google-cloud-aiplatform`, y la importación de abajo es la que usa su
 # documentación actual:
 #
@@ -424,7 +425,7 @@ spec.table()
 # %% [markdown]
 # ## 7. Cuestionario
 #
-# Elige una respuesta y presiona **Check** en cada pregunta. Tu respuesta a la predicción de la sección 3 ya está aquí;
+# Elige una respuesta y presiona **Comprobar** en cada pregunta. Tu respuesta a la predicción de la sección 3 ya está aquí;
 # dos preguntas tratan sobre lo que haría la caché de la canalización: la sección 3 explica la clave de caché.
 
 # %%
@@ -433,8 +434,8 @@ show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace)
 # %% [markdown]
 # ## 8. Resumen
 #
-# - El ciclo de vida del AA tiene ocho pasos: extracción de datos, análisis de datos, preparación de datos,
-#   entrenamiento del modelo, evaluación del modelo, validación del modelo, entrega del modelo y supervisión del modelo;
+# - El ciclo de vida del ML tiene ocho pasos: extracción de datos, análisis de datos, preparación de datos,
+#   entrenamiento del modelo, evaluación del modelo, validación del modelo, servicio del modelo y supervisión del modelo;
 #   la supervisión puede iniciar la siguiente vuelta.
 # - Como canalización, cada paso es una función con entradas, resultados y parámetros declarados. Una caché basada en
 #   hashes de contenido vuelve a ejecutar solo lo que afecta un cambio: cero pasos en una ejecución idéntica, cinco con
@@ -449,11 +450,11 @@ show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace)
 # | paso o registro | aquí | en Google Cloud |
 # |---|---|---|
 # | extracción de datos | `extract_data`, un generador con semilla | BigQuery, Cloud Storage |
-# | análisis y preparación de datos | pandas | Vertex AI Workbench, Dataflow, BigQuery; Vertex AI Feature Store para los atributos |
+# | análisis y preparación de datos | pandas | Vertex AI Workbench, Dataflow, BigQuery; Vertex AI Feature Store para las características |
 # | entrenamiento del modelo | scikit-learn | Vertex AI Training (trabajos personalizados), Vertex AI Vizier para el ajuste |
 # | evaluación y validación del modelo | métricas con datos reservados y una puerta | Vertex AI Model Evaluation, Experiments; una condición en la canalización; Model Registry |
-# | entrega del modelo | un extremo local | Vertex AI Endpoints (en línea), predicción por lotes |
-# | supervisión del modelo | puntuaciones de desviación | Vertex AI Model Monitoring (sesgo y desviación; medidas predeterminadas de la v1) |
+# | servicio del modelo | un endpoint local | Vertex AI Endpoints (en línea), predicción por lotes |
+# | supervisión del modelo | puntuaciones de deriva | Vertex AI Model Monitoring (sesgo y deriva; medidas predeterminadas de la v1) |
 # | canalización y caché | `run_pipeline`, ejecutor local de KFP | Vertex AI Pipelines |
 # | linaje | almacén SQLite con el modelo de MLMD | Vertex ML Metadata |
 #
@@ -461,7 +462,7 @@ show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace)
 # de Google (2021, en inglés): busca la figura de los siete procesos alrededor de "data and model management" y, para
 # cada uno, qué lee y qué escribe; compárala con la tabla del ciclo de vida de la sección 1. Luego, en
 # [*MLOps: Canalizaciones de automatización y entrega continua en el aprendizaje automático*](https://cloud.google.com/architecture/mlops-continuous-delivery-and-automation-pipelines-in-machine-learning?hl=es),
-# de Google Cloud, lee "Data science steps for ML" (los pasos de ciencia de datos para el AA) para ver los ocho pasos.
+# de Google Cloud, lee "Data science steps for ML" (los pasos de ciencia de datos para el ML) para ver los ocho pasos.
 # Los términos están en el [glosario](../../GLOSSARY.md) (en inglés); la lista de lecturas completa está en
 # [READING.md](../../READING.md).
 

@@ -17,24 +17,24 @@
 # # 05 · Vertex AI: MLOps en una sola plataforma, reconstruida en tu laptop
 #
 # Vertex AI es la plataforma de aprendizaje automático de Google Cloud. Su promesa no es una herramienta ingeniosa, sino
-# **un solo lugar** para todo el ciclo de vida: datos y atributos, entrenamiento y ajuste, experimentos, un registro de
-# modelos, entrega en línea y por lotes, supervisión y explicaciones, todo compartiendo los mismos metadatos. En este
-# notebook ejecutas de principio a fin cada una de esas capacidades con los datos de abandono del cuaderno de trabajo,
+# **un solo lugar** para todo el ciclo de vida: datos y características, entrenamiento y ajuste, experimentos, un registro de
+# modelos, servicio en línea y por lotes, supervisión y explicaciones, todo compartiendo los mismos metadatos. En este
+# cuaderno ejecutas de principio a fin cada una de esas capacidades con los datos de abandono del taller,
 # usando la herramienta de código abierto que hace el mismo trabajo en local. Debajo de cada paso, un recuadro muestra
 # la llamada al SDK de Vertex AI que lo haría en la nube (se muestra, nunca se ejecuta: no necesitas una cuenta).
 #
 # Vertex AI se está integrando en **Gemini Enterprise Agent Platform**, y la documentación ahora usa nombres nuevos para
 # sus servicios; la sección 1 tiene la tabla, para que encuentres cada página con cualquiera de los dos nombres.
 #
-# **Objetivos de aprendizaje.** Al final de este notebook, podrás:
-# 1. explicar por qué una plataforma unificada reduce la deuda técnica oculta de los sistemas de AA;
-# 2. crear un conjunto de entrenamiento con atributos correctos a un momento dado (*point-in-time*) y mostrar la fuga de
+# **Objetivos de aprendizaje.** Al final de este cuaderno, podrás:
+# 1. explicar por qué una plataforma unificada reduce la deuda técnica oculta de los sistemas de ML;
+# 2. crear un conjunto de entrenamiento con características correctas a un momento dado (*point-in-time*) y mostrar la fuga de
 #    datos que causa una unión ingenua;
 # 3. ejecutar un estudio de hiperparámetros con semilla (el trabajo de Vizier) y hacer un seguimiento de cada prueba en
 #    MLflow (el trabajo de Experiments);
-# 4. versionar modelos en un registro con alias y promover un retador después de un lanzamiento canary;
-# 5. entregar un modelo por HTTP con validación de entradas, una división del tráfico y registro de solicitudes;
-# 6. supervisar las solicitudes registradas en busca de sesgo entre el entrenamiento y la entrega, y de desviación (y
+# 4. versionar modelos en un registro con alias y promover un aspirante después de un lanzamiento canario;
+# 5. servir un modelo por HTTP con validación de entradas, una división del tráfico y registro de solicitudes;
+# 6. supervisar las solicitudes registradas en busca de sesgo entre el entrenamiento y la entrega, y de deriva (y
 #    decir qué cambia Model Monitoring v2);
 # 7. explicar las predicciones del modelo y asociar los tres métodos de Explainable AI con los modelos a los que se
 #    adaptan;
@@ -46,6 +46,7 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
+language = "es"  # "en" or "es": the language of the quiz, the feedback and the scorecard
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
@@ -76,27 +77,27 @@ customers_per_month = 200 if mode == "smoke" else 500
 # %% [markdown]
 # ## 1. ¿Por qué una sola plataforma?
 #
-# *Hidden Technical Debt in Machine Learning Systems* (Sculley et al., 2015; notebook 00, sección 4.3) observó que el
+# *Hidden Technical Debt in Machine Learning Systems* (Sculley et al., 2015; cuaderno 00, sección 4.3) observó que el
 # modelo es una caja pequeña dentro de un sistema grande, y que la mayor parte del costo se esconde a su alrededor:
 # **código de unión** (*glue code*) entre herramientas que esperan cada una sus propios formatos, **junglas de
 # canalizaciones** (*pipeline jungles*) de extracciones y uniones, **deuda de configuración**, **consumidores no
 # declarados** de los resultados de un modelo y el principio CACE: *cambiar cualquier cosa lo cambia todo* (*changing
 # anything changes everything*). Cada herramienta que añades suma código de unión. Una plataforma en la que el almacén
-# de atributos, el entrenamiento, el registro, los extremos y la supervisión comparten un solo almacén de metadatos
-# reemplaza ese código de unión por convenciones: el extremo sabe qué versión del registro entrega, y el monitor sabe qué
+# de características, el entrenamiento, el registro, los endpoints y la supervisión comparten un solo almacén de metadatos
+# reemplaza ese código de unión por convenciones: el endpoint sabe qué versión del registro sirve, y el monitor sabe qué
 # datos de entrenamiento vio esa versión.
 #
 # | Vertex AI | su trabajo | aquí, en tu laptop |
 # |---|---|---|
 # | Workbench | JupyterLab administrado junto a los datos | este JupyterLab |
-# | Feature Store | atributos a lo largo del tiempo; recuperación a un momento dado | `features.point_in_time_join` (pandas) |
+# | Feature Store | características a lo largo del tiempo; recuperación a un momento dado | `features.point_in_time_join` (pandas) |
 # | Vizier | estudios de hiperparámetros (bayesianos de forma predeterminada) | `tuning.run_study` (TPE de optuna, con semilla) |
 # | Experiments, TensorBoard | ejecuciones, parámetros, métricas, curvas de entrenamiento | seguimiento de MLflow, matplotlib |
 # | Model Registry | versiones y alias (`default` en la primera versión) | alias del registro de MLflow |
 # | Model Evaluation | métricas por versión del modelo y por segmento | métricas de scikit-learn |
-# | Endpoints, predicción por lotes | entrega en línea con división del tráfico; trabajos por lotes | `serving.Endpoint` (HTTP en 127.0.0.1), `serving.batch_predict` |
-# | Model Monitoring | sesgo y desviación en las solicitudes registradas, alertas | `monitoring` (Jensen-Shannon, L-infinito) |
-# | Explainable AI | atribuciones de atributos: Shapley muestreado, gradientes integrados, XRAI | importancia por permutación |
+# | Endpoints, predicción por lotes | servicio en línea con división del tráfico; trabajos por lotes | `serving.Endpoint` (HTTP en 127.0.0.1), `serving.batch_predict` |
+# | Model Monitoring | sesgo y deriva en las solicitudes registradas, alertas | `monitoring` (Jensen-Shannon, L-infinito) |
+# | Explainable AI | atribuciones de características: Shapley muestreado, gradientes integrados, XRAI | importancia por permutación |
 #
 # ### Los nombres actuales en Google Cloud (verificados en diciembre de 2026)
 #
@@ -107,14 +108,14 @@ customers_per_month = 200 if mode == "smoke" else 500
 # las rutas de las páginas de la documentación, así que compruébalos en la página de cambios de nombre antes de confiar
 # en ellos.
 #
-# | nombre en el curso | nombre en la documentación actual | lo que construye este cuaderno de trabajo para él |
+# | nombre en el curso | nombre en la documentación actual | lo que construye este taller para él |
 # |---|---|---|
-# | Vertex AI (la plataforma) | Gemini Enterprise Agent Platform * | todo el cuaderno de trabajo, sin conexión |
+# | Vertex AI (la plataforma) | Gemini Enterprise Agent Platform * | todo el taller, sin conexión |
 # | SDK de Vertex AI para Python | Agent Platform SDK for Python *, todavía el paquete `google-cloud-aiplatform` | los recuadros debajo de cada paso |
 # | Vertex AI Workbench | Agent Platform Workbench * | este JupyterLab |
-# | Vertex AI Pipelines | Agent Platform Pipelines * | notebook 03: la canalización, ejecutada con Kubeflow Pipelines y compilada a YAML |
-# | Vertex ML Metadata | Gemini Enterprise Agent Platform ML Metadata * | notebook 03: el almacén de metadatos SQLite |
-# | Vertex AI Experiments | Agent Platform Experiments * | seguimiento de MLflow (notebooks 01, 04 y 05) |
+# | Vertex AI Pipelines | Agent Platform Pipelines * | cuaderno 03: la canalización, ejecutada con Kubeflow Pipelines y compilada a YAML |
+# | Vertex ML Metadata | Gemini Enterprise Agent Platform ML Metadata * | cuaderno 03: el almacén de metadatos SQLite |
+# | Vertex AI Experiments | Agent Platform Experiments * | seguimiento de MLflow (cuadernos 01, 04 y 05) |
 # | Vertex AI Vizier | Agent Platform Vizier * | `tuning.run_study` (optuna) |
 # | Vertex AI Feature Store | Agent Platform Feature Store * | `features.point_in_time_join` |
 # | Vertex AI Model Registry | Model Registry, en la documentación de Agent Platform | el registro de MLflow y sus alias |
@@ -130,7 +131,7 @@ customers_per_month = 200 if mode == "smoke" else 500
 # dos primeros; si tu versión del paquete movió una clase, búscala por su nombre de clase en la referencia del SDK, que
 # se publica con ambos nombres.
 #
-# **Workbench.** Ya estás usando su equivalente local: Vertex AI Workbench es un JupyterLab administrado cuyos notebooks
+# **Workbench.** Ya estás usando su equivalente local: Vertex AI Workbench es un JupyterLab administrado cuyos cuadernos
 # se ejecutan junto a BigQuery y el resto de Vertex AI. Todo lo que sigue empieza con una llamada:
 #
 # ```python
@@ -140,7 +141,7 @@ customers_per_month = 200 if mode == "smoke" else 500
 #
 # Los datos: un año de instantáneas mensuales de clientes. A partir de agosto, la composición de los clientes se desplaza
 # un poco más cada mes (precios más altos, más contratos mes a mes, más llamadas a soporte), algo que la supervisión
-# tendrá que notar. Los modelos se entrenan con enero a mayo, se validan con junio y entregan predicciones desde julio.
+# tendrá que notar. Los modelos se entrenan con enero a mayo, se validan con junio y sirven predicciones desde julio.
 
 # %%
 customers = data.make_customers(
@@ -156,8 +157,8 @@ store = tracking.open_store(workspace, experiment="05_vertex_ai")
 # %% [markdown]
 # ## 2. Feature Store: ¿qué sabíamos, y cuándo?
 #
-# Un almacén de atributos guarda cada valor que ha tomado un atributo, cada uno con la marca de tiempo del momento en que
-# se conoció. Los atributos de nuestros clientes se registran tres veces alrededor de cada instantánea mensual: un mes
+# Un almacén de características guarda cada valor que ha tomado una característica, cada uno con la marca de tiempo del momento en que
+# se conoció. Las características de nuestros clientes se registran tres veces alrededor de cada instantánea mensual: un mes
 # antes, en la instantánea (cuando se hace la predicción de abandono) y 20 días después. Para entonces, los clientes que
 # se van ya llamaron a soporte para cancelar y dejaron de usar el servicio. Esa información tardía es real, pero el
 # modelo nunca puede tenerla cuando hace la predicción.
@@ -169,22 +170,22 @@ print(f"labels: {len(labels)} rows; feature history: {len(feature_rows)} rows. T
 feature_rows[feature_rows["customer_id"] == churner][["customer_id", "feature_time", "support_calls", "data_usage_gb"]]
 
 # %% [markdown]
-# Una **unión a un momento dado** (*point-in-time join*) da a cada fila de etiquetas los valores de atributos más
+# Una **unión a un momento dado** (*point-in-time join*) da a cada fila de etiquetas los valores de características más
 # recientes registrados *en el momento de su predicción o antes*. La alternativa ingenua, unir los valores más recientes
 # de cada cliente, usa el futuro sin que se note. Entrena el mismo modelo con ambas y compara lo que promete la
-# evaluación sin conexión con lo que ofrece la entrega (el informe está en inglés):
+# evaluación sin conexión con lo que ofrece el servicio (el informe está en inglés):
 
 # %%
 features.leakage_report(labels, feature_rows, train_ids=train["customer_id"], test_ids=valid["customer_id"], seed=seed)
 
 # %% [markdown]
-# La unión ingenua promete un modelo casi perfecto y ofrece uno pobre: la evaluación sin conexión y la entrega en línea
+# La unión ingenua promete un modelo casi perfecto y ofrece uno pobre: la evaluación sin conexión y el servicio en línea
 # no coinciden porque el entrenamiento vio información que la producción nunca tiene. A partir de aquí, las filas de
 # entrenamiento salen de la unión a un momento dado (en este conjunto de datos, coinciden con las instantáneas
 # mensuales).
 #
 # ```python
-# # Vertex AI Feature Store: entrega sin conexión desde BigQuery con una búsqueda a un momento dado
+# # Vertex AI Feature Store: servicio sin conexión desde BigQuery con una búsqueda a un momento dado
 # from vertexai.resources.preview.feature_store import offline_store
 # training_df = offline_store.fetch_historical_feature_values(
 #     entity_df=labels_df,                                  # customer_id + marca de tiempo (+ etiqueta) por fila
@@ -272,10 +273,10 @@ plt.show()
 # ## 5. Model Registry: versiones y alias
 #
 # La primera versión pasó a producción con la configuración predeterminada del bosque aleatorio. La mejor configuración
-# del estudio da lugar a la versión 2, la **retadora** (*challenger*). En Vertex AI, la primera versión de un modelo
-# recibe automáticamente el alias `default` (lo que usa una implementación cuando no se nombra ninguna versión). Una
+# del estudio da lugar a la versión 2, la **aspirante** (*challenger*). En Vertex AI, la primera versión de un modelo
+# recibe automáticamente el alias `default` (lo que usa un despliegue cuando no se nombra ninguna versión). Una
 # versión posterior subida con `Model.upload(parent_model=...)` también toma `default`, a menos que pases
-# `is_default_version=False`: por eso el recuadro de abajo pasa `False` para la retadora, que no debe entregar
+# `is_default_version=False`: por eso el recuadro de abajo pasa `False` para la aspirante, que no debe servir
 # predicciones antes de validarse. MLflow no tiene esa regla, así que configuramos `default` nosotros mismos, junto con
 # `champion`.
 
@@ -320,10 +321,10 @@ tracking.registry_table(registered)
 # aiplatform.models.ModelRegistry(v1).add_version_aliases(["champion"], version="1")
 # ```
 #
-# ## 6. Model Evaluation: ¿es mejor la retadora, y para quién?
+# ## 6. Model Evaluation: ¿es mejor la aspirante, y para quién?
 #
 # Vertex AI guarda una evaluación con cada versión del modelo, opcionalmente por segmento de los datos. Compara ambas
-# versiones con el mes de validación de junio, en general y por tipo de contrato: una retadora que gana en promedio pero
+# versiones con el mes de validación de junio, en general y por tipo de contrato: una aspirante que gana en promedio pero
 # pierde por mucho en un segmento merece una segunda mirada.
 
 # %%
@@ -343,7 +344,7 @@ pd.DataFrame(slices).round(4)
 #
 # ## 7. Endpoints: predicción en línea por HTTP
 #
-# Un extremo (*endpoint*) de Vertex AI es una dirección HTTPS que aloja uno o más modelos implementados.
+# Un endpoint de Vertex AI es una dirección HTTPS que aloja uno o más modelos desplegados.
 # `serving.Endpoint` es un servidor HTTP real (FastAPI sobre uvicorn) en un subproceso en segundo plano de este kernel,
 # vinculado a 127.0.0.1 en un puerto que elige el sistema operativo. Carga aquello a lo que apuntan los alias del
 # registro, valida cada solicitud con el esquema de entrada del modelo y registra cada instancia respondida. Por ahora,
@@ -378,7 +379,7 @@ except serving.PredictionRequestError as error:
     print("\n".join(error.problems))
 
 # %% [markdown]
-# ### Un lanzamiento canary
+# ### Un lanzamiento canario
 #
 # En lugar de pasar a todos los clientes a la versión 2 de una vez, envíale el 10% del tráfico. La división se decide
 # con un hash del ID de la solicitud, así que una solicitud dada (aquí, un cliente) siempre llega a la misma versión, lo
@@ -395,10 +396,10 @@ challenger_requests = int((canary["model_id"] == "v2").sum())
 canary.groupby("model_id").agg(requests=("request_id", "nunique"), mean_probability=("probability", "mean")).round(4)
 
 # %% [markdown]
-# El canary respondió su parte sin errores. La decisión también necesita la evaluación sin conexión de la sección 6: si
-# la versión 2 es mejor en general, el alias `champion` pasa a la versión 2 y el extremo le envía todo el tráfico; si no,
-# se revierte el canary y la versión 1 conserva todo el tráfico. En cualquier caso son dos llamadas, y deshacerlas son
-# las mismas dos llamadas a la inversa. A partir de aquí, el modelo que entrega predicciones es la versión que sea la
+# El canario respondió su parte sin errores. La decisión también necesita la evaluación sin conexión de la sección 6: si
+# la versión 2 es mejor en general, el alias `champion` pasa a la versión 2 y el endpoint le envía todo el tráfico; si no,
+# se revierte el canario y la versión 1 conserva todo el tráfico. En cualquier caso son dos llamadas, y deshacerlas son
+# las mismas dos llamadas a la inversa. A partir de aquí, el modelo en servicio es la versión que sea la
 # campeona (la decisión se imprime en inglés).
 
 # %%
@@ -419,14 +420,14 @@ tracking.registry_table(registered)
 # ```python
 # endpoint = aiplatform.Endpoint.create(display_name="churn-endpoint")
 # v1.deploy(endpoint=endpoint, machine_type="n1-standard-2", traffic_percentage=100)
-# v2.deploy(endpoint=endpoint, machine_type="n1-standard-2", traffic_percentage=10)   # el canary: v1 conserva el 90
+# v2.deploy(endpoint=endpoint, machine_type="n1-standard-2", traffic_percentage=10)   # el canario: v1 conserva el 90
 # endpoint.predict(instances=[...])
 # endpoint.update(traffic_split={v1_deployed_id: 0, v2_deployed_id: 100})            # promover
 # ```
 #
 # ### Predicción por lotes
 #
-# Puntuar a todos los clientes una vez al mes no necesita un extremo: un trabajo por lotes lee una tabla y escribe una
+# Puntuar a todos los clientes una vez al mes no necesita un endpoint: un trabajo por lotes lee una tabla y escribe una
 # tabla.
 
 # %%
@@ -445,9 +446,9 @@ batch.predictions.head(3)
 #                        machine_type="n1-standard-2")
 # ```
 #
-# ## 8. Model Monitoring: sesgo y desviación en el propio registro del extremo
+# ## 8. Model Monitoring: sesgo y deriva en el propio registro del endpoint
 #
-# Ahora vuelve a pasar los meses de producción por el extremo, en solicitudes de 50 clientes cada una. En producción, las
+# Ahora vuelve a pasar los meses de producción por el endpoint, en solicitudes de 50 clientes cada una. En producción, las
 # marcas de tiempo del registro lo dividirían en ventanas de supervisión; aquí un año pasa en segundos, así que cada ID
 # de solicitud empieza con el mes al que pertenece.
 
@@ -463,11 +464,11 @@ print(f"{len(served)} logged instances in {len(windows)} monthly windows")
 
 # %% [markdown]
 # El **sesgo** (sesgo entre el entrenamiento y la entrega) compara cada ventana con los datos de entrenamiento; la
-# **desviación** compara cada ventana con la anterior. (El sesgo de esquema y el sesgo de valores del notebook 02 son
+# **deriva** compara cada ventana con la anterior. (El sesgo de esquema y el sesgo de valores del cuaderno 02 son
 # comprobaciones de la validación de datos sobre un lote antes de entrenar: la misma palabra para otra comprobación).
-# Model Monitoring v1 usa la divergencia de Jensen-Shannon para los atributos numéricos y la distancia L-infinito para
-# los categóricos, y da una alerta en 0.3 de forma predeterminada; la v2 te permite elegir la métrica y los umbrales por
-# objetivo (notebook 04, sección 3). El desplazamiento es gradual, así que compara ambas vistas (las líneas impresas y
+# Model Monitoring v1 usa la divergencia de Jensen-Shannon para las características numéricas y la distancia L-infinito para
+# las categóricas, y da una alerta en 0.3 de forma predeterminada; la v2 te permite elegir la métrica y los umbrales por
+# objetivo (cuaderno 04, sección 3). El desplazamiento es gradual, así que compara ambas vistas (las líneas impresas y
 # el gráfico están en inglés):
 
 # %%
@@ -492,7 +493,7 @@ plt.show()
 # no el final.
 #
 # ```python
-# # Model Monitoring v1: un trabajo vinculado al extremo, con las métricas de la v1
+# # Model Monitoring v1: un trabajo vinculado al endpoint, con las métricas de la v1
 # from google.cloud.aiplatform import model_monitoring
 # objective = model_monitoring.ObjectiveConfig(
 #     skew_detection_config=model_monitoring.SkewDetectionConfig(
@@ -512,7 +513,7 @@ plt.show()
 #                            default_categorical_alert_threshold=0.3, default_numeric_alert_threshold=0.3)
 # ```
 #
-# El trabajo del extremo terminó: detenlo. Detenerlo libera el puerto, y detenerlo dos veces no hace daño.
+# El trabajo del endpoint terminó: detenlo. Detenerlo libera el puerto, y detenerlo dos veces no hace daño.
 
 # %%
 endpoint.stop()
@@ -520,20 +521,20 @@ endpoint.stop()
 print(f"endpoint running: {endpoint.is_running}; its port still in use: {serving.is_listening(port)}")
 
 # %% [markdown]
-# ## 9. Explainable AI: ¿qué atributos impulsan las predicciones?
+# ## 9. Explainable AI: ¿qué características impulsan las predicciones?
 #
-# Vertex AI Explainable AI atribuye cada predicción a los atributos de entrada. Ofrece tres métodos, cada uno para un
+# Vertex AI Explainable AI atribuye cada predicción a las características de entrada. Ofrece tres métodos, cada uno para un
 # tipo de modelo:
 #
 # | método | cómo atribuye | para |
 # |---|---|---|
-# | **Shapley muestreado** (*sampled Shapley*) | la contribución promedio de un atributo sobre órdenes aleatorios en los que los atributos se "encienden"; las atribuciones suman la diferencia entre la predicción y una predicción de referencia | cualquier modelo, ya que solo lo llama: modelos tabulares, árboles y conjuntos como el bosque aleatorio de este notebook |
+# | **Shapley muestreado** (*sampled Shapley*) | la contribución promedio de una característica sobre órdenes aleatorios en los que las características se "encienden"; las atribuciones suman la diferencia entre la predicción y una predicción de referencia | cualquier modelo, ya que solo lo llama: modelos tabulares, árboles y conjuntos como el bosque aleatorio de este cuaderno |
 # | **gradientes integrados** (*integrated gradients*) | suma los gradientes del modelo a lo largo de un camino desde una entrada de referencia (todo ceros, por ejemplo) hasta la entrada real | modelos diferenciables, como las redes neuronales, con datos tabulares o imágenes |
 # | **XRAI** | se basa en los gradientes integrados y agrupa las atribuciones en regiones de la imagen | modelos de imágenes (imágenes naturales) |
 #
 # Nuestro modelo es un bosque aleatorio con datos tabulares, así que en Vertex AI usaría Shapley muestreado. En local,
 # la **importancia por permutación** hace una pregunta relacionada, global: ¿cuánto empeora el modelo cuando se mezcla
-# una columna de entrada? Ambos métodos trabajan con los atributos de entrada sin procesar, así que las clasificaciones
+# una columna de entrada? Ambos métodos trabajan con las características de entrada sin procesar, así que las clasificaciones
 # son comparables; Shapley explica una predicción a la vez, y la importancia por permutación, el modelo en su conjunto.
 
 # %%
@@ -573,8 +574,8 @@ known_support_calls = your_turn.submit(
 )
 
 # %% [markdown]
-# **Ejercicio 2 (Endpoints).** El siguiente retador debería recibir un canary del 20%. Escribe la división del tráfico
-# como un diccionario que va del ID del modelo implementado (`champion`, `challenger`) a un porcentaje entero; como
+# **Ejercicio 2 (Endpoints).** El siguiente aspirante debería recibir un canario del 20%. Escribe la división del tráfico
+# como un diccionario que va del ID del modelo desplegado (`champion`, `challenger`) a un porcentaje entero; como
 # Vertex AI, la comprobación rechaza una división que no sume 100.
 
 # %%
@@ -584,7 +585,7 @@ next_canary = {"champion": 90, "challenger": 10}  # your turn
 next_canary = your_turn.submit("canary-split", next_canary, check=exercise_checks.check_canary_split)
 
 # %% [markdown]
-# **Ejercicio 3 (Explainable AI).** ¿En qué atributo de entrada se apoya más el modelo que entrega predicciones? Léelo en
+# **Ejercicio 3 (Explainable AI).** ¿En qué característica de entrada se apoya más el modelo en servicio? Léelo en
 # las atribuciones de arriba.
 
 # %%
@@ -596,15 +597,15 @@ top_feature = your_turn.submit(
 )
 
 # %% [markdown]
-# **Ejercicio 4: escribe una regla de enrutamiento canary.** Esta vez escribes código, y unas pruebas ocultas lo
-# comprueban. Tu extremo dividía el tráfico por ID de solicitud. Un canary suele enrutar por **cliente**: un cliente que
-# recibió una vez al retador debería seguir recibiéndolo, o su experiencia cambiaría de una solicitud a otra. Completa
+# **Ejercicio 4: escribe una regla de enrutamiento canario.** Esta vez escribes código, y unas pruebas ocultas lo
+# comprueban. Tu endpoint dividía el tráfico por ID de solicitud. Un canario suele enrutar por **cliente**: un cliente que
+# recibió una vez al aspirante debería seguir recibiéndolo, o su experiencia cambiaría de una solicitud a otra. Completa
 # `route_request(request, canary_percent)`, donde `request` es un diccionario con un `request_id` y, por lo general, un
 # `customer_id`. Devuelve `"challenger"` o `"champion"`, y:
 #
 # - el mismo cliente siempre recibe el mismo modelo;
-# - aproximadamente el `canary_percent` % de los clientes recibe al retador (0: nadie; 100: todos los clientes);
-# - ampliar el canary solo pasa clientes al retador, nunca los devuelve;
+# - aproximadamente el `canary_percent` % de los clientes recibe al aspirante (0: nadie; 100: todos los clientes);
+# - ampliar el canario solo pasa clientes al aspirante, nunca los devuelve;
 # - una solicitud sin ID de cliente (que falta, `None` o vacío) se queda con el campeón.
 #
 # El `hash()` integrado de Python aplicado a un texto cambia cada vez que Python se inicia, así que no puede mantener a un
@@ -631,8 +632,8 @@ print(f"A 20% canary sends {share:.1%} of {len(requests)} production requests to
 # %% [markdown]
 # ## 11. Cuestionario
 #
-# Elige una respuesta y presiona **Check** en cada pregunta. Una pregunta trata sobre una cifra del lanzamiento canary
-# de este notebook: vuelve a mirar la tabla de arriba.
+# Elige una respuesta y presiona **Comprobar** en cada pregunta. Una pregunta trata sobre una cifra del lanzamiento canario
+# de este cuaderno: vuelve a mirar la tabla de arriba.
 
 # %%
 show_quiz("05_vertex_ai", answers=quiz_answers, facts={"challenger_requests": challenger_requests}, workspace=workspace)
@@ -643,37 +644,37 @@ show_quiz("05_vertex_ai", answers=quiz_answers, facts={"challenger_requests": ch
 # - Una plataforma unificada reemplaza el código de unión entre herramientas por metadatos compartidos: cada paso de
 #   abajo sabía lo que había producido el anterior.
 # - **Feature Store**: las uniones a un momento dado mantienen el futuro fuera del entrenamiento; la unión ingenua
-#   parecía excelente sin conexión y falló en el momento de la entrega.
+#   parecía excelente sin conexión y falló en el momento del servicio.
 # - **Vizier** propuso pruebas, **Experiments** las registró junto con una curva de entrenamiento; **Model Registry**
 #   versionó el resultado y movió los alias (`default`, `champion`, `challenger`).
-# - **Model Evaluation** comparó las versiones en general y por segmento; un **extremo** (*Endpoint*) entregó el campeón
-#   por HTTP, rechazó cargas útiles incorrectas y ejecutó un canary 90/10, y una **predicción por lotes** puntuó una
+# - **Model Evaluation** comparó las versiones en general y por segmento; un **endpoint** sirvió al campeón
+#   por HTTP, rechazó cargas útiles incorrectas y ejecutó un canario 90/10, y una **predicción por lotes** puntuó una
 #   tabla.
-# - **Model Monitoring** leyó el registro del extremo: la desviación de un mes a otro se mantuvo tranquila, mientras que
+# - **Model Monitoring** leyó el registro del endpoint: la deriva de un mes a otro se mantuvo tranquila, mientras que
 #   el sesgo frente a los datos de entrenamiento generó la alerta (métricas de la v1; la v2 las elige por objetivo).
-#   **Explainable AI** mostró qué atributos usa el modelo; en Vertex AI, Shapley muestreado se adapta a este modelo, los
+#   **Explainable AI** mostró qué características usa el modelo; en Vertex AI, Shapley muestreado se adapta a este modelo, los
 #   gradientes integrados a una red neuronal y XRAI a un modelo de imágenes.
 # - La documentación actual llama a la plataforma Gemini Enterprise Agent Platform; la tabla de la sección 1 asocia los
 #   nombres.
 #
 # | hiciste | con | en Vertex AI |
 # |---|---|---|
-# | conjunto de entrenamiento a un momento dado | `features.point_in_time_join` | entrega sin conexión de Feature Store |
+# | conjunto de entrenamiento a un momento dado | `features.point_in_time_join` | servicio sin conexión de Feature Store |
 # | estudio de hiperparámetros | optuna mediante `tuning.run_study` | Vizier / `HyperparameterTuningJob` |
 # | ejecuciones y una curva de entrenamiento | MLflow | Experiments, TensorBoard |
 # | versiones y alias | registro de MLflow | Model Registry |
 # | métricas por versión y por segmento | scikit-learn | Model Evaluation |
-# | extremo HTTP, canary, lotes | FastAPI + uvicorn, `batch_predict` | Endpoints, predicción por lotes |
-# | alertas de sesgo y desviación | `monitoring` (métricas al estilo de scipy) | Model Monitoring |
-# | atribuciones de atributos | importancia por permutación | Explainable AI (Shapley muestreado; gradientes integrados y XRAI para otros modelos) |
+# | endpoint HTTP, canario, lotes | FastAPI + uvicorn, `batch_predict` | Endpoints, predicción por lotes |
+# | alertas de sesgo y deriva | `monitoring` (métricas al estilo de scipy) | Model Monitoring |
+# | atribuciones de características | importancia por permutación | Explainable AI (Shapley muestreado; gradientes integrados y XRAI para otros modelos) |
 #
-# En el lab del curso, *Training and Deploying a TensorFlow Model in Vertex AI*, el mismo recorrido se ejecuta en la
-# nube: datos de BigQuery, un trabajo de entrenamiento, TensorBoard, un extremo con explicaciones.
+# En el laboratorio del curso, *Training and Deploying a TensorFlow Model in Vertex AI*, el mismo recorrido se ejecuta en la
+# nube: datos de BigQuery, un trabajo de entrenamiento, TensorBoard, un endpoint con explicaciones.
 #
 # **Lecturas recomendadas.** [*MLOps en Vertex AI*](https://cloud.google.com/vertex-ai/docs/start/introduction-mlops?hl=es),
 # de Google Cloud: para cada necesidad que enumera (orquestar flujos de trabajo, hacer un seguimiento de los metadatos,
-# identificar el mejor modelo, administrar las versiones de los modelos, administrar los atributos, supervisar la
-# calidad de los modelos), nombra la sección de este notebook que lo hizo en local. Luego, echa un vistazo a la
+# identificar el mejor modelo, administrar las versiones de los modelos, administrar las características, supervisar la
+# calidad de los modelos), nombra la sección de este cuaderno que lo hizo en local. Luego, echa un vistazo a la
 # [página de cambios de nombre](https://docs.cloud.google.com/gemini-enterprise-agent-platform/vertex-ai-name-changes?hl=es)
 # para los servicios que usaste. Los términos están en el [glosario](../../GLOSSARY.md) (en inglés); la lista de lecturas
 # completa está en [READING.md](../../READING.md).
