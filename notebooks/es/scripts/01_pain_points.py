@@ -57,7 +57,7 @@ customers_per_month = 200 if mode == "smoke" else 500
 # ## 1. Una semana de nivel 0
 #
 # Así empieza en realidad mucho trabajo de ML: una persona, un cuaderno, unos días probando cosas. Lee las cuatro
-# celdas siguientes como cuatro días de la semana de esa persona. Cada día cambia algo: el subconjunto de datos, un
+# celdas siguientes como cuatro días de la semana de esa persona. Cada día cambia algo: el subconjunto de datos, una
 # característica, el modelo, un hiperparámetro, el umbral de decisión. Los resultados van a variables; los modelos, a archivos
 # cuyos nombres son las únicas notas.
 #

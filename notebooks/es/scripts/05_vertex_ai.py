@@ -79,7 +79,7 @@ customers_per_month = 200 if mode == "smoke" else 500
 #
 # *Hidden Technical Debt in Machine Learning Systems* (Sculley et al., 2015; cuaderno 00, sección 4.3) observó que el
 # modelo es una caja pequeña dentro de un sistema grande, y que la mayor parte del costo se esconde a su alrededor:
-# **código de unión** (*glue code*) entre herramientas que esperan cada una sus propios formatos, **junglas de
+# **código de unión** (*glue code*) entre herramientas que esperan cada una sus propios formatos, **selvas de
 # canalizaciones** (*pipeline jungles*) de extracciones y uniones, **deuda de configuración**, **consumidores no
 # declarados** de los resultados de un modelo y el principio CACE: *cambiar cualquier cosa lo cambia todo* (*changing
 # anything changes everything*). Cada herramienta que añades suma código de unión. Una plataforma en la que el almacén
