@@ -120,7 +120,7 @@ print(f"auc={auc:.4f}  auc2={auc2:.4f}  auc3={auc3:.4f}")
 # | ¿Qué datos y qué código produjeron el modelo que pusimos en producción? | versiones | un nombre de archivo; `train` se sobrescribió y el código se editó desde entonces |
 # | ¿Qué hiperparámetros y qué umbral usó el modelo del miércoles, y qué puntuación obtuvo? | espacio de experimentos | el miércoles, `auc` se sobrescribió con la puntuación de otro modelo |
 # | ¿Qué modelo es el mejor cuando un abandono no detectado cuesta 100 y una falsa alarma 10? | mejor modelo para el caso de uso | nadie guardó los números necesarios para calcular un costo |
-# | ¿Qué probó nuestra colega la semana pasada, y con qué datos? | colaboración | sus archivos, en su laptop |
+# | ¿Qué probó un colega la semana pasada, y con qué datos? | colaboración | sus archivos, en su laptop |
 # | ¿Podemos reconstruir el modelo en producción y obtener las mismas métricas? | reproducibilidad | solo si alguien recuerda cada paso |
 #
 # Lo único que sobrevive es una carpeta de archivos. Los archivos de modelo conocen sus propios hiperparámetros, pero
@@ -268,7 +268,7 @@ for missed, alarm in [(100, 10), (40, 10), (20, 20), (10, 30)]:
 # La colaboración es el punto débil de un equipo: científicos de datos, ingenieros de datos, ingenieros de ML y el
 # negocio necesitan el mismo registro (el cuaderno 00, sección 4.2, enumera quién hace qué). Bo, un colega, prueba dos
 # ideas propias. En un servidor compartido (`MLFLOW_TRACKING_URI`), las ejecuciones de Bo llegarían desde su laptop;
-# aquí las registramos por Bo. Bo olvida una cosa: la semilla del bosque aleatorio no queda registrada
+# aquí las registramos en su nombre. Bo olvida una cosa: la semilla del bosque aleatorio no queda registrada
 # (`omit=("seed",)`).
 
 # %%
@@ -293,7 +293,7 @@ runs.groupby("user").agg(runs=("kind", "size"), best_auc=("roc_auc", "max"))
 # Un **registro de modelos** da a los modelos un nombre y versiones numeradas, cada una vinculada a la ejecución que la
 # produjo. En lugar de un archivo llamado `..._final_v2_USE_THIS`, un **alias** como `champion` apunta a la versión en
 # producción, y `challenger`, a la que se evalúa frente a ella. Promover o revertir es mover un alias, no copiar
-# archivos. Estas son las llamadas reales de MLflow: el modelo que eligió el equipo se registra en su propia ejecución
+# archivos. Estas son las llamadas reales de MLflow: el modelo que eligió el equipo se guarda en su propia ejecución
 # (`start_run(run_id=...)` vuelve a abrir una ejecución terminada) y luego se registra con un nombre y un alias.
 
 # %%
@@ -313,8 +313,8 @@ version = mlflow.register_model(logged.model_uri, "churn-model")  # MLflow 3: mo
 MlflowClient().set_registered_model_alias("churn-model", "champion", version.version)
 
 # %% [markdown]
-# Bo registró el modelo de `bo-1` al entrenarlo (`log_model=True` más arriba), así que la función auxiliar lo registra
-# en una línea. El boosting de gradiente de Bo se convierte en el aspirante (*challenger*); la tabla muestra de qué
+# Bo guardó el modelo de `bo-1` en su ejecución al entrenarlo (`log_model=True` más arriba), así que la función auxiliar
+# lo registra con una sola línea. El boosting de gradiente de Bo se convierte en el aspirante (*challenger*); la tabla muestra de qué
 # ejecución salió cada versión.
 
 # %%
@@ -325,7 +325,7 @@ tracking.registry_table("churn-model")
 # El código de servicio pide `churn-model@champion`, nunca un nombre de archivo. `tracking.load_model` descarga la
 # versión a la que apunta el alias y la carga con `model_files.load_model`, que compara cada tipo del archivo skops
 # con la lista de tipos permitidos del propio paquete (`model_files.TRUSTED_TYPES`). El modelo cargado obtiene
-# exactamente lo que registró su ejecución (la celda siguiente lo imprime en inglés):
+# exactamente la puntuación que registró su ejecución (la celda siguiente lo imprime en inglés):
 
 # %%
 champion = tracking.load_model("churn-model", alias="champion")

@@ -27,7 +27,7 @@
 # 2. explicar, con un ejemplo, por qué que las pruebas de código pasen no significa que el sistema de ML esté sano;
 # 3. validar datos con un esquema usando pandera, y distinguir el **sesgo de esquema** (detener la canalización) del
 #    **sesgo de valores** (volver a entrenar);
-# 4. someter un modelo candidato a una puerta de validación frente al modelo actual, un modelo de referencia y
+# 4. someter un modelo candidato a una puerta de validación frente al modelo actual, una regla de referencia y
 #    segmentos de datos antes de promoverlo;
 # 5. decir qué aporta el entrenamiento continuo (CT) y por qué "compilar el modelo" pertenece a CI/CD y no a CT;
 # 6. nombrar las cinco áreas en las que el ML difiere del software corriente.
@@ -158,7 +158,7 @@ print(
 # |---|---|---|
 # | 1. pruebas de código | lógica de las características, ningún NaN, el entrenamiento converge | sí |
 # | 2. validación de datos | esquema (columnas, tipos, valores faltantes, rangos, categorías) y estadísticas | no |
-# | 3. validación del modelo | el candidato supera al modelo actual y a un modelo de referencia, en general y por segmentos | no |
+# | 3. validación del modelo | el candidato supera al modelo actual y a una regla de referencia, en general y por segmentos | no |
 # | 4. entrenamiento continuo | las etapas 2 y 3 se ejecutan solas cada vez que llegan datos nuevos | no |
 #
 # La etapa 1 se ejecutó más arriba: 3/3 pasaron. Ahora, los datos.
@@ -243,7 +243,7 @@ schema.validate(months["2025-07"], name="2025-07")
 # un candidato con ellos. Antes de que el candidato reemplace al modelo actual, una puerta de validación los compara
 # con los datos de octubre a diciembre:
 #
-# - en general, el candidato debe superar al **modelo actual** y a un **modelo de referencia** (*baseline*: una regla
+# - en general, el candidato debe superar al **modelo actual** y a una **regla de referencia** (*baseline*: una regla
 #   de una línea según la cual la probabilidad de abandono de cada cliente es la tasa de abandono de su tipo de
 #   contrato);
 # - en cada **segmento** (*slice*: cada región, cada tipo de contrato) no debe quedar más de 0.02 por detrás del modelo
@@ -386,7 +386,7 @@ validation.fault_report(code_tests, faults_seen)
 # converge) y la **CD** entrega la canalización compilada a producción. Ambas se ejecutan cuando cambia el **código**.
 #
 # El **entrenamiento continuo** se ejecuta cuando ocurre otra cosa: llegan datos nuevos, se cumple una programación,
-# baja la calidad, las entradas se desplazan o una persona lo pide a pedido. Ejecuta la canalización que la CD ya
+# baja la calidad, las entradas se desplazan o una persona lo solicita (a pedido). Ejecuta la canalización que la CD ya
 # entregó, con el *mismo* código, para volver a entrenar, validar y servir un modelo nuevo, como en la sección 3.3.
 #
 # | actividad | qué la inicia | CI/CD o CT | en este taller |
@@ -559,7 +559,7 @@ show_quiz(
 #   de una persona, y el despliegue continuo no.
 # - Un sistema de ML puede empeorar mientras su código y sus pruebas siguen igual, porque los datos cambian.
 # - MLOps añade la validación de datos (el sesgo de esquema detiene la canalización; el sesgo de valores activa un nuevo
-#   entrenamiento), la validación del modelo (superar al modelo actual y a un modelo de referencia, en general y en
+#   entrenamiento), la validación del modelo (superar al modelo actual y a una regla de referencia, en general y en
 #   cada segmento) y el entrenamiento continuo (ambas se ejecutan automáticamente cuando llegan datos nuevos).
 # - Compilar el modelo (su código y su canalización) es CI/CD, y lo inician los cambios de código; el entrenamiento
 #   continuo vuelve a ejecutar la canalización entregada cuando los datos o un activador lo piden.
