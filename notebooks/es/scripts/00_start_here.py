@@ -42,7 +42,8 @@
 # en las celdas "Tu turno".
 
 # %% tags=["parameters"]
-# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
+# Settings you may change. Another seed gives other customers and another order of quiz options; the lessons hold
+# for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
@@ -249,7 +250,12 @@ m2m_churn_rate = your_turn.submit(
 
 # %%
 show_quiz(
-    "00_start_here", answers=quiz_answers, facts={"n_rows": len(customers)}, workspace=workspace, language=language
+    "00_start_here",
+    answers=quiz_answers,
+    facts={"n_rows": len(customers)},
+    workspace=workspace,
+    seed=seed,
+    language=language,
 )
 
 # %% [markdown]

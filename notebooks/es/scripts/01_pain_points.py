@@ -34,7 +34,8 @@
 # 6. reconstruir un modelo a partir de lo registrado y ver qué falla cuando algo no se registró.
 
 # %% tags=["parameters"]
-# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
+# Settings you may change. Another seed gives other customers and another order of quiz options; the lessons hold
+# for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
@@ -50,7 +51,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("01_pain_points", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "01_pain_points", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 customers_per_month = 200 if mode == "smoke" else 500
 
 # %% [markdown]
@@ -477,7 +480,7 @@ facts = {
         team_choice.run
     ],
 }
-show_quiz("01_pain_points", answers=quiz_answers, facts=facts, workspace=workspace)
+show_quiz("01_pain_points", answers=quiz_answers, facts=facts, workspace=workspace, seed=seed, language=language)
 
 # %% [markdown]
 # ## 9. Resumen, y los mismos pasos en Google Cloud
@@ -513,4 +516,4 @@ show_quiz("01_pain_points", answers=quiz_answers, facts=facts, workspace=workspa
 # valida los datos y rechaza un modelo que no supera al campeón.
 
 # %%
-print(scorecard("01_pain_points", workspace=workspace))
+print(scorecard("01_pain_points", workspace=workspace, language=language))

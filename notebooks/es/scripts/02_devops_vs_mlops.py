@@ -33,7 +33,8 @@
 # 6. nombrar las cinco áreas en las que el ML difiere del software corriente.
 
 # %% tags=["parameters"]
-# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
+# Settings you may change. Another seed gives other customers and another order of quiz options; the lessons hold
+# for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
@@ -49,7 +50,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("02_devops_vs_mlops", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "02_devops_vs_mlops", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 
 # %% [markdown]
 # ## 1. Lo que DevOps aporta al software
@@ -361,7 +364,14 @@ ct_log
 # predice: ¿cuántos fallos detectarán las pruebas de código?
 
 # %%
-show_quiz("02_devops_vs_mlops", answers=quiz_answers, workspace=workspace, questions=["predict-code-tests"])
+show_quiz(
+    "02_devops_vs_mlops",
+    answers=quiz_answers,
+    workspace=workspace,
+    seed=seed,
+    questions=["predict-code-tests"],
+    language=language,
+)
 
 # %%
 faults_seen = {name: result for name, result in data_results.items() if name != "clean month (2025-04)"}
@@ -550,6 +560,8 @@ show_quiz(
     answers=quiz_answers,
     facts={"west_f1_gap": round(west_row.current - west_row.candidate, 3)},
     workspace=workspace,
+    seed=seed,
+    language=language,
 )
 
 # %% [markdown]
@@ -581,4 +593,4 @@ show_quiz(
 # [glosario](../../GLOSSARY.md) (en inglés); la lista de lecturas completa está en [READING.md](../../READING.md).
 
 # %%
-print(scorecard("02_devops_vs_mlops", workspace=workspace))
+print(scorecard("02_devops_vs_mlops", workspace=workspace, language=language))

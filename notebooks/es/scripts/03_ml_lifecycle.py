@@ -31,7 +31,8 @@
 # 5. ejecutar la misma canalización con Kubeflow Pipelines y compilarla en el archivo que ejecuta Vertex AI Pipelines.
 
 # %% tags=["parameters"]
-# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
+# Settings you may change. Another seed gives other customers and another order of quiz options; the lessons hold
+# for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress and pipeline runs (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
@@ -47,7 +48,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("03_ml_lifecycle", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "03_ml_lifecycle", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 lab = workspace / "03_ml_lifecycle"  # this notebook's pipeline runs, artifacts and metadata
 size = {"seed": seed, "customers_per_month": 300 if mode == "smoke" else 1000}
 
@@ -230,7 +233,14 @@ print(f"same metrics as {first.name}: {second.metrics == first.metrics}")
 # el dibujo de arriba y responde primero: ¿cuántos pasos se ejecutarán?
 
 # %%
-show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace, questions=["predict-c-change"])
+show_quiz(
+    "03_ml_lifecycle",
+    answers=quiz_answers,
+    workspace=workspace,
+    seed=seed,
+    questions=["predict-c-change"],
+    language=language,
+)
 
 # %% [markdown]
 # Ahora cambia un parámetro: la intensidad de regularización `C` de la regresión logística (un `C` más pequeño
@@ -429,7 +439,7 @@ spec.table()
 # dos preguntas tratan sobre lo que haría la caché de la canalización: la sección 3 explica la clave de caché.
 
 # %%
-show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace)
+show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace, seed=seed, language=language)
 
 # %% [markdown]
 # ## 8. Resumen
@@ -467,4 +477,4 @@ show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace)
 # [READING.md](../../READING.md).
 
 # %%
-print(scorecard("03_ml_lifecycle", workspace=workspace))
+print(scorecard("03_ml_lifecycle", workspace=workspace, language=language))

@@ -33,7 +33,8 @@
 # 4. mostrar por qué la CI/CD del nivel 2 importa incluso cuando el nivel 1 ya vuelve a entrenar por sí solo.
 
 # %% tags=["parameters"]
-# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
+# Settings you may change. Another seed gives other customers and another order of quiz options; the lessons hold
+# for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
@@ -49,7 +50,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("04_maturity_levels", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "04_maturity_levels", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 store = tracking.open_store(workspace, experiment="04_maturity_levels")  # MLflow: every training run goes here
 
 # %% [markdown]
@@ -419,7 +422,14 @@ print(f"December 2025, drift against November: retrain? {should_retrain(december
 # Dos preguntas te piden calcular una diferencia a partir de tu comparación de la sección 4: vuelve a mirar su tabla.
 
 # %%
-show_quiz("04_maturity_levels", answers=quiz_answers, facts=comparison.facts(), workspace=workspace)
+show_quiz(
+    "04_maturity_levels",
+    answers=quiz_answers,
+    facts=comparison.facts(),
+    workspace=workspace,
+    seed=seed,
+    language=language,
+)
 
 # %% [markdown]
 # ## 8. Resumen
@@ -455,4 +465,4 @@ show_quiz("04_maturity_levels", answers=quiz_answers, facts=comparison.facts(), 
 # en [READING.md](../../READING.md).
 
 # %%
-print(scorecard("04_maturity_levels", workspace=workspace))
+print(scorecard("04_maturity_levels", workspace=workspace, language=language))

@@ -41,7 +41,8 @@
 # 8. encontrar el nombre actual de cada servicio y la importación de Python que debes usar con él.
 
 # %% tags=["parameters"]
-# Settings you may change. Another seed gives other customers; the lessons hold for any seed.
+# Settings you may change. Another seed gives other customers and another order of quiz options; the lessons hold
+# for any seed.
 seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress, runs and models (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
@@ -71,7 +72,9 @@ from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
 workspace = open_workspace(workspace)
-your_turn = ExerciseBook("05_vertex_ai", solutions=solutions, workspace=workspace, seed=seed, mode=mode)
+your_turn = ExerciseBook(
+    "05_vertex_ai", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
+)
 customers_per_month = 200 if mode == "smoke" else 500
 
 # %% [markdown]
@@ -636,7 +639,14 @@ print(f"A 20% canary sends {share:.1%} of {len(requests)} production requests to
 # de este cuaderno: vuelve a mirar la tabla de arriba.
 
 # %%
-show_quiz("05_vertex_ai", answers=quiz_answers, facts={"challenger_requests": challenger_requests}, workspace=workspace)
+show_quiz(
+    "05_vertex_ai",
+    answers=quiz_answers,
+    facts={"challenger_requests": challenger_requests},
+    workspace=workspace,
+    seed=seed,
+    language=language,
+)
 
 # %% [markdown]
 # ## 12. Resumen
@@ -680,4 +690,4 @@ show_quiz("05_vertex_ai", answers=quiz_answers, facts={"challenger_requests": ch
 # completa está en [READING.md](../../READING.md).
 
 # %%
-print(scorecard("05_vertex_ai", workspace=workspace))
+print(scorecard("05_vertex_ai", workspace=workspace, language=language))
