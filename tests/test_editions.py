@@ -51,12 +51,14 @@ def code_differences(english_path: Path, translated_path: Path, language: str) -
     return problems
 
 
-def test_every_edition_has_notebooks_and_every_script_an_english_twin() -> None:
+def test_every_edition_has_every_notebook_and_bank_and_nothing_else() -> None:
     english = set(_scripts(""))
+    english_banks = {p.stem for p in (ROOT / "quizzes").glob("*.yaml")}
     for edition in EDITIONS:
         scripts = set(_scripts(edition))
-        assert scripts, f"no scripts in notebooks/{edition}/scripts"
-        assert sorted(scripts - english) == [], f"{edition} scripts without an English notebook"
+        assert scripts == english, f"notebooks/{edition}/scripts must translate every English notebook, and only those"
+        banks = {p.stem for p in (ROOT / "quizzes" / edition).glob("*.yaml")}
+        assert banks == english_banks, f"quizzes/{edition} must translate every English bank, and only those"
         notebooks = {p.stem for p in (NOTEBOOKS / edition).glob("*.ipynb")}
         assert notebooks == scripts, f"notebooks/{edition}: build each script (`make notebooks NB={edition}/NAME`)"
 
