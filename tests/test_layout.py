@@ -20,7 +20,7 @@ import mlops_lab
 
 PACKAGE = Path(mlops_lab.__file__).resolve().parent
 LEARNER_SIDE = {"exercises", "exercise_checks", "code_exercises", "hidden_tests", "quiz", "quiz_stats", "progress"}
-INSTRUCTOR = {"batch", "grading", "code_grading", "code_rerun", "report", "cli"}
+INSTRUCTOR = {"roster", "batch", "grading", "code_grading", "code_rerun", "report", "cli"}
 # Underscored names that their library documents as public.
 DOCUMENTED_PUBLIC = {"os._exit"}
 _MAP_LINE = re.compile(r"^    (?P<concept>\S.*?)\s{2,}(?P<module>[a-z_]+)$")
