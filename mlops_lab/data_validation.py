@@ -409,7 +409,7 @@ def parse_rule(spec: Any) -> dict[str, Any]:
 
 
 def rule_findings(spec: Mapping[str, Any], batch: pd.DataFrame) -> list[Finding]:
-    """Run one data rule (a plain dict, see :func:`check_data_rule`) on ``batch`` with pandera."""
+    """Run one data rule (a plain dict, see :func:`parse_rule`) on ``batch`` with pandera."""
     import pandera.pandas as pa
 
     rule = parse_rule(spec)
