@@ -68,7 +68,8 @@ def children_cpu_seconds() -> float:
 
 
 def run_batch_once(notebook: Path, output: Path, runs: int, workers: int, work: float) -> dict:
-    from mlops_lab.batch import BatchRow, run_batch
+    from mlops_lab.batch import run_batch
+    from mlops_lab.roster import BatchRow
 
     rows = [BatchRow(f"run{i:02d}", {"seed": i, "work_seconds": work}) for i in range(runs)]
     cpu_before, started = children_cpu_seconds(), time.perf_counter()

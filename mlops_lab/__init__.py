@@ -2,10 +2,11 @@
 
 One module per MLOps concept, in the order of the ML lifecycle, and the arrows go one way:
 data -> training and evaluation -> tracking and the registry -> validation (data and model,
-CI, continuous training) -> the pipeline and its metadata -> monitoring -> serving -> the
-maturity simulation. The learning tools (exercise checks, quizzes, progress) sit above
-the concept modules, and the instructor tools (batch runs, grading, the class report, the
-command line) on top; a concept module imports neither.
+CI, continuous training) -> the pipeline steps, their metadata and the runner -> monitoring
+-> serving -> the maturity simulation (its world, the levels, their plots). The learning
+tools (exercise checks, quizzes, progress) sit above the concept modules, and the instructor
+tools (batch runs, grading, the class report, the command line) on top; a concept module
+imports neither.
 
 Where each concept lives (course concept, then its one module):
 
@@ -19,13 +20,19 @@ Where each concept lives (course concept, then its one module):
     explainable AI                                   explainability
     experiment tracking and the model registry       tracking
     model files (skops) and model fingerprints       model_files
-    data validation and model validation             validation
-    CI and continuous training                       validation
-    the lifecycle pipeline and its metadata store    pipeline
+    check results shown as one table                 checks
+    data validation (schema and statistics)          data_validation
+    model validation (the promotion gate)            model_validation
+    CI and continuous training                       ci
+    the lifecycle steps and the pipeline definition  pipeline_steps
+    the pipeline's metadata store and lineage        metadata
+    the pipeline runner, its caching and diagram     pipeline
     Kubeflow pipeline components                     kfp_pipeline
     skew and drift monitoring                        monitoring
     online serving on an endpoint                    serving
-    MLOps maturity levels                            maturity
+    the maturity world: its data, events and models  maturity
+    MLOps maturity levels and their policies         maturity_levels
+    the maturity levels compared: table and charts   maturity_plots
     offline settings, workspace, environment check   environment
     the package's exceptions                         errors
     exercise feedback, a notebook's exercise book    exercises
@@ -36,7 +43,9 @@ Where each concept lives (course concept, then its one module):
     the learner-facing words in English and Spanish  i18n
     how guessable a quiz bank is                     quiz_stats
     a learner's progress and workspace               progress
+    a batch's rows: roster and sweep files           roster
     batch runs of every notebook                     batch
+    finding and reading a learner's submissions      submissions
     grading submissions                              grading
     grading code exercises                           code_grading
     rerunning learner code in a limited process      code_rerun

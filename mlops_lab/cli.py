@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mlops_lab.batch import BatchRow
+    from mlops_lab.roster import BatchRow
 
 
 def _quiz_validate(args: argparse.Namespace) -> int:
@@ -68,7 +68,9 @@ def _note_unknown_answers(rows: Sequence[BatchRow]) -> None:
 def _batch(args: argparse.Namespace) -> int:
     import os
 
-    from mlops_lab.batch import BatchInputError, BatchRow, read_roster, read_sweep, run_batch
+    from mlops_lab.batch import run_batch
+    from mlops_lab.errors import BatchInputError
+    from mlops_lab.roster import BatchRow, read_roster, read_sweep
 
     try:
         if args.roster:
@@ -107,7 +109,7 @@ def _say(text: str, *, error: bool = False) -> None:
 
 
 def _one_line(exc: BaseException) -> str:
-    from mlops_lab.grading import printable
+    from mlops_lab.submissions import printable
 
     return printable(" ".join(str(exc).split()))
 

@@ -27,7 +27,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlops_lab import data, maturity, pipeline, serving, tracking, validation
+from mlops_lab import (
+    data,
+    data_validation,
+    maturity,
+    maturity_levels,
+    model_validation,
+    pipeline_steps,
+    serving,
+    tracking,
+)
 from mlops_lab import features as feature_store
 from mlops_lab.exercises import Feedback
 
@@ -35,7 +44,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlops_lab.explainability import Attributions
-    from mlops_lab.maturity import PolicySearch, World
+    from mlops_lab.maturity import World
+    from mlops_lab.maturity_levels import PolicySearch
     from mlops_lab.tracking import TrackingStore
 
 MODES = ("full", "smoke")
@@ -138,15 +148,15 @@ def check_data_rule(spec: Any, *, clean: Mapping[str, pd.DataFrame], faulty: Map
     combined). ``clean`` and ``faulty`` map batch names to data frames.
     """
     try:
-        rule = validation.parse_rule(spec)
+        rule = data_validation.parse_rule(spec)
     except ValueError as exc:
         return Feedback(False, str(exc))
     alarms = {}
     for name, batch in clean.items():
-        found = validation.rule_findings(rule, batch)
+        found = data_validation.rule_findings(rule, batch)
         if found:
             alarms[name] = found
-    caught = [name for name, batch in faulty.items() if validation.rule_findings(rule, batch)]
+    caught = [name for name, batch in faulty.items() if data_validation.rule_findings(rule, batch)]
     if alarms:
         name, found = next(iter(alarms.items()))
         first = found[0]
@@ -180,14 +190,14 @@ def check_slice_rule(
 ) -> Feedback:
     """Exercise check: does the learner's slice spec block the faulty candidate and still promote the good one?"""
     try:
-        pairs = validation.parse_slices([spec], data)
+        pairs = model_validation.parse_slices([spec], data)
     except ValueError as exc:
         return Feedback(False, str(exc))
     described = ", ".join(f"{c} = {v}" for c, v in pairs) if len(pairs) <= 2 else f"every value of {pairs[0][0]}"
-    faulty_gate = validation.validate_model(
+    faulty_gate = model_validation.validate_model(
         faulty, data=data, current=current, metric=metric, slices=[spec], tolerance=tolerance
     )
-    good_gate = validation.validate_model(
+    good_gate = model_validation.validate_model(
         good, data=data, current=current, metric=metric, slices=[spec], tolerance=tolerance
     )
     faulty_slices = faulty_gate.rows[1:]
@@ -220,11 +230,13 @@ def check_policy(choice: Any, *, world: World, search: PolicySearch) -> Feedback
     """
     if not isinstance(choice, dict) or set(choice) != {"trigger", "threshold"}:
         return Feedback(False, 'answer with a dict {"trigger": ..., "threshold": ...}')
-    if choice["trigger"] not in maturity.TRIGGER_KINDS:
-        return Feedback(False, f"unknown trigger {choice['trigger']!r}; choose from {list(maturity.TRIGGER_KINDS)}")
+    if choice["trigger"] not in maturity_levels.TRIGGER_KINDS:
+        return Feedback(
+            False, f"unknown trigger {choice['trigger']!r}; choose from {list(maturity_levels.TRIGGER_KINDS)}"
+        )
     try:
         threshold = float(choice["threshold"])
-        mine = maturity.score_policy(world, trigger=choice["trigger"], threshold=threshold)
+        mine = maturity_levels.score_policy(world, trigger=choice["trigger"], threshold=threshold)
     except (TypeError, ValueError) as exc:
         return Feedback(False, f"the threshold must be a positive number ({exc})")
     best = search.best
@@ -286,7 +298,7 @@ def check_drift_threshold(value: Any, *, world: World) -> Feedback:
 
 def check_lifecycle_order(value: list[str]) -> Feedback:
     """Exercise check: are the eight lifecycle steps (their names, e.g. "data analysis") in order?"""
-    expected = [s.stage for s in pipeline.STEPS]
+    expected = [s.stage for s in pipeline_steps.STEPS]
     given = [str(v).strip().lower() for v in value]
     unknown = [v for v in given if v not in expected]
     if unknown or len(given) != len(expected) or set(given) != set(expected):
@@ -307,9 +319,9 @@ def check_lifecycle_order(value: list[str]) -> Feedback:
 
 def check_rerun_prediction(value: list[str], *, parameter: str) -> Feedback:
     """Exercise check: does ``value`` name exactly the steps that rerun when ``parameter`` changes?"""
-    expected = pipeline.steps_affected_by(parameter)
+    expected = pipeline_steps.steps_affected_by(parameter)
     given = [str(v).strip() for v in value]
-    unknown = sorted(set(given) - set(pipeline.STEP_NAMES))
+    unknown = sorted(set(given) - set(pipeline_steps.STEP_NAMES))
     if unknown:
         return Feedback(False, f"{unknown} are not step names; use names such as 'train_model'.")
     if set(given) == set(expected):
@@ -421,7 +433,7 @@ def _world(seed: int, mode: str) -> World:
 
 @functools.lru_cache(maxsize=4)
 def _policy_search(seed: int, mode: str) -> PolicySearch:
-    return maturity.search_policies(_world(seed, mode))
+    return maturity_levels.search_policies(_world(seed, mode))
 
 
 @functools.lru_cache(maxsize=16)
@@ -511,7 +523,7 @@ def _same(value: Any) -> Callable[[int, str], Any]:
 
 
 def _entries() -> dict[tuple[str, str], ExerciseCheck]:
-    lifecycle = [step.stage for step in pipeline.STEPS]
+    lifecycle = [step.stage for step in pipeline_steps.STEPS]
     entries = [
         ExerciseCheck(
             "00_start_here",
@@ -582,7 +594,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
             "rerun-prediction",
             lambda v, _: check_rerun_prediction(v, parameter="train_months"),
             _same(None),
-            lambda seed, mode: pipeline.steps_affected_by("train_months"),
+            lambda seed, mode: pipeline_steps.steps_affected_by("train_months"),
             seeded=False,
         ),
         ExerciseCheck(

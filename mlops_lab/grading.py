@@ -18,7 +18,7 @@ reference facts (``facts``, e.g. from a batch run of the same parameters), compa
 a different stored value is flagged as tampered and the reference is used instead.
 
 One learner's file only ever affects that learner's rows: a file larger than
-:data:`MAX_FILE_BYTES` is refused before it is parsed, anything unreadable, too deep, or of an
+:data:`mlops_lab.submissions.MAX_FILE_BYTES` is refused before it is parsed, anything unreadable, too deep, or of an
 unexpected type is reported as ``corrupted`` or ``malformed`` with a one-line reason, and the other
 learners are graded as usual. Notebook and question names read from a file are only ever looked
 up among the known banks, never turned into paths. The instructor's own inputs (the banks, the
@@ -27,44 +27,37 @@ facts file) are different: a broken one stops the grading with an error naming t
 
 from __future__ import annotations
 
-import ast
 import csv
 import json
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.errors import SubmissionError
-from mlops_lab.progress import PROGRESS_FILE
+from mlops_lab.submissions import (
+    DEFAULT_PARAMETERS,
+    Submission,
+    answers_from,
+    find_submissions,
+    parameters_from,
+    printable,
+    read_notebook_parameters,
+    read_progress_submission,
+    valid_parameters,
+)
 
 if TYPE_CHECKING:
     from mlops_lab.code_rerun import RerunLimits
 
-MAX_FILE_BYTES = 20_000_000
-"""Largest progress file or notebook read; an executed workbook notebook is well under 1 MB."""
-MAX_PARAMETER_CELL_CHARS = 100_000
-"""Largest parameters cell parsed: quiz answers and solutions take a few hundred characters."""
 MAX_SHOWN_CHARS = 300
 """Learner text kept in a gradebook cell (an answer, a value); longer text is cut with an ellipsis."""
 DEFAULT_REGRADE_SEEDS = 8
 """How many distinct (seed, mode) pairs the grader rebuilds seed-dependent exercise checks for."""
-DEFAULT_PARAMETERS = (42, "full")
-_WORKSPACE_DIR = "workspace"
-_SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One file a learner handed in: a progress file or an executed notebook."""
-
-    learner: str
-    path: Path
-    kind: str  # "progress" | "notebook"
 
 
 @dataclass(frozen=True)
@@ -89,11 +82,6 @@ class GradeRow:
     flag: str = ""
     issue: str = ""
     source: str = ""
-
-
-def printable(text: Any) -> str:
-    """``text`` safe for a terminal: control characters and escape sequences shown as ``\\x1b``, never sent."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def _csv_cell(value: Any) -> Any:
@@ -170,182 +158,6 @@ class Gradebook:
             where = "/".join(p for p in (r.notebook, r.item) if p)
             lines.append(printable(f"{r.flag.upper()} {r.learner} {where}: {r.issue}"))
         return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------------------
-# Finding submissions
-
-
-def _learner_from_folder(folder: Path) -> str:
-    return folder.parent.name if folder.name == _WORKSPACE_DIR else folder.name
-
-
-def find_submissions(paths: Iterable[str | os.PathLike[str]]) -> list[Submission]:
-    """The progress files and notebooks under ``paths``, each with the learner it belongs to.
-
-    A folder holds either one learner (its files directly inside, or in ``workspace/``) or one
-    sub-folder per learner (a batch output folder, or a folder of collected submissions). A file
-    given directly belongs to the folder it is in; a progress file with another name than
-    ``progress.json`` (``alice.json``) to the learner its name says. Symbolic links are skipped.
-    """
-    found: list[Submission] = []
-    for root in map(Path, paths):
-        if root.is_file():
-            kind = "notebook" if root.suffix == ".ipynb" else "progress"
-            learner = (
-                root.stem
-                if kind == "progress" and root.name != PROGRESS_FILE
-                else _learner_from_folder(root.resolve().parent)
-            )
-            found.append(Submission(learner, root, kind))
-            continue
-        if not root.is_dir():
-            raise FileNotFoundError(f"{root}: no such file or folder")
-        for path in sorted(root.rglob("*")):
-            rel = path.relative_to(root)
-            if not path.is_file() or path.is_symlink() or _SKIPPED_DIRS & set(rel.parts):
-                continue
-            if path.name == PROGRESS_FILE:
-                kind = "progress"
-            elif path.suffix == ".ipynb":
-                kind = "notebook"
-            else:
-                continue
-            top = rel.parts[0] if len(rel.parts) > 1 else ""
-            learner = top if top and top != _WORKSPACE_DIR else _learner_from_folder(root.resolve())
-            found.append(Submission(learner, path, kind))
-    return found
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading answers without executing anything
-
-
-def _load_json(path: Path) -> Any:
-    """JSON of a file of at most :data:`MAX_FILE_BYTES`, refused before parsing when larger."""
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise SubmissionError(f"larger than the {MAX_FILE_BYTES // 1_000_000} MB limit; not read")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SubmissionError(f"not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SubmissionError(f"not valid JSON ({exc.msg}, line {exc.lineno})") from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        # Over-long integer literals (ValueError) and very deep nesting (RecursionError).
-        raise SubmissionError(f"not readable JSON ({exc.__class__.__name__}: {printable(exc)[:80]})") from None
-
-
-def read_parameter_values(source: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """The values assigned in a parameters cell, read with ``ast.literal_eval`` (never executed).
-
-    Returns ``(values, problems)``: a name assigned something other than a literal (a call, a name,
-    an expression) lands in ``problems`` with the reason.
-    """
-    if len(source) > MAX_PARAMETER_CELL_CHARS:
-        raise SubmissionError(f"the parameters cell is longer than {MAX_PARAMETER_CELL_CHARS:,} characters")
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        raise SubmissionError(f"the parameters cell is not valid Python ({exc.__class__.__name__})") from None
-    values: dict[str, Any] = {}
-    problems: dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets, value = [node.target], node.value
-        else:
-            continue
-        for target in targets:
-            if not isinstance(target, ast.Name):
-                continue
-            try:
-                values[target.id] = ast.literal_eval(value)
-                problems.pop(target.id, None)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                values.pop(target.id, None)
-                try:
-                    shown = ast.unparse(value)[:80]
-                except (RecursionError, ValueError):
-                    shown = type(value).__name__
-                problems[target.id] = f"`{printable(shown)}` is code, not a plain value; it was not run"
-    return values, problems
-
-
-def read_notebook_parameters(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
-    """The values of an executed notebook's parameters cells (the injected ones win, as when it ran)."""
-    notebook = _load_json(path)
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    if not isinstance(cells, list):
-        raise SubmissionError("not a notebook (no list of cells)")
-    values: dict[str, Any] = {}
-    problems: dict[str, str] = {}
-    # papermill puts the injected cell after the parameters cell; reading in order lets it win, as it does when run.
-    for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        metadata = cell.get("metadata")
-        tags = metadata.get("tags") if isinstance(metadata, dict) else None
-        if not isinstance(tags, list) or not (
-            {"parameters", "injected-parameters"} & {t for t in tags if isinstance(t, str)}
-        ):
-            continue
-        source = cell.get("source", "")
-        if isinstance(source, list) and all(isinstance(line, str) for line in source):
-            source = "".join(source)
-        if not isinstance(source, str):
-            raise SubmissionError("a parameters cell's source is not text")
-        cell_values, cell_problems = read_parameter_values(source)
-        for name in cell_values:
-            problems.pop(name, None)
-        values.update(cell_values)
-        problems.update(cell_problems)
-    return values, problems
-
-
-def read_notebook_answers(path: Path) -> tuple[dict[str, Any] | None, str]:
-    """``quiz_answers`` from an executed notebook (the injected value wins over the default), and any problem."""
-    values, problems = read_notebook_parameters(path)
-    return _answers_from(values, problems)
-
-
-def _answers_from(values: dict[str, Any], problems: dict[str, str]) -> tuple[dict[str, Any] | None, str]:
-    if "quiz_answers" in problems:
-        return None, f"quiz_answers: {problems['quiz_answers']}"
-    answers = values.get("quiz_answers", {})
-    if not isinstance(answers, dict) or not all(isinstance(k, str) for k in answers):
-        return None, f"quiz_answers is not a mapping of question ids to answers (a {type(answers).__name__})"
-    return answers, ""
-
-
-def _parameters_from(values: dict[str, Any]) -> tuple[int, str] | None:
-    seed, mode = values.get("seed", DEFAULT_PARAMETERS[0]), values.get("mode", DEFAULT_PARAMETERS[1])
-    return _valid_parameters(seed, mode)
-
-
-def _valid_parameters(seed: Any, mode: Any) -> tuple[int, str] | None:
-    from mlops_lab.exercise_checks import MODES
-
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32 or mode not in MODES:
-        return None
-    return seed, mode
-
-
-def read_progress_submission(path: Path) -> dict[str, Any]:
-    """A learner's progress file, size-bounded and checked; :class:`SubmissionError` says why it is not one."""
-    data = _load_json(path)
-    if not isinstance(data, dict) or not isinstance(data.get("notebooks"), dict):
-        raise SubmissionError("not a progress file (no 'notebooks' mapping)")
-    for notebook, section in data["notebooks"].items():
-        if not isinstance(section, dict) or not all(
-            isinstance(section.get(k, {}), dict) for k in ("questions", "exercises")
-        ):
-            raise SubmissionError(f"notebook {printable(notebook)[:60]!r}: not a mapping of questions and exercises")
-    return data
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,66 +238,22 @@ def _grade_question(
     def row(status: str, score: float = 0.0, **extra: Any) -> GradeRow:
         return GradeRow(learner, notebook, "question", question.id, status, score, 1.0, **extra)
 
-    record = files.progress.get(notebook, {}).get("questions", {}).get(question.id)
-    from_notebook = files.notebook_answers.get(notebook, {})
-    if record is not None:
-        source = files.progress_source[notebook]
-        if not isinstance(record, dict) or "answer" not in record:
-            return row("invalid", flag="malformed", issue="the progress record has no answer", source=source)
-        answer = record["answer"]
-    elif question.id in from_notebook:
-        source, answer = files.notebook_source[notebook], from_notebook[question.id]
-    else:
-        problem = files.notebook_problem.get(notebook, "")
-        return row(
-            "unanswered",
-            flag="malformed" if problem else "",
-            issue=problem,
-            source=files.notebook_source.get(notebook, ""),
-        )
-
-    facts: dict[str, float] = {}
-    flag = issue = ""
-    if question.answer_fact is not None:
-        known = finite_number(reference.get(notebook, {}).get(question.answer_fact))
-        stored = finite_number(record.get("expected")) if isinstance(record, dict) else None
-        if known is not None:
-            facts[question.answer_fact] = known
-            if stored is not None and abs(stored - known) > question.tolerance + 1e-12:
-                flag, issue = "tampered", f"the file's expected value {stored:g} differs from the reference {known:g}"
-        elif stored is not None:
-            facts[question.answer_fact] = stored
-        else:
-            why = (
-                "no finite 'expected' value in the progress record"
-                if record is not None
-                else "needs the progress record"
-            )
-            return row("invalid", answer=_text(answer), flag="malformed", issue=f"cannot grade: {why}", source=source)
+    found = _locate_answer(row, notebook, question.id, files)
+    if isinstance(found, GradeRow):
+        return found
+    record, source, answer = found
+    checked = _answer_facts(row, notebook, question, record, reference)
+    if isinstance(checked, GradeRow):
+        return replace(checked, answer=_text(answer), source=source)
+    facts, flag, issue = checked
     try:
         grade = grades(question, answer, facts)
     except ValueError as exc:
         return row("invalid", answer=_text(answer), flag="malformed", issue=printable(exc)[:200], source=source)
-
     if record is not None and not flag:
-        claimed, claimed_correct = record.get("score"), record.get("correct")
-        number = finite_number(claimed)
-        if (claimed is not None and (number is None or abs(number - grade.score) > 1e-6)) or (
-            claimed_correct is not None and claimed_correct is not grade.correct
-        ):
-            flag = "tampered"
-            issue = (
-                f"the file claims score {_text(claimed)} (correct: {_text(claimed_correct)}) "
-                f"but the answer earns {grade.score:g}"
-            )
-    if record is not None and not flag and question.id in from_notebook and from_notebook[question.id] != answer:
-        try:
-            other = grades(question, from_notebook[question.id], facts).answer
-        except ValueError:
-            other = grade.answer
-        if other != grade.answer:
-            flag = "conflict"
-            issue = f"the notebook's quiz_answers say {_text(other)}; the progress file's answer is graded"
+        flag, issue = _claim_issue(
+            question, record, answer, grade, files.notebook_answers.get(notebook, {}), facts, grades
+        )
     return row(
         _status(grade.score),
         grade.score,
@@ -495,6 +263,81 @@ def _grade_question(
         issue=issue,
         source=source,
     )
+
+
+def _locate_answer(
+    row: Callable[..., GradeRow], notebook: str, question_id: str, files: _LearnerFiles
+) -> GradeRow | tuple[Any, str, Any]:
+    """``(progress record or None, source file, answer)``: the progress file's answer wins over the notebook's;
+    or the row of a question that has no answer to grade."""
+    record = files.progress.get(notebook, {}).get("questions", {}).get(question_id)
+    from_notebook = files.notebook_answers.get(notebook, {})
+    if record is not None:
+        source = files.progress_source[notebook]
+        if not isinstance(record, dict) or "answer" not in record:
+            return row("invalid", flag="malformed", issue="the progress record has no answer", source=source)
+        return record, source, record["answer"]
+    if question_id in from_notebook:
+        return None, files.notebook_source[notebook], from_notebook[question_id]
+    problem = files.notebook_problem.get(notebook, "")
+    return row(
+        "unanswered",
+        flag="malformed" if problem else "",
+        issue=problem,
+        source=files.notebook_source.get(notebook, ""),
+    )
+
+
+def _answer_facts(
+    row: Callable[..., GradeRow], notebook: str, question: Any, record: Any, reference: dict[str, Any]
+) -> GradeRow | tuple[dict[str, float], str, str]:
+    """``(facts, flag, issue)`` for grading a question whose key is a fact of the run (the reference's value wins
+    over the file's, which is then flagged if it differs); or the row of a question that cannot be graded."""
+    facts: dict[str, float] = {}
+    if question.answer_fact is None:
+        return facts, "", ""
+    known = finite_number(reference.get(notebook, {}).get(question.answer_fact))
+    stored = finite_number(record.get("expected")) if isinstance(record, dict) else None
+    if known is not None:
+        facts[question.answer_fact] = known
+        if stored is not None and abs(stored - known) > question.tolerance + 1e-12:
+            return facts, "tampered", f"the file's expected value {stored:g} differs from the reference {known:g}"
+        return facts, "", ""
+    if stored is not None:
+        facts[question.answer_fact] = stored
+        return facts, "", ""
+    why = "no finite 'expected' value in the progress record" if record is not None else "needs the progress record"
+    return row("invalid", flag="malformed", issue=f"cannot grade: {why}")
+
+
+def _claim_issue(
+    question: Any,
+    record: dict[str, Any],
+    answer: Any,
+    grade: Any,
+    from_notebook: dict[str, Any],
+    facts: dict[str, float],
+    grades: _Grades,
+) -> tuple[str, str]:
+    """``(flag, issue)``: a progress file claiming another score than its answer earns is tampered with; one whose
+    answer differs from the notebook's (and grades differently) is in conflict with it."""
+    claimed, claimed_correct = record.get("score"), record.get("correct")
+    number = finite_number(claimed)
+    if (claimed is not None and (number is None or abs(number - grade.score) > 1e-6)) or (
+        claimed_correct is not None and claimed_correct is not grade.correct
+    ):
+        return "tampered", (
+            f"the file claims score {_text(claimed)} (correct: {_text(claimed_correct)}) "
+            f"but the answer earns {grade.score:g}"
+        )
+    if question.id in from_notebook and from_notebook[question.id] != answer:
+        try:
+            other = grades(question, from_notebook[question.id], facts).answer
+        except ValueError:
+            other = grade.answer
+        if other != grade.answer:
+            return "conflict", f"the notebook's quiz_answers say {_text(other)}; the progress file's answer is graded"
+    return "", ""
 
 
 @dataclass
@@ -539,7 +382,7 @@ class _Regrader:
 def _exercise_parameters(record: dict[str, Any], files: _LearnerFiles, notebook: str) -> tuple[tuple[int, str], bool]:
     """The learner's (seed, mode) for this exercise, and whether the files said so (or it is assumed)."""
     if "seed" in record or "mode" in record:
-        recorded = _valid_parameters(record.get("seed"), record.get("mode", DEFAULT_PARAMETERS[1]))
+        recorded = valid_parameters(record.get("seed"), record.get("mode", DEFAULT_PARAMETERS[1]))
         if recorded is not None:
             return recorded, True
     if notebook in files.notebook_parameters:
@@ -685,71 +528,21 @@ def grade_submissions(
     most learners share; other learners keep their notebook's verdict on those, with a note.
     A bank that does not validate raises :class:`mlops_lab.quiz.QuizBankError`.
     """
-    from mlops_lab.quiz import answers_for, quizzes_dir
+    from mlops_lab.quiz import quizzes_dir
 
     banks = load_banks(banks_dir or quizzes_dir())
-    reference = facts or {}
     by_learner: dict[str, _LearnerFiles] = {}
     problems: list[GradeRow] = []
     seen_notebooks: set[str] = set()
-
-    def note(learner: str, notebook: str, path: Path, status: str, flag: str, issue: str) -> None:
-        problems.append(
-            GradeRow(learner, notebook, "file", path.name, status, 0.0, 0.0, flag=flag, issue=issue, source=str(path))
-        )
-
     for sub in find_submissions(paths):
         files = by_learner.setdefault(sub.learner, _LearnerFiles())
-        if sub.kind == "progress":
-            try:
-                data = read_progress_submission(sub.path)
-            except (SubmissionError, OSError) as exc:
-                note(sub.learner, "", sub.path, "unreadable", "corrupted", printable(exc)[:300])
-                continue
-            unknown = sorted(printable(n)[:40] for n in data["notebooks"] if n not in banks)
-            if unknown:
-                shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
-                note(sub.learner, "", sub.path, "ignored", "", f"sections for notebooks without a quiz bank: {shown}")
-            for notebook, section in data["notebooks"].items():
-                if notebook not in banks:
-                    continue
-                seen_notebooks.add(notebook)
-                if notebook in files.progress:
-                    note(
-                        sub.learner,
-                        notebook,
-                        sub.path,
-                        "ignored",
-                        "conflict",
-                        f"a second progress file for {notebook}; the first one is graded",
-                    )
-                    continue
-                files.progress[notebook] = section
-                files.progress_source[notebook] = str(sub.path)
-        else:
-            notebook = sub.path.stem
-            if notebook not in banks:
-                continue  # a notebook without a quiz (or a stray file) has nothing to grade
-            seen_notebooks.add(notebook)
-            try:
-                values, value_problems = read_notebook_parameters(sub.path)
-            except (SubmissionError, OSError) as exc:
-                note(sub.learner, notebook, sub.path, "unreadable", "corrupted", printable(exc)[:300])
-                continue
-            answers, problem = _answers_from(values, value_problems)
-            files.notebook_source[notebook] = str(sub.path)
-            # A quiz_answers value may hold several notebooks' answers: grade this notebook's part.
-            files.notebook_answers[notebook] = answers_for(notebook, answers, notebooks=banks)
-            if problem:
-                files.notebook_problem[notebook] = problem
-            parameters = _parameters_from(values)
-            if parameters is not None:
-                files.notebook_parameters[notebook] = parameters
+        add = _add_progress if sub.kind == "progress" else _add_notebook
+        seen_notebooks.update(add(sub, files, banks, problems))
 
     graded = {name: banks[name] for name in sorted(seen_notebooks)}
     regrader = _Regrader(_regrade_budget(by_learner, graded, regrade_seeds), regrade_seeds)
     grades = _Grades()
-    reruns: dict[str, dict[str, Any]] = {}
+    reruns: dict[str, dict[str, Any]] | None = None
     if run_code:
         from mlops_lab.code_grading import rerun_class
 
@@ -760,35 +553,105 @@ def grade_submissions(
         for notebook, bank in graded.items():
             try:
                 rows.extend(
-                    [_grade_question(learner, notebook, q, files, reference, grades) for q in bank.questions]
+                    [_grade_question(learner, notebook, q, files, facts or {}, grades) for q in bank.questions]
                     + [
                         _grade_exercise(
-                            learner, notebook, e, files, regrader, reruns.get(learner, {}) if run_code else None
+                            learner, notebook, e, files, regrader, None if reruns is None else reruns.get(learner, {})
                         )
                         for e in bank.exercises
                     ]
                 )
             except Exception as exc:  # whatever one learner's file holds, the rest of the class is graded
                 source = files.progress_source.get(notebook) or files.notebook_source.get(notebook, "")
-                note(
-                    learner,
-                    notebook,
-                    Path(source),
-                    "unreadable",
-                    "malformed",
-                    f"could not be graded: {exc.__class__.__name__}",
+                problems.append(
+                    _file_row(
+                        learner,
+                        notebook,
+                        Path(source),
+                        "unreadable",
+                        "malformed",
+                        f"could not be graded: {exc.__class__.__name__}",
+                    )
                 )
-        for notebook, section in files.progress.items():
-            unknown = sorted(
-                printable(q)[:40] for q in section.get("questions", {}) if not _has_question(graded[notebook], q)
-            )
-            if unknown:
-                shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
-                path = Path(files.progress_source[notebook])
-                note(learner, notebook, path, "ignored", "", f"answers to questions not in the bank: {shown}")
+        problems.extend(_unknown_questions(learner, files, graded))
     rows.extend(problems)
     rows.sort(key=lambda r: (r.learner, r.notebook, r.kind != "file", r.kind, r.item))
     return Gradebook(rows)
+
+
+def _file_row(learner: str, notebook: str, path: Path, status: str, flag: str, issue: str) -> GradeRow:
+    """A gradebook row about a whole file (unreadable, or partly ignored)."""
+    return GradeRow(learner, notebook, "file", path.name, status, 0.0, 0.0, flag=flag, issue=issue, source=str(path))
+
+
+def _some(names: Sequence[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _add_progress(sub: Submission, files: _LearnerFiles, banks: dict[str, Any], problems: list[GradeRow]) -> set[str]:
+    """Take a progress file's sections of notebooks with a bank; the notebooks it covers."""
+    try:
+        data = read_progress_submission(sub.path)
+    except (SubmissionError, OSError) as exc:
+        problems.append(_file_row(sub.learner, "", sub.path, "unreadable", "corrupted", printable(exc)[:300]))
+        return set()
+    unknown = sorted(printable(n)[:40] for n in data["notebooks"] if n not in banks)
+    if unknown:
+        issue = f"sections for notebooks without a quiz bank: {_some(unknown)}"
+        problems.append(_file_row(sub.learner, "", sub.path, "ignored", "", issue))
+    seen = set()
+    for notebook, section in data["notebooks"].items():
+        if notebook not in banks:
+            continue
+        seen.add(notebook)
+        if notebook in files.progress:
+            issue = f"a second progress file for {notebook}; the first one is graded"
+            problems.append(_file_row(sub.learner, notebook, sub.path, "ignored", "conflict", issue))
+            continue
+        files.progress[notebook] = section
+        files.progress_source[notebook] = str(sub.path)
+    return seen
+
+
+def _add_notebook(sub: Submission, files: _LearnerFiles, banks: dict[str, Any], problems: list[GradeRow]) -> set[str]:
+    """Take a submitted notebook's quiz answers and parameters, if it has a bank; the notebook, then."""
+    from mlops_lab.quiz import answers_for
+
+    notebook = sub.path.stem
+    if notebook not in banks:
+        return set()  # a notebook without a quiz (or a stray file) has nothing to grade
+    try:
+        values, value_problems = read_notebook_parameters(sub.path)
+    except (SubmissionError, OSError) as exc:
+        problems.append(_file_row(sub.learner, notebook, sub.path, "unreadable", "corrupted", printable(exc)[:300]))
+        return {notebook}
+    answers, problem = answers_from(values, value_problems)
+    files.notebook_source[notebook] = str(sub.path)
+    # A quiz_answers value may hold several notebooks' answers: grade this notebook's part.
+    files.notebook_answers[notebook] = answers_for(notebook, answers, notebooks=banks)
+    if problem:
+        files.notebook_problem[notebook] = problem
+    parameters = parameters_from(values)
+    if parameters is not None:
+        files.notebook_parameters[notebook] = parameters
+    return {notebook}
+
+
+def _unknown_questions(learner: str, files: _LearnerFiles, graded: dict[str, Any]) -> list[GradeRow]:
+    """A row for each progress section that answers questions its bank does not have."""
+    rows = []
+    for notebook, section in files.progress.items():
+        unknown = sorted(
+            printable(q)[:40] for q in section.get("questions", {}) if not _has_question(graded[notebook], q)
+        )
+        if unknown:
+            path = Path(files.progress_source[notebook])
+            rows.append(
+                _file_row(
+                    learner, notebook, path, "ignored", "", f"answers to questions not in the bank: {_some(unknown)}"
+                )
+            )
+    return rows
 
 
 def _has_question(bank: Any, question_id: str) -> bool:

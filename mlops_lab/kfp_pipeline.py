@@ -1,6 +1,6 @@
 """The lifecycle pipeline as Kubeflow Pipelines (KFP v2) components: run locally, compiled for Vertex AI Pipelines.
 
-Each component is a thin wrapper around the matching step of :mod:`mlops_lab.pipeline`,
+Each component is a thin wrapper around the matching step of :mod:`mlops_lab.pipeline_steps`,
 so the in-process runner and Kubeflow execute the same code and, for the same seed, write
 byte-identical artifacts::
 
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.environment import open_workspace
-from mlops_lab.pipeline import PIPELINE_NAME, STEPS, PipelineParameters, artifact_fingerprint, content_hash
+from mlops_lab.pipeline_steps import PIPELINE_NAME, STEPS, PipelineParameters, artifact_fingerprint, content_hash
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,9 +89,9 @@ def _component_functions() -> dict[str, Any]:
         concept_drift: float,
         snapshot: Output[Dataset],
     ):
-        from mlops_lab import pipeline
+        from mlops_lab import pipeline_steps
 
-        pipeline.extract_data(
+        pipeline_steps.extract_data(
             snapshot.path,
             seed=seed,
             n_months=n_months,
@@ -101,9 +101,9 @@ def _component_functions() -> dict[str, Any]:
         )
 
     def analyze_data(snapshot: Input[Dataset], statistics: Output[Artifact]):
-        from mlops_lab import pipeline
+        from mlops_lab import pipeline_steps
 
-        pipeline.analyze_data(snapshot.path, statistics.path)
+        pipeline_steps.analyze_data(snapshot.path, statistics.path)
 
     def prepare_data(
         snapshot: Input[Dataset],
@@ -112,22 +112,22 @@ def _component_functions() -> dict[str, Any]:
         train: Output[Dataset],
         test: Output[Dataset],
     ):
-        from mlops_lab import pipeline
+        from mlops_lab import pipeline_steps
 
-        pipeline.prepare_data(snapshot.path, statistics.path, train.path, test.path, train_months=train_months)
+        pipeline_steps.prepare_data(snapshot.path, statistics.path, train.path, test.path, train_months=train_months)
 
     def train_model(train: Input[Dataset], model_kind: str, model_params: dict, seed: int, model: Output[Model]):
-        from mlops_lab import kfp_pipeline, pipeline
+        from mlops_lab import kfp_pipeline, pipeline_steps
 
-        pipeline.train_model(train.path, model.path, model_kind=model_kind, model_params=model_params, seed=seed)
+        pipeline_steps.train_model(train.path, model.path, model_kind=model_kind, model_params=model_params, seed=seed)
         kfp_pipeline.skip_final_collection()
 
     def evaluate_model(model: Input[Model], test: Input[Dataset], threshold: float, metrics: Output[Metrics]):
         import json
 
-        from mlops_lab import kfp_pipeline, pipeline
+        from mlops_lab import kfp_pipeline, pipeline_steps
 
-        pipeline.evaluate_model(model.path, test.path, metrics.path, threshold=threshold)
+        pipeline_steps.evaluate_model(model.path, test.path, metrics.path, threshold=threshold)
         with open(metrics.path, encoding="utf-8") as handle:
             # Logged metrics show up in the Vertex AI Pipelines console and in Vertex AI Experiments.
             for name, value in json.load(handle)["model"].items():
@@ -135,16 +135,16 @@ def _component_functions() -> dict[str, Any]:
         kfp_pipeline.skip_final_collection()
 
     def validate_model(metrics: Input[Metrics], min_roc_auc: float, validation: Output[Artifact]):
-        from mlops_lab import pipeline
+        from mlops_lab import pipeline_steps
 
-        pipeline.validate_model(metrics.path, validation.path, min_roc_auc=min_roc_auc)
+        pipeline_steps.validate_model(metrics.path, validation.path, min_roc_auc=min_roc_auc)
 
     def deploy_model(
         model: Input[Model], validation: Input[Artifact], test: Input[Dataset], deployment: Output[Artifact]
     ):
-        from mlops_lab import kfp_pipeline, pipeline
+        from mlops_lab import kfp_pipeline, pipeline_steps
 
-        pipeline.deploy_model(model.path, validation.path, test.path, deployment.path)
+        pipeline_steps.deploy_model(model.path, validation.path, test.path, deployment.path)
         kfp_pipeline.skip_final_collection()
 
     def monitor_model(
@@ -155,9 +155,9 @@ def _component_functions() -> dict[str, Any]:
         drift_threshold: float,
         report: Output[Artifact],
     ):
-        from mlops_lab import kfp_pipeline, pipeline
+        from mlops_lab import kfp_pipeline, pipeline_steps
 
-        pipeline.monitor_model(
+        pipeline_steps.monitor_model(
             model.path, train.path, test.path, deployment.path, report.path, drift_threshold=drift_threshold
         )
         kfp_pipeline.skip_final_collection()
@@ -175,7 +175,7 @@ def _component_functions() -> dict[str, Any]:
 
 
 def _pipeline_signature() -> inspect.Signature:
-    """The pipeline's parameters: :class:`~mlops_lab.pipeline.PipelineParameters`' fields, plain typed for KFP."""
+    """The pipeline's parameters: :class:`~mlops_lab.pipeline_steps.PipelineParameters`' fields, plain typed for KFP."""
     import typing
 
     from kfp.dsl import Metrics
@@ -199,7 +199,7 @@ def build_pipeline(*, base_image: str = BASE_IMAGE, last_step: str = STEPS[-1].n
 
     ``last_step`` ends the pipeline early (at model evaluation or later): a local demo can run
     the steps up to the validation gate, while the compiled pipeline holds all eight. The tasks
-    are wired as :data:`~mlops_lab.pipeline.STEPS` declares (each step's inputs and parameters),
+    are wired as :data:`~mlops_lab.pipeline_steps.STEPS` declares (each step's inputs and parameters),
     so the in-process runner and Kubeflow run the same graph.
     """
     steps = STEPS[: _check_last_step(last_step) + 1]
@@ -305,7 +305,7 @@ class KfpRun:
     status: str
     tasks: tuple[str, ...]  # in the order the runner executed them
     artifacts: dict[str, str]  # "step.output" -> content hash, named like pipeline.PipelineRun.artifacts
-    fingerprints: dict[str, str]  # "step.output" -> fingerprint (see pipeline.Artifact)
+    fingerprints: dict[str, str]  # "step.output" -> fingerprint (see pipeline_steps.Artifact)
     metrics: dict[str, float]
     log_file: Path
     log_lines: int

@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from mlops_lab.batch import WORKSPACE_DIR, RunResult, describe_error, read_batch
-from mlops_lab.grading import Gradebook, GradeRow, finite_number, read_progress_submission
+from mlops_lab.grading import Gradebook, GradeRow, finite_number
 from mlops_lab.item_analysis import DEFINITION, ItemStat, item_analysis
 from mlops_lab.progress import PROGRESS_FILE
+from mlops_lab.submissions import read_progress_submission
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#1f2328;padding:0 1em}

@@ -14,8 +14,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from mlops_lab.batch import BatchInputError, BatchRow, read_batch, read_roster, read_sweep, run_batch
+from mlops_lab.batch import read_batch, run_batch
 from mlops_lab.cli import main
+from mlops_lab.errors import BatchInputError
+from mlops_lab.roster import BatchRow, read_roster, read_sweep
 
 SMALL_NOTEBOOK_CELLS = [
     ("seed = 1\nworkspace = None\nfail = False\nnap = 0\ncrash = False", ["parameters"]),

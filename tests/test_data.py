@@ -124,19 +124,19 @@ def test_make_customers_takes_settings_or_single_knobs_and_refuses_unknown_ones(
 def test_the_pipeline_and_its_kubeflow_signature_use_the_data_settings():
     import inspect
 
-    from mlops_lab import kfp_pipeline, pipeline
+    from mlops_lab import kfp_pipeline, pipeline_steps
 
     knobs = _types_and_defaults(data.DataSettings)
-    parameters = _types_and_defaults(pipeline.PipelineParameters)
-    assert set(pipeline.PIPELINE_DATA_KNOBS) <= set(knobs)
-    assert {k: parameters[k] for k in pipeline.PIPELINE_DATA_KNOBS} == {
-        k: knobs[k] for k in pipeline.PIPELINE_DATA_KNOBS
+    parameters = _types_and_defaults(pipeline_steps.PipelineParameters)
+    assert set(pipeline_steps.PIPELINE_DATA_KNOBS) <= set(knobs)
+    assert {k: parameters[k] for k in pipeline_steps.PIPELINE_DATA_KNOBS} == {
+        k: knobs[k] for k in pipeline_steps.PIPELINE_DATA_KNOBS
     }
-    step = inspect.signature(pipeline.extract_data).parameters
-    assert {k: step[k].default for k in pipeline.PIPELINE_DATA_KNOBS} == {
-        k: knobs[k][1] for k in pipeline.PIPELINE_DATA_KNOBS
+    step = inspect.signature(pipeline_steps.extract_data).parameters
+    assert {k: step[k].default for k in pipeline_steps.PIPELINE_DATA_KNOBS} == {
+        k: knobs[k][1] for k in pipeline_steps.PIPELINE_DATA_KNOBS
     }
-    assert pipeline.STEPS[0].parameters == pipeline.PIPELINE_DATA_KNOBS
+    assert pipeline_steps.STEPS[0].parameters == pipeline_steps.PIPELINE_DATA_KNOBS
 
     # Kubeflow needs plain typed parameters: the same names, types and defaults as PipelineParameters.
     signature = inspect.signature(kfp_pipeline.build_pipeline().pipeline_func).parameters

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from mlops_lab.cli import main
-from mlops_lab.grading import find_submissions, grade_submissions, read_gradebook, read_parameter_values
+from mlops_lab.grading import grade_submissions, read_gradebook
 from mlops_lab.quiz import bank_path, load_bank, show_quiz
+from mlops_lab.submissions import find_submissions, read_parameter_values
 
 NOTEBOOK = "00_start_here"
 N_ROWS = 12000

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_lab import grading
+from mlops_lab import submissions
 from mlops_lab.cli import main
 from mlops_lab.exercise_checks import check_exercise, reference_solution
 from mlops_lab.exercises import ExerciseBook
@@ -196,7 +196,7 @@ def test_unencodable_text_and_odd_names_are_written_and_read_back(klass, tmp_pat
 def test_a_file_past_the_size_limit_is_refused_before_parsing(klass, monkeypatch):
     giant = raw_progress(klass / "giant", b"{")
     with giant.open("r+b") as handle:
-        handle.truncate(grading.MAX_FILE_BYTES + 1)  # sparse: nothing to read if the limit holds
+        handle.truncate(submissions.MAX_FILE_BYTES + 1)  # sparse: nothing to read if the limit holds
     read_bytes = Path.read_bytes
     monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read") if self == giant else read_bytes(self))
     gradebook = grade_submissions([klass / "giant"])

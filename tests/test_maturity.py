@@ -2,22 +2,21 @@
 
 import pytest
 
-from mlops_lab import exercise_checks
-from mlops_lab import maturity as M
+from mlops_lab import exercise_checks, maturity, maturity_levels, maturity_plots
 
 
 @pytest.fixture(scope="module")
 def world():
-    return M.World(M.Scenario())
+    return maturity.World(maturity.Scenario())
 
 
 @pytest.fixture(scope="module")
 def comparison(world):
-    return M.compare_levels(world)
+    return maturity_plots.compare_levels(world)
 
 
 def test_the_simulation_is_deterministic(comparison):
-    again = M.compare_levels(M.World(M.Scenario()))
+    again = maturity_plots.compare_levels(maturity.World(maturity.Scenario()))
     for first, second in zip(comparison.outcomes, again.outcomes, strict=True):
         assert first.costs == second.costs
         assert first.journal == second.journal
@@ -35,10 +34,13 @@ def test_level_2_never_does_worse_than_level_1_on_the_default_scenario(compariso
     assert level1.months_off_target < comparison.outcome(0).months_off_target
 
 
-@pytest.mark.parametrize("trigger", M.TRIGGER_KINDS)
+@pytest.mark.parametrize("trigger", maturity_levels.TRIGGER_KINDS)
 def test_level_2_is_never_off_target_longer_than_level_1_whatever_the_trigger(world, trigger):
-    level1, level2 = M.default_policies(trigger=trigger)[1:]
-    assert M.simulate(world, level2).months_off_target <= M.simulate(world, level1).months_off_target
+    level1, level2 = maturity_levels.default_policies(trigger=trigger)[1:]
+    assert (
+        maturity_levels.simulate(world, level2).months_off_target
+        <= maturity_levels.simulate(world, level1).months_off_target
+    )
 
 
 def test_level_2_ships_the_new_feature_the_same_month_and_ci_blocks_the_broken_change(comparison):
@@ -76,7 +78,7 @@ def test_data_validation_stops_the_pipeline_on_the_incident_and_level_0_does_not
 def test_level_0_retrains_only_after_the_human_delay(world):
     scenario = world.scenario
     for delay in (1, 3):
-        outcome = M.simulate(world, M.Level0Manual(human_delay=delay))
+        outcome = maturity_levels.simulate(world, maturity_levels.Level0Manual(human_delay=delay))
         first_retrain = outcome.runs[0]
         off = outcome.off_target
         position = outcome.months.index(first_retrain.month)
@@ -91,31 +93,37 @@ def test_each_trigger_fires_on_the_event_designed_for_it(world):
     concept = scenario.concept_drift_month
     # Performance drop: the first model's cost jumps past the target in the month of the concept change.
     costs = {m: world.cost(initial, m) for m in scenario.production_months}
-    perf = M.Trigger("performance", scenario.cost_target)
+    perf = maturity_levels.Trigger("performance", scenario.cost_target)
     fired = [
         m
         for m in scenario.production_months
-        if m != scenario.incident_month and perf.fires(M.Signals(1, 0, costs[m], 0.0))
+        if m != scenario.incident_month and perf.fires(maturity_levels.Signals(1, 0, costs[m], 0.0))
     ]
     assert fired and fired[0] == concept
     # Distribution shift: the first model's training data and the batches drift apart during the covariate shift.
-    drift = M.Trigger("drift", 0.1)
+    drift = maturity_levels.Trigger("drift", 0.1)
     distances = {m: world.drift(initial, m) for m in scenario.production_months if m != scenario.incident_month}
-    first_shift = min(m for m, d in distances.items() if drift.fires(M.Signals(1, 0, 0.0, d)))
+    first_shift = min(m for m, d in distances.items() if drift.fires(maturity_levels.Signals(1, 0, 0.0, d)))
     assert scenario.covariate_drift_start < first_shift < concept
     assert all(distances[m] < 0.1 for m in scenario.production_months if m < scenario.covariate_drift_start)
     # Schedule: every N months of production, and only then.
-    schedule = M.Trigger("schedule", 3)
-    assert [n for n in range(1, 10) if schedule.fires(M.Signals(n, 0, 0.0, 0.0))] == [3, 6, 9]
+    schedule = maturity_levels.Trigger("schedule", 3)
+    assert [n for n in range(1, 10) if schedule.fires(maturity_levels.Signals(n, 0, 0.0, 0.0))] == [3, 6, 9]
     # New data: once enough validated rows have arrived since the last training.
-    new_data = M.Trigger("new_data", 6000)
-    assert not new_data.fires(M.Signals(1, 3000, 0.0, 0.0)) and new_data.fires(M.Signals(2, 6000, 0.0, 0.0))
+    new_data = maturity_levels.Trigger("new_data", 6000)
+    assert not new_data.fires(maturity_levels.Signals(1, 3000, 0.0, 0.0)) and new_data.fires(
+        maturity_levels.Signals(2, 6000, 0.0, 0.0)
+    )
 
 
 def test_a_drift_trigger_cannot_see_a_concept_change(world):
     """The concept change moves the relationship, not the inputs: only the performance trigger reacts to it."""
-    by_drift = M.simulate(world, M.Level2CICD(trigger=M.Trigger("drift", 0.3)))
-    by_performance = M.simulate(world, M.Level2CICD(trigger=M.Trigger("performance", 20)))
+    by_drift = maturity_levels.simulate(
+        world, maturity_levels.Level2CICD(trigger=maturity_levels.Trigger("drift", 0.3))
+    )
+    by_performance = maturity_levels.simulate(
+        world, maturity_levels.Level2CICD(trigger=maturity_levels.Trigger("performance", 20))
+    )
     after = world.scenario.concept_drift_month - world.scenario.history_months
     assert all(by_drift.off_target[after:])
     assert sum(by_performance.off_target[after:]) == 1
@@ -154,7 +162,7 @@ def test_monitoring_chart_uses_the_vertex_threshold(world):
     import matplotlib
 
     matplotlib.use("Agg")
-    ax = M.plot_monitoring(world)
+    ax = maturity_plots.plot_monitoring(world)
     assert "threshold 0.3" in [t.get_text() for t in ax.get_legend().get_texts()]
     timeline = world.drift_timeline()
     incident = world.labels[world.scenario.incident_month]
@@ -163,7 +171,7 @@ def test_monitoring_chart_uses_the_vertex_threshold(world):
 
 
 def test_policy_search_and_feedback(world):
-    search = M.search_policies(world)
+    search = maturity_levels.search_policies(world)
     best = search.best
     assert all(best.rank() <= s.rank() for s in search.scores)
     assert exercise_checks.check_policy(
@@ -187,16 +195,16 @@ def test_policy_search_and_feedback(world):
 
 def test_bad_scenarios_and_triggers_are_refused():
     with pytest.raises(ValueError, match="incident_month"):
-        M.Scenario(incident_month=1)
+        maturity.Scenario(incident_month=1)
     with pytest.raises(ValueError, match="unknown trigger"):
-        M.Trigger("sometimes", 1)
+        maturity_levels.Trigger("sometimes", 1)
     with pytest.raises(ValueError, match="positive"):
-        M.Trigger("drift", 0)
+        maturity_levels.Trigger("drift", 0)
 
 
 def test_ci_checks_the_pipeline_code(world):
-    assert world.ci(M.CODE_V2).passed
-    report = world.ci(M.CODE_V3)
+    assert world.ci(maturity.CODE_V2).passed
+    report = world.ci(maturity.CODE_V3)
     failed = [c for c in report.checks if not c.passed]
     assert not report.passed and "non-finite" in failed[0].detail
     # The unit tests of the shared ML code run first and pass: the new feature step is what breaks.
@@ -209,7 +217,9 @@ def test_every_retrain_is_logged_as_a_tracked_run(tmp_path, world):
     from mlops_lab import tracking
 
     store = tracking.open_store(tmp_path, experiment="maturity-test")
-    outcome = M.simulate(world, M.Level1PipelineAutomation(trigger=M.Trigger("schedule", 3)), store=store)
+    outcome = maturity_levels.simulate(
+        world, maturity_levels.Level1PipelineAutomation(trigger=maturity_levels.Trigger("schedule", 3)), store=store
+    )
     logged = mlflow.search_runs(experiment_ids=[store.experiment_id], output_format="list")
     assert len(logged) == len(outcome.runs)
     assert sorted(r.data.tags["outcome"] for r in logged) == sorted(r.outcome for r in outcome.runs)
@@ -237,10 +247,12 @@ def test_drift_threshold_exercise_rewards_a_threshold_between_calm_and_shift(wor
 
 
 def test_policies_describe_themselves():
-    level0, level1, level2 = M.default_policies(trigger="performance", threshold=18, human_delay=2)
+    level0, level1, level2 = maturity_levels.default_policies(trigger="performance", threshold=18, human_delay=2)
     assert "after 2 bad months" in str(level0)
     assert "performance" in str(level1) and "released by hand after 2 months" in str(level1)
-    assert "tested by CI" in str(level2) and level2.trigger == level1.trigger == M.Trigger("performance", 18)
+    assert "tested by CI" in str(level2) and level2.trigger == level1.trigger == maturity_levels.Trigger(
+        "performance", 18
+    )
 
 
 def test_ci_reports_broken_feature_logic_that_only_fails_when_scoring():
@@ -252,7 +264,7 @@ def test_ci_reports_broken_feature_logic_that_only_fails_when_scoring():
         sample.loc[:199, "tenure_months"] > 0, 0
     )
     sample.loc[200:209, ["tenure_months", "support_calls"]] = [0, 2]
-    report = M.run_ci(M.CODE_V3, sample, seed=3)
+    report = maturity.run_ci(maturity.CODE_V3, sample, seed=3)
     assert not report.passed
     failed = {c.check: c.detail for c in report.checks if not c.passed}
     assert "Input X contains infinity" in failed["model beats a constant guess"]
@@ -264,8 +276,8 @@ def test_ci_catches_the_broken_refactoring_even_when_the_sample_has_no_new_custo
 
     sample = make_customers(n_months=1, customers_per_month=200, seed=11)
     sample["tenure_months"] = sample["tenure_months"].clip(lower=1)
-    assert M.run_ci(M.CODE_V2, sample, seed=11).passed
-    report = M.run_ci(M.CODE_V3, sample, seed=11)
+    assert maturity.run_ci(maturity.CODE_V2, sample, seed=11).passed
+    report = maturity.run_ci(maturity.CODE_V3, sample, seed=11)
     failed = [c for c in report.checks if not c.passed]
     assert [c.check for c in failed] == ["feature logic: no NaN or infinite values"]
     assert failed[0].detail.startswith("1 non-finite values")

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from mlops_lab import data, exercise_checks, model_files, pipeline, training
+from mlops_lab import data, exercise_checks, metadata, model_files, pipeline, pipeline_steps, training
 
 SMALL = {"customers_per_month": 200, "seed": 7}
 
@@ -27,13 +27,13 @@ def history(tmp_path_factory):
 
 
 def test_extract_and_analyze_write_a_snapshot_and_its_statistics(tmp_path):
-    snapshot = pipeline.extract_data(tmp_path / "snapshot.csv", seed=3, n_months=4, customers_per_month=50)
-    again = pipeline.extract_data(tmp_path / "again.csv", seed=3, n_months=4, customers_per_month=50)
-    other = pipeline.extract_data(tmp_path / "other.csv", seed=4, n_months=4, customers_per_month=50)
+    snapshot = pipeline_steps.extract_data(tmp_path / "snapshot.csv", seed=3, n_months=4, customers_per_month=50)
+    again = pipeline_steps.extract_data(tmp_path / "again.csv", seed=3, n_months=4, customers_per_month=50)
+    other = pipeline_steps.extract_data(tmp_path / "other.csv", seed=4, n_months=4, customers_per_month=50)
     assert snapshot.type == "Dataset" and snapshot.content_hash == again.content_hash != other.content_hash
-    assert snapshot.content_hash == pipeline.content_hash(tmp_path / "snapshot.csv")
+    assert snapshot.content_hash == pipeline_steps.content_hash(tmp_path / "snapshot.csv")
 
-    stats = pipeline.analyze_data(snapshot.path, tmp_path / "stats.json").read_json()
+    stats = pipeline_steps.analyze_data(snapshot.path, tmp_path / "stats.json").read_json()
     frame = data.make_customers(seed=3, n_months=4, customers_per_month=50)
     assert stats["rows"] == 200 and stats["months"] == ["2025-01", "2025-02", "2025-03", "2025-04"]
     assert stats["churn_rate"] == round(frame["churned"].mean(), 4)
@@ -44,15 +44,15 @@ def test_extract_and_analyze_write_a_snapshot_and_its_statistics(tmp_path):
 def test_analysis_counts_faults_and_preparation_drops_them_then_splits_by_time(tmp_path):
     clean = data.make_customers(seed=1, n_months=4, customers_per_month=100)
     faulty = data.inject_faults(clean, faults=["out_of_range", "unseen_category"], rate=0.05, seed=2)
-    snapshot = pipeline.extract_data(tmp_path / "snapshot.csv", source=faulty)
-    stats = pipeline.analyze_data(snapshot.path, tmp_path / "stats.json")
+    snapshot = pipeline_steps.extract_data(tmp_path / "snapshot.csv", source=faulty)
+    stats = pipeline_steps.analyze_data(snapshot.path, tmp_path / "stats.json")
     assert stats.read_json()["numeric"]["tenure_months"]["out_of_range"] == 20
     assert stats.read_json()["categorical"]["contract"]["unseen"] == 20
 
-    train, test = pipeline.prepare_data(
+    train, test = pipeline_steps.prepare_data(
         snapshot.path, stats.path, tmp_path / "train.csv", tmp_path / "test.csv", train_months=3
     )
-    train_frame, test_frame = pipeline.read_dataset(train.path), pipeline.read_dataset(test.path)
+    train_frame, test_frame = pipeline_steps.read_dataset(train.path), pipeline_steps.read_dataset(test.path)
     bad = (faulty["tenure_months"] < 0) | (faulty["contract"] == "three-year")
     assert len(train_frame) + len(test_frame) == int((~bad).sum()) < 400
     assert (train_frame["tenure_months"] >= 0).all() and "three-year" not in set(test_frame["contract"])
@@ -62,17 +62,17 @@ def test_analysis_counts_faults_and_preparation_drops_them_then_splits_by_time(t
 
 def test_analysis_names_missing_columns(tmp_path):
     broken = data.inject_faults(data.make_customers(n_months=2, customers_per_month=20), faults=["renamed_column"])
-    snapshot = pipeline.extract_data(tmp_path / "snapshot.csv", source=broken)
+    snapshot = pipeline_steps.extract_data(tmp_path / "snapshot.csv", source=broken)
     with pytest.raises(ValueError, match="support_calls"):
-        pipeline.analyze_data(snapshot.path, tmp_path / "stats.json")
+        pipeline_steps.analyze_data(snapshot.path, tmp_path / "stats.json")
 
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     folder = tmp_path_factory.mktemp("steps")
-    snapshot = pipeline.extract_data(folder / "snapshot.csv", seed=5, n_months=6, customers_per_month=300)
-    stats = pipeline.analyze_data(snapshot.path, folder / "stats.json")
-    train, test = pipeline.prepare_data(
+    snapshot = pipeline_steps.extract_data(folder / "snapshot.csv", seed=5, n_months=6, customers_per_month=300)
+    stats = pipeline_steps.analyze_data(snapshot.path, folder / "stats.json")
+    train, test = pipeline_steps.prepare_data(
         snapshot.path, stats.path, folder / "train.csv", folder / "test.csv", train_months=4
     )
     return folder, train, test
@@ -80,21 +80,21 @@ def prepared(tmp_path_factory):
 
 def test_training_and_evaluation_match_the_training_module(prepared):
     folder, train, test = prepared
-    model = pipeline.train_model(train.path, folder / "model.skops", model_params={"C": 0.5}, seed=5)
-    metrics = pipeline.evaluate_model(model.path, test.path, folder / "metrics.json").read_json()
-    direct = training.train_model(pipeline.read_dataset(train.path), params={"C": 0.5}, seed=5)
-    expected = training.evaluate_model(direct, pipeline.read_dataset(test.path))
+    model = pipeline_steps.train_model(train.path, folder / "model.skops", model_params={"C": 0.5}, seed=5)
+    metrics = pipeline_steps.evaluate_model(model.path, test.path, folder / "metrics.json").read_json()
+    direct = training.train_model(pipeline_steps.read_dataset(train.path), params={"C": 0.5}, seed=5)
+    expected = training.evaluate_model(direct, pipeline_steps.read_dataset(test.path))
     assert {k: metrics["model"][k] for k in expected.as_dict()} == expected.as_dict()
     assert metrics["model"]["n_rows"] == 600 and 0.5 < metrics["baseline"]["roc_auc"] < metrics["model"]["roc_auc"]
 
 
 def test_saved_models_are_byte_identical_and_load_back(prepared, tmp_path):
     _, train, test = prepared
-    first = pipeline.train_model(train.path, tmp_path / "a.skops", model_kind="random_forest", seed=1)
-    second = pipeline.train_model(train.path, tmp_path / "b.skops", model_kind="random_forest", seed=1)
+    first = pipeline_steps.train_model(train.path, tmp_path / "a.skops", model_kind="random_forest", seed=1)
+    second = pipeline_steps.train_model(train.path, tmp_path / "b.skops", model_kind="random_forest", seed=1)
     assert first.content_hash == second.content_hash
-    frame = pipeline.read_dataset(test.path)
-    fitted = training.train_model(pipeline.read_dataset(train.path), kind="random_forest", seed=1)
+    frame = pipeline_steps.read_dataset(test.path)
+    fitted = training.train_model(pipeline_steps.read_dataset(train.path), kind="random_forest", seed=1)
     loaded = model_files.load_model(first.path)
     features = list(data.FEATURES)
     assert (loaded.predict_proba(frame[features]) == fitted.predict_proba(frame[features])).all()
@@ -102,23 +102,27 @@ def test_saved_models_are_byte_identical_and_load_back(prepared, tmp_path):
 
 def test_validation_gates_deployment_and_monitoring(prepared):
     folder, train, test = prepared
-    model = pipeline.train_model(train.path, folder / "gate-model.skops")
-    metrics = pipeline.evaluate_model(model.path, test.path, folder / "gate-metrics.json")
+    model = pipeline_steps.train_model(train.path, folder / "gate-model.skops")
+    metrics = pipeline_steps.evaluate_model(model.path, test.path, folder / "gate-metrics.json")
     auc = metrics.read_json()["model"]["roc_auc"]
 
-    passed = pipeline.validate_model(metrics.path, folder / "pass.json", min_roc_auc=auc)
-    failed = pipeline.validate_model(metrics.path, folder / "fail.json", min_roc_auc=auc + 0.01)
+    passed = pipeline_steps.validate_model(metrics.path, folder / "pass.json", min_roc_auc=auc)
+    failed = pipeline_steps.validate_model(metrics.path, folder / "fail.json", min_roc_auc=auc + 0.01)
     assert passed.read_json()["approved"] is True and failed.read_json()["approved"] is False
     assert [c["passed"] for c in failed.read_json()["checks"]] == [False, True]
 
-    served = pipeline.deploy_model(model.path, passed.path, test.path, folder / "served.json").read_json()
-    refused = pipeline.deploy_model(model.path, failed.path, test.path, folder / "refused.json").read_json()
+    served = pipeline_steps.deploy_model(model.path, passed.path, test.path, folder / "served.json").read_json()
+    refused = pipeline_steps.deploy_model(model.path, failed.path, test.path, folder / "refused.json").read_json()
     assert served["deployed"] and len(served["smoke_test"]) == 3 and served["model"] == model.fingerprint
     assert not refused["deployed"] and refused["reason"].startswith("validation failed: roc_auc")
 
-    report = pipeline.monitor_model(model.path, train.path, test.path, folder / "served.json", folder / "report.json")
+    report = pipeline_steps.monitor_model(
+        model.path, train.path, test.path, folder / "served.json", folder / "report.json"
+    )
     assert report.read_json()["month"] == "2025-06" and set(report.read_json()["drift"]) == set(data.FEATURES)
-    idle = pipeline.monitor_model(model.path, train.path, test.path, folder / "refused.json", folder / "idle.json")
+    idle = pipeline_steps.monitor_model(
+        model.path, train.path, test.path, folder / "refused.json", folder / "idle.json"
+    )
     assert idle.read_json() == {"monitored": False, "reason": "no model was deployed"}
 
 
@@ -128,12 +132,14 @@ def test_monitoring_step_measures_drift_with_the_monitoring_module_missing_value
     from mlops_lab import monitoring
 
     folder, train, test = prepared
-    model = pipeline.train_model(train.path, folder / "holes-model.skops")
-    served = pipeline.deploy_model(model.path, _approval(folder), test.path, folder / "holes-served.json")
-    holes = data.inject_faults(pipeline.read_dataset(test.path), faults=["missing_values"], rate=0.5, seed=3)
+    model = pipeline_steps.train_model(train.path, folder / "holes-model.skops")
+    served = pipeline_steps.deploy_model(model.path, _approval(folder), test.path, folder / "holes-served.json")
+    holes = data.inject_faults(pipeline_steps.read_dataset(test.path), faults=["missing_values"], rate=0.5, seed=3)
     holes.to_csv(folder / "holes.csv", index=False)
-    report = pipeline.monitor_model(model.path, train.path, folder / "holes.csv", served.path, folder / "holes.json")
-    reference, serving = pipeline.read_dataset(train.path), pipeline.read_dataset(folder / "holes.csv")
+    report = pipeline_steps.monitor_model(
+        model.path, train.path, folder / "holes.csv", served.path, folder / "holes.json"
+    )
+    reference, serving = pipeline_steps.read_dataset(train.path), pipeline_steps.read_dataset(folder / "holes.csv")
     serving = serving[serving["month"] == serving["month"].max()]  # the step monitors the latest month
     expected = monitoring.detect_skew(reference, serving, features=data.FEATURES, thresholds=0.3)
     assert report.read_json()["drift"] == {f.feature: round(f.distance, 4) for f in expected.features}
@@ -164,13 +170,13 @@ def test_monitoring_raises_an_alert_on_drifted_serving_data(tmp_path):
 
 def test_first_run_executes_every_step_in_lifecycle_order(history):
     _, runs = history
-    assert runs[0].name == "run-1" and runs[0].executed == list(pipeline.STEP_NAMES) and runs[0].cached == []
+    assert runs[0].name == "run-1" and runs[0].executed == list(pipeline_steps.STEP_NAMES) and runs[0].cached == []
     assert runs[0].deployed and 0.6 < runs[0].metrics["roc_auc"] < 1
 
 
 def test_an_identical_second_run_executes_zero_steps(history):
     _, (first, second, *_) = history
-    assert second.executed == [] and second.cached == list(pipeline.STEP_NAMES)
+    assert second.executed == [] and second.cached == list(pipeline_steps.STEP_NAMES)
     assert second.artifacts == first.artifacts and second.metrics == first.metrics
 
 
@@ -195,7 +201,7 @@ def test_a_tampered_output_is_recomputed_and_cache_false_runs_everything(tmp_pat
     first.artifacts["evaluate_model.metrics"].path.write_text("{}")
     repaired = pipeline.run_pipeline(tmp_path, **SMALL)
     assert repaired.executed == ["evaluate_model"] and repaired.metrics == first.metrics
-    assert pipeline.run_pipeline(tmp_path, **SMALL, cache=False).executed == list(pipeline.STEP_NAMES)
+    assert pipeline.run_pipeline(tmp_path, **SMALL, cache=False).executed == list(pipeline_steps.STEP_NAMES)
 
 
 def test_new_data_reruns_from_extraction(tmp_path):
@@ -209,7 +215,7 @@ def test_a_failing_step_is_recorded_and_named(tmp_path):
     broken = data.inject_faults(data.make_customers(n_months=3, customers_per_month=50), faults=["missing_column"])
     with pytest.raises(pipeline.PipelineStepError, match="run-1: step analyze_data failed: ValueError.*data_usage_gb"):
         pipeline.run_pipeline(tmp_path, data=broken)
-    store = pipeline.MetadataStore(tmp_path)
+    store = metadata.MetadataStore(tmp_path)
     assert store.executions_table()[["step", "state"]].values.tolist() == [
         ["extract_data", "COMPLETE"],
         ["analyze_data", "FAILED"],
@@ -231,7 +237,7 @@ def test_the_store_follows_the_ml_metadata_model(history):
     assert {"artifacts", "executions", "events", "contexts", "associations", "attributions"} <= tables
     contexts = db.execute("SELECT type, name FROM contexts ORDER BY id").fetchall()
     assert contexts == [("Pipeline", "churn-lifecycle")] + [("PipelineRun", f"run-{n}") for n in range(1, 5)]
-    assert db.execute("SELECT COUNT(*) FROM executions").fetchone()[0] == 4 * len(pipeline.STEPS)
+    assert db.execute("SELECT COUNT(*) FROM executions").fetchone()[0] == 4 * len(pipeline_steps.STEPS)
     # A cached step is an execution whose OUTPUT events point at the artifacts the original wrote.
     outputs = db.execute(
         "SELECT x.state, e.artifact_id FROM executions x JOIN events e ON e.execution_id = x.id "
@@ -245,7 +251,7 @@ def test_the_store_follows_the_ml_metadata_model(history):
 
 def test_lineage_of_the_deployed_model(history):
     workspace, runs = history
-    lineage = pipeline.model_lineage(workspace)["answer"]
+    lineage = metadata.model_lineage(workspace)["answer"]
     model = runs[2].artifacts["train_model.model"]
     # run-4's stricter gate refused its model, so run-3's deployment is still the one serving.
     assert lineage["model"] == f"model.skops fingerprint {model.fingerprint}"
@@ -253,14 +259,14 @@ def test_lineage_of_the_deployed_model(history):
     assert lineage["produced by run"] == "run-3" and lineage["reused (cached) by runs"] == "run-4"
     assert lineage["data snapshot"].endswith(runs[0].artifacts["extract_data.snapshot"].content_hash)
     assert 'model_params={"C":0.05}' in lineage["parameters"] and "seed=7" in lineage["parameters"]
-    assert f"train_model {pipeline.step('train_model').code_version}" in lineage["code version"]
+    assert f"train_model {pipeline_steps.step('train_model').code_version}" in lineage["code version"]
     assert float(lineage["evaluation: roc_auc"]) == runs[2].metrics["roc_auc"]
 
 
 def test_lineage_of_an_older_model_by_hash(history):
     workspace, runs = history
     model_fingerprint = runs[0].artifacts["train_model.model"].fingerprint
-    lineage = pipeline.model_lineage(workspace, model=model_fingerprint[:6])["answer"]
+    lineage = metadata.model_lineage(workspace, model=model_fingerprint[:6])["answer"]
     assert lineage["produced by run"] == "run-1" and lineage["reused (cached) by runs"] == "run-2"
     assert lineage["deployed now"] == "no" and "model_params={}" in lineage["parameters"]
 
@@ -268,7 +274,7 @@ def test_lineage_of_an_older_model_by_hash(history):
 def test_models_fed_by_a_snapshot(history, tmp_path):
     workspace, runs = history
     snapshot = runs[0].artifacts["extract_data.snapshot"].content_hash
-    table = pipeline.models_from_snapshot(workspace, snapshot=snapshot)
+    table = metadata.models_from_snapshot(workspace, snapshot=snapshot)
     assert table["model (fingerprint)"].tolist() == [
         runs[0].artifacts["train_model.model"].fingerprint,
         runs[2].artifacts["train_model.model"].fingerprint,
@@ -276,19 +282,19 @@ def test_models_fed_by_a_snapshot(history, tmp_path):
     assert table["run"].tolist() == ["run-1", "run-3"] and table["deployed now"].tolist() == ["no", "yes"]
     assert table["model_params"].tolist() == ["{}", '{"C":0.05}']
     with pytest.raises(KeyError, match="no Dataset with fingerprint or content hash 'ffffff'"):
-        pipeline.models_from_snapshot(workspace, snapshot="ffffff")
+        metadata.models_from_snapshot(workspace, snapshot="ffffff")
 
 
 def test_lineage_without_a_deployment_says_so(tmp_path):
     pipeline.run_pipeline(tmp_path, **SMALL, min_roc_auc=0.99)
     with pytest.raises(LookupError, match="no model has been deployed"):
-        pipeline.model_lineage(tmp_path)
+        metadata.model_lineage(tmp_path)
 
 
 def test_run_table_and_text_name_every_step(history):
     _, runs = history
     table = runs[2].table()
-    assert table["step"].tolist() == list(pipeline.STEP_NAMES)
+    assert table["step"].tolist() == list(pipeline_steps.STEP_NAMES)
     assert table["state"].tolist() == ["cached"] * 3 + ["executed"] * 5
     assert repr(runs[1]).startswith("PipelineRun run-2: 0 executed, 8 cached")
     assert json.loads(runs[0].artifacts["validate_model.validation"].path.read_text())["approved"] is True
@@ -301,10 +307,10 @@ def test_the_diagram_is_drawn_from_the_definition(history):
     _, runs = history
     ax = pipeline.draw_pipeline(runs[2])
     texts = {t.get_text() for t in ax.texts}
-    assert set(pipeline.STEP_NAMES) <= texts and {s.stage for s in pipeline.STEPS} <= texts
-    edges = sum(len(s.upstream) for s in pipeline.STEPS)
-    assert len([p for p in ax.patches if p.__class__.__name__ == "FancyBboxPatch"]) == len(pipeline.STEPS)
-    assert len(ax.texts) == 2 * len(pipeline.STEPS) + edges
+    assert set(pipeline_steps.STEP_NAMES) <= texts and {s.stage for s in pipeline_steps.STEPS} <= texts
+    edges = sum(len(s.upstream) for s in pipeline_steps.STEPS)
+    assert len([p for p in ax.patches if p.__class__.__name__ == "FancyBboxPatch"]) == len(pipeline_steps.STEPS)
+    assert len(ax.texts) == 2 * len(pipeline_steps.STEPS) + edges
     assert "5 executed, 3 cached" in ax.get_title()
 
 
@@ -326,7 +332,7 @@ def test_kfp_local_run_matches_the_in_process_run(kfp_outcome):
     from mlops_lab.kfp_pipeline import task_name
 
     _, run, in_process = kfp_outcome
-    assert run.status == "SUCCESS" and run.tasks == tuple(task_name(s) for s in pipeline.STEP_NAMES)
+    assert run.status == "SUCCESS" and run.tasks == tuple(task_name(s) for s in pipeline_steps.STEP_NAMES)
     assert run.metrics == in_process.metrics
     assert run.artifacts == {key: artifact.content_hash for key, artifact in in_process.artifacts.items()}
     assert run.fingerprints == {key: artifact.fingerprint for key, artifact in in_process.artifacts.items()}
@@ -345,9 +351,9 @@ def test_compiled_yaml_parses_and_names_every_step(kfp_outcome):
     path = workspace / "kfp" / PIPELINE_FILE
     spec = describe_pipeline_spec(path)
     assert spec.schema_version == "2.1.0" and spec.name == "churn-lifecycle" and spec.sdk_version.startswith("kfp-")
-    assert [t["task"] for t in spec.tasks] == [task_name(s) for s in pipeline.STEP_NAMES]
-    assert set(spec.parameters) == set(pipeline.PipelineParameters.__dataclass_fields__)
-    for step, task in zip(pipeline.STEPS, spec.tasks, strict=True):
+    assert [t["task"] for t in spec.tasks] == [task_name(s) for s in pipeline_steps.STEP_NAMES]
+    assert set(spec.parameters) == set(pipeline_steps.PipelineParameters.__dataclass_fields__)
+    for step, task in zip(pipeline_steps.STEPS, spec.tasks, strict=True):
         assert task["runs after"] == (", ".join(sorted(task_name(u) for u in step.upstream)) or "-")
         assert task["writes"] == ", ".join(sorted(step.outputs))
     raw = yaml.safe_load(path.read_text())
@@ -372,7 +378,7 @@ def test_a_pipeline_ended_early_has_the_first_steps_and_the_comparison_says_what
 
     path = tmp_path / "early.yaml"
     compiler.Compiler().compile(build_pipeline(last_step="validate_model"), package_path=str(path))
-    names = [task_name(s) for s in pipeline.STEP_NAMES]
+    names = [task_name(s) for s in pipeline_steps.STEP_NAMES]
     assert [t["task"] for t in describe_pipeline_spec(path).tasks] == names[:6]
     with pytest.raises(ValueError, match="last_step must be one of .*'evaluate_model'.*not 'train_model'"):
         build_pipeline(last_step="train_model")
@@ -398,7 +404,7 @@ def test_importing_the_kfp_module_does_not_import_kfp():
     import subprocess
     import sys
 
-    code = "import sys, mlops_lab.kfp_pipeline, mlops_lab.pipeline; print(sorted({'kfp', 'pandas', 'sklearn'} & set(sys.modules)))"
+    code = "import sys, mlops_lab.kfp_pipeline, mlops_lab.pipeline, mlops_lab.metadata; print(sorted({'kfp', 'pandas', 'sklearn'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -407,12 +413,12 @@ def test_importing_the_kfp_module_does_not_import_kfp():
 
 
 def test_steps_affected_by_a_parameter_follow_the_graph():
-    assert pipeline.steps_affected_by("train_months") == list(pipeline.STEP_NAMES[2:])
-    assert pipeline.steps_affected_by("min_roc_auc") == ["validate_model", "deploy_model", "monitor_model"]
-    assert pipeline.steps_affected_by("drift_threshold") == ["monitor_model"]
-    assert pipeline.steps_affected_by("seed") == list(pipeline.STEP_NAMES)
+    assert pipeline_steps.steps_affected_by("train_months") == list(pipeline_steps.STEP_NAMES[2:])
+    assert pipeline_steps.steps_affected_by("min_roc_auc") == ["validate_model", "deploy_model", "monitor_model"]
+    assert pipeline_steps.steps_affected_by("drift_threshold") == ["monitor_model"]
+    assert pipeline_steps.steps_affected_by("seed") == list(pipeline_steps.STEP_NAMES)
     with pytest.raises(KeyError, match="no pipeline parameter 'C'"):
-        pipeline.steps_affected_by("C")
+        pipeline_steps.steps_affected_by("C")
 
 
 def test_the_rerun_prediction_check_agrees_with_a_real_run(tmp_path):
@@ -421,14 +427,14 @@ def test_the_rerun_prediction_check_agrees_with_a_real_run(tmp_path):
     assert exercise_checks.check_rerun_prediction(rerun.executed, parameter="train_months").passed
     too_few = exercise_checks.check_rerun_prediction(["train_model"], parameter="train_months")
     assert not too_few.passed and "missing" in too_few.message
-    too_many = exercise_checks.check_rerun_prediction(list(pipeline.STEP_NAMES), parameter="train_months")
+    too_many = exercise_checks.check_rerun_prediction(list(pipeline_steps.STEP_NAMES), parameter="train_months")
     assert not too_many.passed and "['analyze_data', 'extract_data'] do not depend on train_months" in too_many.message
     typo = exercise_checks.check_rerun_prediction(["training"], parameter="train_months")
     assert not typo.passed and "['training'] are not step names" in typo.message
 
 
 def test_the_lifecycle_order_check():
-    stages = [s.stage for s in pipeline.STEPS]
+    stages = [s.stage for s in pipeline_steps.STEPS]
     assert exercise_checks.check_lifecycle_order(stages).passed
     assert exercise_checks.check_lifecycle_order([s.upper() for s in stages]).passed
     swapped = stages[:4] + [stages[5], stages[4]] + stages[6:]
@@ -443,13 +449,13 @@ def test_the_lifecycle_order_check():
 
 def test_store_summary_and_statistics_table(history, tmp_path):
     workspace, _ = history
-    summary = pipeline.MetadataStore(workspace).summary()
+    summary = metadata.MetadataStore(workspace).summary()
     assert (
         summary.loc["executions", "count"] == 32 and summary.loc["contexts", "breakdown"] == "Pipeline 1, PipelineRun 4"
     )
     assert summary.loc["executions", "breakdown"] == "CACHED 16, COMPLETE 16"
-    snapshot = pipeline.extract_data(tmp_path / "s.csv", n_months=2, customers_per_month=30)
-    table = pipeline.describe_statistics(pipeline.analyze_data(snapshot.path, tmp_path / "stats.json"))
+    snapshot = pipeline_steps.extract_data(tmp_path / "s.csv", n_months=2, customers_per_month=30)
+    table = pipeline_steps.describe_statistics(pipeline_steps.analyze_data(snapshot.path, tmp_path / "stats.json"))
     assert table.index.tolist() == list(data.NUMERIC_FEATURES) and table.columns.tolist()[-2:] == [
         "missing",
         "out_of_range",
@@ -465,20 +471,20 @@ def test_a_model_is_named_by_its_fingerprint_and_its_file_by_the_bytes_hash(hist
     assert snapshot.fingerprint == snapshot.content_hash and "fingerprint" not in repr(snapshot)
     # The deployment names the model by its fingerprint, so the record is the same on every processor.
     assert first.artifacts["deploy_model.deployment"].read_json()["model"] == model.fingerprint
-    store = pipeline.MetadataStore(workspace)
+    store = metadata.MetadataStore(workspace)
     assert store.artifact(store.artifact_by_hash(model.fingerprint, type="Model")).fingerprint == model.fingerprint
 
 
 def test_a_store_written_before_fingerprints_is_upgraded(tmp_path):
-    home = tmp_path / pipeline.PIPELINE_DIR
+    home = tmp_path / metadata.PIPELINE_DIR
     home.mkdir()
-    with sqlite3.connect(home / pipeline.METADATA_FILE) as db:
+    with sqlite3.connect(home / metadata.METADATA_FILE) as db:
         db.execute(
             "CREATE TABLE artifacts (id INTEGER PRIMARY KEY, type TEXT NOT NULL, uri TEXT NOT NULL, "
             "content_hash TEXT NOT NULL, UNIQUE (type, uri, content_hash))"
         )
         db.execute("INSERT INTO artifacts (type, uri, content_hash) VALUES ('Dataset', 'old.csv', 'abc123abc123')")
-    store = pipeline.MetadataStore(tmp_path)
+    store = metadata.MetadataStore(tmp_path)
     assert (
         store.artifact(1).fingerprint == "abc123abc123" == store.artifact(store.artifact_by_hash("abc1")).content_hash
     )

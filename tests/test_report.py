@@ -5,11 +5,12 @@ import json
 import re
 from pathlib import Path
 
-from mlops_lab.batch import BatchRow, RunResult, run_batch
+from mlops_lab.batch import RunResult, run_batch
 from mlops_lab.cli import main
 from mlops_lab.grading import Gradebook, GradeRow, grade_submissions
 from mlops_lab.quiz import bank_path, load_bank
 from mlops_lab.report import ClassReport, build_report
+from mlops_lab.roster import BatchRow
 
 ROOT = Path(__file__).resolve().parent.parent
 

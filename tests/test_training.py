@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlops_lab import data, tracking, training, validation
+from mlops_lab import data, model_validation, tracking, training
 
 
 @pytest.fixture(scope="module")
@@ -49,5 +49,5 @@ def test_tracking_and_the_validation_gate_count_with_training(fitted):
     assert table["run"] == training.business_cost(
         model, test, threshold=0.4, missed_churner_cost=70, false_alarm_cost=5
     )
-    scorer = validation._Scorer(test, "recall")
+    scorer = model_validation._Scorer(test, "recall")
     assert scorer.score(model) == training.outcomes(model, test).ratio("recall")

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from mlops_lab import data, exercise_checks, training, validation
-from mlops_lab.validation import RETRAIN, SCHEMA_SKEW, STOP, VALUE_SKEW
+from mlops_lab import ci, data, data_validation, exercise_checks, model_validation, training
+from mlops_lab.data_validation import RETRAIN, SCHEMA_SKEW, STOP, VALUE_SKEW
 
 SEED = 42
 
@@ -31,7 +31,7 @@ def train(year):
 
 @pytest.fixture(scope="module")
 def schema(train):
-    return validation.infer_schema(train)
+    return data_validation.infer_schema(train)
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +41,15 @@ def gate_setup(year, train):
     return {
         "test": test,
         "current": training.train_model(train, seed=SEED),
-        "baseline": validation.fit_baseline(new),
+        "baseline": model_validation.fit_baseline(new),
         "good": training.train_model(new, seed=SEED),
         "west_bug": training.train_model(
-            validation.drop_cancellations(new, column="region", value="west", share=0.3, seed=SEED), seed=SEED
+            model_validation.drop_cancellations(new, column="region", value="west", share=0.3, seed=SEED), seed=SEED
         ),
         "mailed_bug": training.train_model(
-            validation.drop_cancellations(new, column="payment_method", value="mailed-check", share=0.5, seed=SEED),
+            model_validation.drop_cancellations(
+                new, column="payment_method", value="mailed-check", share=0.5, seed=SEED
+            ),
             seed=SEED,
         ),
     }
@@ -95,7 +97,7 @@ def test_clean_data_passes_every_check(schema, months):
         result = schema.validate(batch, name=name)
         assert result.findings == (), (name, result)
         assert result.action == "continue" and result.passed
-    report = validation.run_code_tests(seed=SEED)
+    report = ci.run_code_tests(seed=SEED)
     assert report.passed and len(report.checks) == 3 and all(c.devops for c in report.checks)
 
 
@@ -115,7 +117,7 @@ def test_code_tests_fail_when_preprocessing_lets_nans_through(monkeypatch):
         return Pipeline([("preprocess", preprocess), ("classifier", LogisticRegression(random_state=seed))])
 
     monkeypatch.setattr(training, "build_model", build_without_imputer)
-    report = validation.run_code_tests(seed=SEED)
+    report = ci.run_code_tests(seed=SEED)
     outcome = {c.check: c.passed for c in report.checks}
     assert outcome["no NaNs produced"] is False
     assert not report.passed
@@ -129,19 +131,19 @@ def test_schema_types_categories_and_contract_ranges(schema):
     assert by_column["tenure_months"].source == "data contract"
     assert not any(e.nullable for e in schema.expectations)
     with pytest.raises(ValueError, match="no column"):
-        validation.infer_schema(data.inject_faults(data.make_customers(n_months=1), faults=["missing_column"]))
+        data_validation.infer_schema(data.inject_faults(data.make_customers(n_months=1), faults=["missing_column"]))
 
 
 def test_gate_blocks_a_candidate_better_overall_but_worse_on_a_slice(gate_setup):
     s = gate_setup
     slices = [{"column": "region"}, {"column": "contract"}]
-    bad = validation.validate_model(
+    bad = model_validation.validate_model(
         s["west_bug"], data=s["test"], current=s["current"], baseline=s["baseline"], slices=slices
     )
     assert bad.overall.passed and bad.overall.candidate > bad.overall.current
     assert not bad.promote
     assert bad.blocked_by == ("region = west",)
-    good = validation.validate_model(
+    good = model_validation.validate_model(
         s["good"], data=s["test"], current=s["current"], baseline=s["baseline"], slices=slices
     )
     assert good.promote and len(good.rows) == 1 + 4 + 3
@@ -149,22 +151,22 @@ def test_gate_blocks_a_candidate_better_overall_but_worse_on_a_slice(gate_setup)
 
 def test_gate_requires_beating_the_current_model_and_the_baseline(gate_setup):
     s = gate_setup
-    same = validation.validate_model(s["current"], data=s["test"], current=s["current"])
+    same = model_validation.validate_model(s["current"], data=s["test"], current=s["current"])
     assert not same.promote and "not better than the current model" in same.overall.reason
-    weak = validation.fit_baseline(s["test"], column="region")
-    below = validation.validate_model(weak, data=s["test"], baseline=s["baseline"])
+    weak = model_validation.fit_baseline(s["test"], column="region")
+    below = model_validation.validate_model(weak, data=s["test"], baseline=s["baseline"])
     assert not below.promote and "worse than the baseline" in below.overall.reason
-    first = validation.validate_model(s["good"], data=s["test"], slices=[{"column": "region"}])
+    first = model_validation.validate_model(s["good"], data=s["test"], slices=[{"column": "region"}])
     assert first.promote  # no current model yet: nothing on a slice to fall behind
 
 
 def test_slice_tolerance_decides(gate_setup):
     s = gate_setup
     spec = [{"column": "region", "value": "west"}]
-    strict = validation.validate_model(s["west_bug"], data=s["test"], current=s["current"], slices=spec)
+    strict = model_validation.validate_model(s["west_bug"], data=s["test"], current=s["current"], slices=spec)
     drop = strict.rows[1].current - strict.rows[1].candidate
     assert drop > 0
-    lenient = validation.validate_model(
+    lenient = model_validation.validate_model(
         s["west_bug"], data=s["test"], current=s["current"], slices=spec, tolerance=drop + 0.01
     )
     assert not strict.promote and lenient.promote
@@ -173,18 +175,18 @@ def test_slice_tolerance_decides(gate_setup):
 def test_gate_rejects_bad_specs(gate_setup):
     s = gate_setup
     with pytest.raises(ValueError, match="unknown metric"):
-        validation.validate_model(s["good"], data=s["test"], metric="speed")
+        model_validation.validate_model(s["good"], data=s["test"], metric="speed")
     with pytest.raises(ValueError, match="no rows with region"):
-        validation.validate_model(s["good"], data=s["test"], slices=[{"column": "region", "value": "mars"}])
+        model_validation.validate_model(s["good"], data=s["test"], slices=[{"column": "region", "value": "mars"}])
     with pytest.raises(ValueError, match="unknown key"):
-        validation.validate_model(s["good"], data=s["test"], slices=[{"column": "region", "where": "x"}])
+        model_validation.validate_model(s["good"], data=s["test"], slices=[{"column": "region", "where": "x"}])
     for column in ("customer_id", "tenure_months", "churned"):
         with pytest.raises(ValueError, match="cannot slice on"):
-            validation.validate_model(s["good"], data=s["test"], slices=[{"column": column}])
+            model_validation.validate_model(s["good"], data=s["test"], slices=[{"column": column}])
 
 
 def test_drop_cancellations_changes_only_the_slice_churners(year):
-    faulty = validation.drop_cancellations(year, column="region", value="west", share=0.5, seed=SEED)
+    faulty = model_validation.drop_cancellations(year, column="region", value="west", share=0.5, seed=SEED)
     changed = faulty["churned"] != year["churned"]
     assert changed.any()
     assert (year.loc[changed, "region"] == "west").all() and (year.loc[changed, "churned"] == 1).all()
@@ -232,7 +234,7 @@ def test_slice_rule_exercise_feedback(gate_setup):
 def test_continuous_training_stops_on_schema_skew_and_promotes_through_the_gate(schema, months, train, gate_setup):
     broken = data.inject_faults(months["2025-08"], faults=["unseen_category"], seed=SEED)
     stream = [("2025-07", months["2025-07"]), ("2025-08", broken), ("2025-09", months["2025-09"])]
-    log = validation.continuous_training(stream, schema=schema, current=gate_setup["current"], history=train, seed=SEED)
+    log = ci.continuous_training(stream, schema=schema, current=gate_setup["current"], history=train, seed=SEED)
     steps = {s.batch: s for s in log.steps}
     assert steps["2025-08"].skew == SCHEMA_SKEW and steps["2025-08"].decision.startswith("stopped")
     assert steps["2025-08"].candidate is None
@@ -249,17 +251,19 @@ def test_results_render_as_stable_tables(schema, months, gate_setup):
     )
     assert "SCHEMA SKEW -> stop the pipeline" in text and "value range [0, 72]" in text and "0x" not in text
     assert "&lt;b&gt;" in result._repr_html_() and "<table>" in result._repr_html_()
-    summary = repr(validation.validation_summary([result]))
+    summary = repr(data_validation.validation_summary([result]))
     assert "stop the pipeline" in summary
     s = gate_setup
-    table = repr(validation.slice_table({"current": s["current"], "good": s["good"]}, s["test"], columns=["region"]))
+    table = repr(
+        model_validation.slice_table({"current": s["current"], "good": s["good"]}, s["test"], columns=["region"])
+    )
     assert table.splitlines()[1].split()[:4] == ["slice", "rows", "current", "good"]
     assert len(table.splitlines()) == 3 + 1 + 4
 
 
 def test_importing_validation_loads_no_heavy_library():
     code = (
-        "import sys, mlops_lab.validation;"
+        "import sys, mlops_lab.ci, mlops_lab.checks, mlops_lab.data_validation, mlops_lab.model_validation;"
         "heavy = {'pandas', 'numpy', 'sklearn', 'pandera'} & set(sys.modules);"
         "print(sorted(heavy))"
     )
@@ -268,8 +272,8 @@ def test_importing_validation_loads_no_heavy_library():
 
 
 def test_quality_by_month_shows_silent_decay_with_unchanged_code_tests(year, train, gate_setup):
-    report = validation.run_code_tests(seed=SEED)
-    monthly = validation.quality_by_month(gate_setup["current"], year, code_tests=report, seed=SEED)
+    report = ci.run_code_tests(seed=SEED)
+    monthly = ci.quality_by_month(gate_setup["current"], year, code_tests=report, seed=SEED)
     assert [m.month for m in monthly.months] == [f"2025-{i:02d}" for i in range(1, 13)]
     assert {m.code_tests for m in monthly.months} == {"3/3 PASS"}
     assert all(abs(m.churn_rate - m.forecast) < 0.03 for m in monthly.months[:6])
@@ -281,15 +285,15 @@ def test_quality_by_month_shows_silent_decay_with_unchanged_code_tests(year, tra
 
 def test_fault_report_names_the_check_that_caught_each_fault(schema, months, gate_setup):
     s = gate_setup
-    report = validation.run_code_tests(seed=SEED)
-    gate = validation.validate_model(
+    report = ci.run_code_tests(seed=SEED)
+    gate = model_validation.validate_model(
         s["west_bug"], data=s["test"], current=s["current"], slices=[{"column": "region"}], name="W"
     )
     results = {
         "out of range": schema.validate(data.inject_faults(months["2025-04"], faults=["out_of_range"], seed=SEED)),
         "lost labels": gate,
     }
-    rows = validation.fault_report(report, results).rows
+    rows = ci.fault_report(report, results).rows
     assert rows[0] == ("out of range", "3/3 PASS", "value range [0, 72] (tenure_months)", STOP)
     assert rows[1] == ("lost labels", "3/3 PASS", "model gate: region = west", "block the promotion")
 
@@ -298,7 +302,7 @@ def test_ci_pipeline_stops_on_schema_skew_blocks_on_a_slice_and_promotes_good_da
     s = gate_setup
     new = year[(year["month"] >= "2025-07-01") & (year["month"] < "2025-10-01")]
     setup = dict(
-        code_tests=validation.run_code_tests(seed=SEED),
+        code_tests=ci.run_code_tests(seed=SEED),
         schema=schema,
         holdout=s["test"],
         current=s["current"],
@@ -306,19 +310,17 @@ def test_ci_pipeline_stops_on_schema_skew_blocks_on_a_slice_and_promotes_good_da
         slices=[{"column": "region"}],
         seed=SEED,
     )
-    good = validation.run_ci_pipeline(new, name="good", **setup)
+    good = ci.run_ci_pipeline(new, name="good", **setup)
     assert good.outcome == "PROMOTE the candidate" and good.gate.promote and good.report.passed
     assert [c.devops for c in good.report.checks] == [True] * 3 + [False] * 4
 
-    buggy = validation.drop_cancellations(new, column="region", value="west", share=0.3, seed=SEED)
-    blocked = validation.run_ci_pipeline(buggy, name="buggy", **setup)
+    buggy = model_validation.drop_cancellations(new, column="region", value="west", share=0.3, seed=SEED)
+    blocked = ci.run_ci_pipeline(buggy, name="buggy", **setup)
     statuses = {c.check: c.result for c in blocked.report.checks}
     assert statuses["schema (pandera)"] == "PASS" and statuses["overall f1"] == "PASS"
     assert statuses["4 slices"] == "FAIL" and blocked.outcome.startswith("BLOCKED")
 
-    broken = validation.run_ci_pipeline(
-        data.inject_faults(new, faults=["missing_column"], seed=SEED), name="broken", **setup
-    )
+    broken = ci.run_ci_pipeline(data.inject_faults(new, faults=["missing_column"], seed=SEED), name="broken", **setup)
     assert broken.gate is None and broken.candidate is None
     assert [c.result for c in broken.report.checks][3:] == ["FAIL", "WARN", "SKIP", "SKIP"]
     assert broken.outcome == "STOPPED at data validation (schema skew)"
@@ -334,7 +336,7 @@ def test_wrong_types_and_empty_batches_are_schema_skew(schema, months):
     assert empty.action == STOP and [f.detail for f in empty.findings] == ["the batch has no rows"]
 
 
-@pytest.mark.parametrize("metric", validation.METRICS)
+@pytest.mark.parametrize("metric", model_validation.METRICS)
 def test_gate_scores_equal_evaluate_model(metric, gate_setup):
     s = gate_setup
     for model in (s["current"], s["good"], s["baseline"]):
@@ -343,14 +345,14 @@ def test_gate_scores_equal_evaluate_model(metric, gate_setup):
             s["test"][s["test"]["region"] == "west"],
             s["test"][s["test"]["contract"] == "two-year"],
         ):
-            gate = validation.validate_model(model, data=frame, metric=metric)
+            gate = model_validation.validate_model(model, data=frame, metric=metric)
             assert gate.overall.candidate == getattr(training.evaluate_model(model, frame), metric)
 
 
 def test_retrain_trains_gates_and_promotes_and_a_broken_training_is_a_failed_run():
     from types import SimpleNamespace
 
-    from mlops_lab.validation import retrain
+    from mlops_lab.ci import retrain
 
     def broken():
         raise ValueError("Input contains infinity\nmore detail")

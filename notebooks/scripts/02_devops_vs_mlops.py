@@ -41,7 +41,7 @@ language = "en"  # "en" or "es": the language of the quiz, the feedback and the 
 mode = "full"  # "full" or "smoke"; this lab is small, so both run the same data
 
 # %%
-from mlops_lab import data, exercise_checks, training, validation
+from mlops_lab import checks, ci, data, data_validation, exercise_checks, model_validation, training
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.quiz import scorecard, show_quiz
@@ -72,7 +72,7 @@ your_turn = ExerciseBook(
 # logic is right, that preprocessing never produces NaNs, and that training converges on a tiny sample.
 
 # %%
-code_tests = validation.run_code_tests(seed=seed)
+code_tests = ci.run_code_tests(seed=seed)
 code_tests
 
 # %% [markdown]
@@ -92,7 +92,7 @@ customers = data.make_customers(
 )
 train = customers[customers["month"] < "2025-07-01"].reset_index(drop=True)
 current_model = training.train_model(train, seed=seed)
-monthly = validation.quality_by_month(current_model, customers, code_tests=code_tests, seed=seed)
+monthly = ci.quality_by_month(current_model, customers, code_tests=code_tests, seed=seed)
 monthly
 
 # %%
@@ -160,14 +160,14 @@ print(
 #
 # ### 3.1 Data validation: a schema inferred from training data
 #
-# `validation.infer_schema` reads the training data and writes down what good data looks like: the required
+# `data_validation.infer_schema` reads the training data and writes down what good data looks like: the required
 # columns, their types, whether values may be missing, and the allowed categories. Numeric ranges come from the
 # data contract (`data.VALID_RANGES`), because the smallest and largest values of one sample are too tight:
 # next month's perfectly good data would break them. The schema also keeps the training statistics, to
 # measure how far a new batch has moved.
 
 # %%
-schema = validation.infer_schema(train)
+schema = data_validation.infer_schema(train)
 schema
 
 # %% [markdown]
@@ -193,7 +193,7 @@ for fault in data.FAULTS:
     batches[fault.replace("_", " ")] = data.inject_faults(clean, faults=[fault], rate=0.05, seed=seed)
 batches["shifted distribution (2025-12)"] = months["2025-12"]
 data_results = {name: schema.validate(batch, name=name) for name, batch in batches.items()}
-validation.validation_summary(data_results.values())
+data_validation.validation_summary(data_results.values())
 
 # %% [markdown]
 # Each report lists every failing check at once (pandera's *lazy* validation), with how many rows fail and
@@ -238,13 +238,13 @@ schema.validate(months["2025-07"], name="2025-07")
 #   A better average can hide a group of customers the new model serves badly.
 #
 # The metric is F1 at the 0.5 threshold (F1 balances precision and recall, notebook 01): the business calls the
-# customers the model flags, so it cares about those decisions. `validation.run_ci_pipeline` runs every stage in order (code tests, data validation,
+# customers the model flags, so it cares about those decisions. `ci.run_ci_pipeline` runs every stage in order (code tests, data validation,
 # training, model validation) and reports which stages a plain DevOps pipeline would have run.
 
 # %%
 new_data = customers[(customers["month"] >= "2025-07-01") & (customers["month"] < "2025-10-01")]
 holdout = customers[customers["month"] >= "2025-10-01"].reset_index(drop=True)
-baseline = validation.fit_baseline(new_data)
+baseline = model_validation.fit_baseline(new_data)
 print(baseline)
 gate_slices = [{"column": "region"}, {"column": "contract"}]
 pipeline = dict(
@@ -256,7 +256,7 @@ pipeline = dict(
     slices=gate_slices,
     seed=seed,
 )
-run_a = validation.run_ci_pipeline(new_data, name="candidate A", **pipeline)
+run_a = ci.run_ci_pipeline(new_data, name="candidate A", **pipeline)
 run_a
 
 # %% [markdown]
@@ -270,8 +270,8 @@ run_a.gate
 # lost (recorded as "stayed"). Every value is still valid, so data validation cannot see it.
 
 # %%
-west_extract = validation.drop_cancellations(new_data, column="region", value="west", share=0.5, seed=seed)
-run_w = validation.run_ci_pipeline(west_extract, name="candidate W", **pipeline)
+west_extract = model_validation.drop_cancellations(new_data, column="region", value="west", share=0.5, seed=seed)
+run_w = ci.run_ci_pipeline(west_extract, name="candidate W", **pipeline)
 run_w
 
 # %%
@@ -309,7 +309,7 @@ if overall_w.current < overall_w.baseline:
 
 # %%
 broken_extract = data.inject_faults(new_data, faults=["missing_column"], seed=seed)
-validation.run_ci_pipeline(broken_extract, name="broken extract", **pipeline)
+ci.run_ci_pipeline(broken_extract, name="broken extract", **pipeline)
 
 # %% [markdown]
 # ### 3.3 What continuous training adds
@@ -322,7 +322,7 @@ validation.run_ci_pipeline(broken_extract, name="broken extract", **pipeline)
 # %%
 arrivals = [(month, months[month]) for month in ("2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "2025-12")]
 arrivals[3] = ("2025-10", data.inject_faults(months["2025-10"], faults=["missing_column"], seed=seed))
-ct_log = validation.continuous_training(
+ct_log = ci.continuous_training(
     arrivals,
     schema=schema,
     current=current_model,
@@ -356,7 +356,7 @@ show_quiz(
 faults_seen = {name: result for name, result in data_results.items() if name != "clean month (2025-04)"}
 faults_seen["concept change (2025-07)"] = schema.validate(months["2025-07"], name="2025-07")
 faults_seen["lost west cancellations"] = run_w.gate
-validation.fault_report(code_tests, faults_seen)
+ci.fault_report(code_tests, faults_seen)
 
 # %% [markdown]
 # The code tests passed every time: they were never going to see any of this. Data validation caught the five
@@ -415,11 +415,11 @@ my_data_check = your_turn.submit(
 # bug. It passes the lab's gate (regions and contract types):
 
 # %%
-mailed_extract = validation.drop_cancellations(
+mailed_extract = model_validation.drop_cancellations(
     new_data, column="payment_method", value="mailed-check", share=0.5, seed=seed
 )
 candidate_b = training.train_model(mailed_extract, seed=seed)
-gate_b = validation.validate_model(
+gate_b = model_validation.validate_model(
     candidate_b, data=holdout, current=current_model, baseline=baseline, slices=gate_slices, name="candidate B"
 )
 print(f"The lab's gate on candidate B: {gate_b.verdict}")
@@ -430,7 +430,9 @@ print(f"The lab's gate on candidate B: {gate_b.verdict}")
 # segment, or `{"column": ...}` for every value of a column.
 
 # %%
-validation.slice_table({"current": current_model, "candidate A": run_a.candidate, "candidate B": candidate_b}, holdout)
+model_validation.slice_table(
+    {"current": current_model, "candidate A": run_a.candidate, "candidate B": candidate_b}, holdout
+)
 
 # %%
 my_slice_check = {"column": "region", "value": "north"}  # your turn: change the slice
@@ -485,7 +487,7 @@ for batch_name, verdict in outcomes(validate_batch, {**clean_months, **faulty_ba
 
 # %%
 stopped = sum(step.decision.startswith("stopped") for step in ct_log.steps)
-validation.Table(
+checks.Table(
     "DevOps vs MLOps, from this lab",
     ("area", "software (DevOps)", "ML system (MLOps)", "what this notebook showed"),
     (

@@ -39,7 +39,7 @@ language = "en"  # "en" or "es": the language of the quiz, the feedback and the 
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
-from mlops_lab import exercise_checks, kfp_pipeline, pipeline
+from mlops_lab import exercise_checks, kfp_pipeline, metadata, pipeline, pipeline_steps
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.quiz import scorecard, show_quiz
@@ -78,7 +78,7 @@ kfp_job
 import pandas as pd
 
 pd.set_option("display.max_colwidth", None)  # the tables below hold long text: show it in full
-pipeline.steps_table()
+pipeline_steps.steps_table()
 
 # %% [markdown]
 # A few things to notice:
@@ -119,9 +119,9 @@ pipeline.steps_table()
 
 # %%
 by_hand = lab / "by_hand"
-snapshot = pipeline.extract_data(by_hand / "snapshot.csv", **size)
-statistics = pipeline.analyze_data(snapshot.path, by_hand / "statistics.json")
-train, test = pipeline.prepare_data(
+snapshot = pipeline_steps.extract_data(by_hand / "snapshot.csv", **size)
+statistics = pipeline_steps.analyze_data(snapshot.path, by_hand / "statistics.json")
+train, test = pipeline_steps.prepare_data(
     snapshot.path, statistics.path, by_hand / "train.csv", by_hand / "test.csv", train_months=9
 )
 stats = statistics.read_json()
@@ -129,14 +129,14 @@ print(snapshot, statistics, train, test, sep="\n")
 print(
     f"{stats['rows']} rows, months {stats['months'][0]} to {stats['months'][-1]}, churn rate {stats['churn_rate']:.3f}"
 )
-pipeline.describe_statistics(statistics)
+pipeline_steps.describe_statistics(statistics)
 
 # %% [markdown]
 # **Model training, evaluation and validation.** Training fits the churn model on the training months and
 # saves it with skops (a safe format: loading it cannot run arbitrary code).
 
 # %%
-model = pipeline.train_model(train.path, by_hand / "model.skops", seed=seed)
+model = pipeline_steps.train_model(train.path, by_hand / "model.skops", seed=seed)
 print(model)
 
 # %% [markdown]
@@ -154,8 +154,8 @@ print(model)
 # numbers into a decision.
 
 # %%
-metrics = pipeline.evaluate_model(model.path, test.path, by_hand / "metrics.json")
-validation = pipeline.validate_model(metrics.path, by_hand / "validation.json", min_roc_auc=0.7)
+metrics = pipeline_steps.evaluate_model(model.path, test.path, by_hand / "metrics.json")
+validation = pipeline_steps.validate_model(metrics.path, by_hand / "validation.json", min_roc_auc=0.7)
 scores = metrics.read_json()
 print(metrics, validation, sep="\n")
 print(f"model ROC AUC {scores['model']['roc_auc']:.4f}, baseline rule ROC AUC {scores['baseline']['roc_auc']:.4f}")
@@ -170,8 +170,8 @@ for check in validation.read_json()["checks"]:
 # predicted with actual churn.
 
 # %%
-deployment = pipeline.deploy_model(model.path, validation.path, test.path, by_hand / "deployment.json")
-report = pipeline.monitor_model(model.path, train.path, test.path, deployment.path, by_hand / "monitoring.json")
+deployment = pipeline_steps.deploy_model(model.path, validation.path, test.path, by_hand / "deployment.json")
+report = pipeline_steps.monitor_model(model.path, train.path, test.path, deployment.path, by_hand / "monitoring.json")
 served, watched = deployment.read_json(), report.read_json()
 print(f"deployed to {served['endpoint']}: {served['deployed']}; smoke-test churn probabilities {served['smoke_test']}")
 print(
@@ -188,7 +188,7 @@ pd.Series(watched["drift"], name="drift score").to_frame()
 #
 # ## 3. Lab: the steps as a pipeline
 #
-# `pipeline.STEPS` declares, for every step, which outputs of earlier steps it reads and which parameters it
+# `pipeline_steps.STEPS` declares, for every step, which outputs of earlier steps it reads and which parameters it
 # takes. The drawing below is made from that declaration, not from a picture: change the definition and the
 # drawing changes.
 
@@ -270,7 +270,7 @@ changed.table()
 # artifact.
 
 # %%
-store = pipeline.MetadataStore(lab)
+store = metadata.MetadataStore(lab)
 store.summary()
 
 # %% [markdown]
@@ -279,7 +279,7 @@ store.summary()
 # evaluation of the model.
 
 # %%
-pipeline.model_lineage(lab)
+metadata.model_lineage(lab)
 
 # %% [markdown]
 # The "code version" is a hash of each step function's source code: editing a step changes it, and
@@ -290,7 +290,7 @@ pipeline.model_lineage(lab)
 # leaked labels), this is the list of models to retrain or withdraw.
 
 # %%
-pipeline.models_from_snapshot(lab, snapshot=first.artifacts["extract_data.snapshot"].fingerprint)
+metadata.models_from_snapshot(lab, snapshot=first.artifacts["extract_data.snapshot"].fingerprint)
 
 # %% [markdown]
 # ## 5. Your turn
