@@ -43,7 +43,7 @@ language = "es"  # "en" or "es": the language of the quiz, the feedback and the 
 mode = "full"  # "full" or "smoke"; this lab is small, so both run the same data
 
 # %%
-from mlops_lab import data, exercise_checks, training, validation
+from mlops_lab import checks, ci, data, data_validation, exercise_checks, model_validation, training
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.quiz import scorecard, show_quiz
@@ -77,7 +77,7 @@ your_turn = ExerciseBook(
 # entrenamiento converge con una muestra diminuta (el informe siguiente está en inglés).
 
 # %%
-code_tests = validation.run_code_tests(seed=seed)
+code_tests = ci.run_code_tests(seed=seed)
 code_tests
 
 # %% [markdown]
@@ -98,7 +98,7 @@ customers = data.make_customers(
 )
 train = customers[customers["month"] < "2025-07-01"].reset_index(drop=True)
 current_model = training.train_model(train, seed=seed)
-monthly = validation.quality_by_month(current_model, customers, code_tests=code_tests, seed=seed)
+monthly = ci.quality_by_month(current_model, customers, code_tests=code_tests, seed=seed)
 monthly
 
 # %%
@@ -175,7 +175,7 @@ print(
 # entrenamiento, para medir cuánto se ha movido un lote nuevo.
 
 # %%
-schema = validation.infer_schema(train)
+schema = data_validation.infer_schema(train)
 schema
 
 # %% [markdown]
@@ -205,7 +205,7 @@ for fault in data.FAULTS:
     batches[fault.replace("_", " ")] = data.inject_faults(clean, faults=[fault], rate=0.05, seed=seed)
 batches["shifted distribution (2025-12)"] = months["2025-12"]
 data_results = {name: schema.validate(batch, name=name) for name, batch in batches.items()}
-validation.validation_summary(data_results.values())
+data_validation.validation_summary(data_results.values())
 
 # %% [markdown]
 # Cada informe enumera a la vez todas las comprobaciones que fallan (la validación *diferida*, *lazy*, de pandera), con
@@ -260,7 +260,7 @@ schema.validate(months["2025-07"], name="2025-07")
 # %%
 new_data = customers[(customers["month"] >= "2025-07-01") & (customers["month"] < "2025-10-01")]
 holdout = customers[customers["month"] >= "2025-10-01"].reset_index(drop=True)
-baseline = validation.fit_baseline(new_data)
+baseline = model_validation.fit_baseline(new_data)
 print(baseline)
 gate_slices = [{"column": "region"}, {"column": "contract"}]
 pipeline = dict(
@@ -272,7 +272,7 @@ pipeline = dict(
     slices=gate_slices,
     seed=seed,
 )
-run_a = validation.run_ci_pipeline(new_data, name="candidate A", **pipeline)
+run_a = ci.run_ci_pipeline(new_data, name="candidate A", **pipeline)
 run_a
 
 # %% [markdown]
@@ -288,8 +288,8 @@ run_a.gate
 # datos no puede verlo.
 
 # %%
-west_extract = validation.drop_cancellations(new_data, column="region", value="west", share=0.5, seed=seed)
-run_w = validation.run_ci_pipeline(west_extract, name="candidate W", **pipeline)
+west_extract = model_validation.drop_cancellations(new_data, column="region", value="west", share=0.5, seed=seed)
+run_w = ci.run_ci_pipeline(west_extract, name="candidate W", **pipeline)
 run_w
 
 # %%
@@ -329,7 +329,7 @@ if overall_w.current < overall_w.baseline:
 
 # %%
 broken_extract = data.inject_faults(new_data, faults=["missing_column"], seed=seed)
-validation.run_ci_pipeline(broken_extract, name="broken extract", **pipeline)
+ci.run_ci_pipeline(broken_extract, name="broken extract", **pipeline)
 
 # %% [markdown]
 # ### 3.3 Lo que añade el entrenamiento continuo
@@ -342,7 +342,7 @@ validation.run_ci_pipeline(broken_extract, name="broken extract", **pipeline)
 # %%
 arrivals = [(month, months[month]) for month in ("2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "2025-12")]
 arrivals[3] = ("2025-10", data.inject_faults(months["2025-10"], faults=["missing_column"], seed=seed))
-ct_log = validation.continuous_training(
+ct_log = ci.continuous_training(
     arrivals,
     schema=schema,
     current=current_model,
@@ -377,7 +377,7 @@ show_quiz(
 faults_seen = {name: result for name, result in data_results.items() if name != "clean month (2025-04)"}
 faults_seen["concept change (2025-07)"] = schema.validate(months["2025-07"], name="2025-07")
 faults_seen["lost west cancellations"] = run_w.gate
-validation.fault_report(code_tests, faults_seen)
+ci.fault_report(code_tests, faults_seen)
 
 # %% [markdown]
 # Las pruebas de código pasaron todas las veces: nunca iban a ver nada de esto. La validación de datos detectó los
@@ -440,11 +440,11 @@ my_data_check = your_turn.submit(
 # el veredicto en inglés:
 
 # %%
-mailed_extract = validation.drop_cancellations(
+mailed_extract = model_validation.drop_cancellations(
     new_data, column="payment_method", value="mailed-check", share=0.5, seed=seed
 )
 candidate_b = training.train_model(mailed_extract, seed=seed)
-gate_b = validation.validate_model(
+gate_b = model_validation.validate_model(
     candidate_b, data=holdout, current=current_model, baseline=baseline, slices=gate_slices, name="candidate B"
 )
 print(f"The lab's gate on candidate B: {gate_b.verdict}")
@@ -455,7 +455,9 @@ print(f"The lab's gate on candidate B: {gate_b.verdict}")
 # `{"column": ..., "value": ...}` para un segmento o `{"column": ...}` para cada valor de una columna.
 
 # %%
-validation.slice_table({"current": current_model, "candidate A": run_a.candidate, "candidate B": candidate_b}, holdout)
+model_validation.slice_table(
+    {"current": current_model, "candidate A": run_a.candidate, "candidate B": candidate_b}, holdout
+)
 
 # %%
 my_slice_check = {"column": "region", "value": "north"}  # your turn: change the slice
@@ -510,7 +512,7 @@ for batch_name, verdict in outcomes(validate_batch, {**clean_months, **faulty_ba
 
 # %%
 stopped = sum(step.decision.startswith("stopped") for step in ct_log.steps)
-validation.Table(
+checks.Table(
     "DevOps vs MLOps, from this lab",
     ("area", "software (DevOps)", "ML system (MLOps)", "what this notebook showed"),
     (

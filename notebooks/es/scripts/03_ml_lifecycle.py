@@ -41,7 +41,7 @@ language = "es"  # "en" or "es": the language of the quiz, the feedback and the 
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
-from mlops_lab import exercise_checks, kfp_pipeline, pipeline
+from mlops_lab import exercise_checks, kfp_pipeline, metadata, pipeline, pipeline_steps
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.quiz import scorecard, show_quiz
@@ -82,7 +82,7 @@ kfp_job
 import pandas as pd
 
 pd.set_option("display.max_colwidth", None)  # the tables below hold long text: show it in full
-pipeline.steps_table()
+pipeline_steps.steps_table()
 
 # %% [markdown]
 # Algunas cosas para notar:
@@ -125,9 +125,9 @@ pipeline.steps_table()
 
 # %%
 by_hand = lab / "by_hand"
-snapshot = pipeline.extract_data(by_hand / "snapshot.csv", **size)
-statistics = pipeline.analyze_data(snapshot.path, by_hand / "statistics.json")
-train, test = pipeline.prepare_data(
+snapshot = pipeline_steps.extract_data(by_hand / "snapshot.csv", **size)
+statistics = pipeline_steps.analyze_data(snapshot.path, by_hand / "statistics.json")
+train, test = pipeline_steps.prepare_data(
     snapshot.path, statistics.path, by_hand / "train.csv", by_hand / "test.csv", train_months=9
 )
 stats = statistics.read_json()
@@ -135,14 +135,14 @@ print(snapshot, statistics, train, test, sep="\n")
 print(
     f"{stats['rows']} rows, months {stats['months'][0]} to {stats['months'][-1]}, churn rate {stats['churn_rate']:.3f}"
 )
-pipeline.describe_statistics(statistics)
+pipeline_steps.describe_statistics(statistics)
 
 # %% [markdown]
 # **Entrenamiento, evaluación y validación del modelo.** El entrenamiento ajusta el modelo de abandono con los meses de
 # entrenamiento y lo guarda con skops (un formato seguro: cargarlo no puede ejecutar código arbitrario).
 
 # %%
-model = pipeline.train_model(train.path, by_hand / "model.skops", seed=seed)
+model = pipeline_steps.train_model(train.path, by_hand / "model.skops", seed=seed)
 print(model)
 
 # %% [markdown]
@@ -161,8 +161,8 @@ print(model)
 # esas cifras en una decisión (PASS: aprobada; FAIL: fallida).
 
 # %%
-metrics = pipeline.evaluate_model(model.path, test.path, by_hand / "metrics.json")
-validation = pipeline.validate_model(metrics.path, by_hand / "validation.json", min_roc_auc=0.7)
+metrics = pipeline_steps.evaluate_model(model.path, test.path, by_hand / "metrics.json")
+validation = pipeline_steps.validate_model(metrics.path, by_hand / "validation.json", min_roc_auc=0.7)
 scores = metrics.read_json()
 print(metrics, validation, sep="\n")
 print(f"model ROC AUC {scores['model']['roc_auc']:.4f}, baseline rule ROC AUC {scores['baseline']['roc_auc']:.4f}")
@@ -177,8 +177,8 @@ for check in validation.read_json()["checks"]:
 # v2) y compara el abandono previsto con el real.
 
 # %%
-deployment = pipeline.deploy_model(model.path, validation.path, test.path, by_hand / "deployment.json")
-report = pipeline.monitor_model(model.path, train.path, test.path, deployment.path, by_hand / "monitoring.json")
+deployment = pipeline_steps.deploy_model(model.path, validation.path, test.path, by_hand / "deployment.json")
+report = pipeline_steps.monitor_model(model.path, train.path, test.path, deployment.path, by_hand / "monitoring.json")
 served, watched = deployment.read_json(), report.read_json()
 print(f"deployed to {served['endpoint']}: {served['deployed']}; smoke-test churn probabilities {served['smoke_test']}")
 print(
@@ -276,7 +276,7 @@ changed.table()
 # artefacto a ejecución y de ejecución a artefacto.
 
 # %%
-store = pipeline.MetadataStore(lab)
+store = metadata.MetadataStore(lab)
 store.summary()
 
 # %% [markdown]
@@ -285,7 +285,7 @@ store.summary()
 # evaluación del modelo.
 
 # %%
-pipeline.model_lineage(lab)
+metadata.model_lineage(lab)
 
 # %% [markdown]
 # La "versión del código" (*code version*) es un hash del código fuente de la función de cada paso: editar un paso la
@@ -296,7 +296,7 @@ pipeline.model_lineage(lab)
 # (una unión incorrecta, etiquetas filtradas), esta es la lista de modelos que hay que volver a entrenar o retirar.
 
 # %%
-pipeline.models_from_snapshot(lab, snapshot=first.artifacts["extract_data.snapshot"].fingerprint)
+metadata.models_from_snapshot(lab, snapshot=first.artifacts["extract_data.snapshot"].fingerprint)
 
 # %% [markdown]
 # ## 5. Tu turno

@@ -43,7 +43,7 @@ language = "es"  # "en" or "es": the language of the quiz, the feedback and the 
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
-from mlops_lab import exercise_checks, maturity, monitoring, tracking
+from mlops_lab import exercise_checks, maturity, maturity_levels, maturity_plots, monitoring, tracking
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.quiz import scorecard, show_quiz
@@ -192,7 +192,7 @@ print(monitoring.detect_drift(november, december).summary())
 # %%
 import matplotlib.pyplot as plt
 
-maturity.plot_monitoring(world)
+maturity_plots.plot_monitoring(world)
 plt.show()
 
 # %% [markdown]
@@ -241,12 +241,12 @@ print(
 )
 
 # %%
-policies = maturity.default_policies(trigger="schedule", human_delay=3)
+policies = maturity_levels.default_policies(trigger="schedule", human_delay=3)
 for policy in policies:
     print(policy)
 
 # %%
-comparison = maturity.compare_levels(world, policies=policies, store=store)
+comparison = maturity_plots.compare_levels(world, policies=policies, store=store)
 comparison
 
 # %% [markdown]
@@ -322,14 +322,14 @@ threshold = 0.3  # months, rows, cost per customer or distance, depending on the
 human_delay = 2  # months a human needs to notice, release or repair
 
 # %%
-what_if = maturity.compare_levels(
+what_if = maturity_plots.compare_levels(
     maturity.Scenario(
         seed=seed,
         customers_per_month=scenario.customers_per_month,
         covariate_drift=covariate_drift,
         concept_drift=concept_drift,
     ),
-    policies=maturity.default_policies(trigger=trigger, threshold=threshold, human_delay=human_delay),
+    policies=maturity_levels.default_policies(trigger=trigger, threshold=threshold, human_delay=human_delay),
 )
 what_if.plot_quality()
 plt.show()
@@ -363,7 +363,7 @@ drift_threshold = your_turn.submit(
 my_policy = {"trigger": "schedule", "threshold": 1}  # your turn: change the trigger and the threshold
 
 # %%
-search = maturity.search_policies(world)
+search = maturity_levels.search_policies(world)
 my_policy = your_turn.submit(
     "best-trigger", my_policy, check=lambda value: exercise_checks.check_policy(value, world=world, search=search)
 )
