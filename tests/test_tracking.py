@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mlops_lab import exercise_checks, tracking
+from mlops_lab import exercise_checks, registry, tracking
 
 ROOT = Path(__file__).resolve().parent.parent
 # Small and fast: 4 months x 200 customers.
@@ -200,28 +200,28 @@ def test_models_are_stored_as_skops_never_pickle(store, tmp_path):
 def test_register_move_aliases_and_load_by_alias(store):
     first = tracking.train_and_log({**SMALL, "kind": "logistic_regression"}, name="lr", log_model=True, store=store)
     second = tracking.train_and_log({**SMALL, "kind": "random_forest"}, name="rf", log_model=True, store=store)
-    v1 = tracking.register_model("lr", name="churn", alias="champion", store=store)
-    v2 = tracking.register_model("rf", name="churn", alias="challenger", store=store)
+    v1 = registry.register_model("lr", name="churn", alias="champion", store=store)
+    v2 = registry.register_model("rf", name="churn", alias="challenger", store=store)
     assert (v1.version, v1.run, v1.aliases) == (1, "lr", ("champion",))
     assert (v2.version, v2.run, v2.aliases) == (2, "rf", ("challenger",))
     _, _, _, test = tracking.train_from_recipe(SMALL)
-    champion = tracking.load_model("churn", alias="champion")
+    champion = registry.load_model("churn", alias="champion")
     assert tracking.outcome_metrics(champion, test) == first.metrics
-    promoted = tracking.set_alias("churn", alias="champion", version=2)
+    promoted = registry.set_alias("churn", alias="champion", version=2)
     assert promoted.aliases == ("challenger", "champion")
-    assert tracking.outcome_metrics(tracking.load_model("churn", alias="champion"), test) == second.metrics
-    table = tracking.registry_table("churn")
+    assert tracking.outcome_metrics(registry.load_model("churn", alias="champion"), test) == second.metrics
+    table = registry.registry_table("churn")
     assert table.to_dict("index") == {
         1: {"run": "lr", "aliases": ""},
         2: {"run": "rf", "aliases": "challenger, champion"},
     }
-    assert tracking.model_version("churn", alias="champion").version == 2
+    assert registry.model_version("churn", alias="champion").version == 2
 
 
 def test_registering_prints_nothing(store, capfd):
     tracking.train_and_log(SMALL, name="lr", log_model=True, store=store)
     capfd.readouterr()
-    tracking.register_model("lr", name="quiet", alias="champion", store=store)
+    registry.register_model("lr", name="quiet", alias="champion", store=store)
     out, err = capfd.readouterr()
     assert (out, err) == ("", "")
 
@@ -229,9 +229,9 @@ def test_registering_prints_nothing(store, capfd):
 def test_registering_a_run_without_a_model_says_so(store):
     tracking.train_and_log(SMALL, name="no-model", store=store)
     with pytest.raises(ValueError, match="logged no model"):
-        tracking.register_model("no-model", name="churn", store=store)
+        registry.register_model("no-model", name="churn", store=store)
     with pytest.raises(KeyError, match="no run named 'ghost'"):
-        tracking.register_model("ghost", name="churn", store=store)
+        registry.register_model("ghost", name="churn", store=store)
 
 
 def test_plot_runs_draws_one_point_per_run_and_group():
@@ -409,11 +409,11 @@ def test_registry_functions_act_on_the_store_they_are_given_not_the_last_one_ope
     tracking.train_and_log(SMALL, name="lr", log_model=True, store=store)
     other = tracking.open_store(tmp_path / "other", experiment="tests")  # opened last: the default from now on
     assert tracking.current_store() is other
-    tracking.register_model("lr", name="churn", alias="champion", store=store)
-    assert tracking.registry_table("churn", store=store).to_dict("index") == {1: {"run": "lr", "aliases": "champion"}}
-    assert tracking.model_version("churn", alias="champion", store=store).run == "lr"
-    assert tracking.load_model("churn", alias="champion", store=store) is not None
-    assert tracking.registry_table("churn", store=other).empty
+    registry.register_model("lr", name="churn", alias="champion", store=store)
+    assert registry.registry_table("churn", store=store).to_dict("index") == {1: {"run": "lr", "aliases": "champion"}}
+    assert registry.model_version("churn", alias="champion", store=store).run == "lr"
+    assert registry.load_model("churn", alias="champion", store=store) is not None
+    assert registry.registry_table("churn", store=other).empty
     with pytest.raises(KeyError, match="no run named 'lr'"):
         tracking.find_run("lr", store=other)
 
@@ -421,7 +421,7 @@ def test_registry_functions_act_on_the_store_they_are_given_not_the_last_one_ope
 def test_without_an_open_store_the_default_store_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(tracking, "_opened", None)
     with pytest.raises(RuntimeError, match=r"call tracking.open_store\(workspace\) first"):
-        tracking.registry_table("churn")
+        registry.registry_table("churn")
 
 
 def test_compare_runs_keeps_mlflows_gaps_and_light_runs_go_to_their_store(store):

@@ -43,7 +43,7 @@ language = "en"  # "en" or "es": the language of the quiz, the feedback and the 
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
-from mlops_lab import data, exercise_checks, model_files, tracking, training
+from mlops_lab import data, exercise_checks, model_files, registry, tracking, training
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.quiz import scorecard, show_quiz
@@ -311,16 +311,16 @@ MlflowClient().set_registered_model_alias("churn-model", "champion", version.ver
 # line. Bo's gradient boosting becomes the challenger; the table shows which run every version came from.
 
 # %%
-tracking.register_model("bo-1", name="churn-model", alias="challenger", store=store)
-tracking.registry_table("churn-model")
+registry.register_model("bo-1", name="churn-model", alias="challenger", store=store)
+registry.registry_table("churn-model")
 
 # %% [markdown]
-# Serving code asks for `churn-model@champion`, never for a file name. `tracking.load_model` downloads the
+# Serving code asks for `churn-model@champion`, never for a file name. `registry.load_model` downloads the
 # version the alias points to and loads it with `model_files.load_model`, which checks every type in the skops file
 # against the package's own allow-list (`model_files.TRUSTED_TYPES`). The loaded model scores exactly what its run recorded:
 
 # %%
-champion = tracking.load_model("churn-model", alias="champion")
+champion = registry.load_model("churn-model", alias="champion")
 recorded = runs.loc[team_choice.run, "recall"]
 print(
     f"champion = {team_choice.run}; recall recorded {recorded:.4f}, recall of the loaded model {training.evaluate_model(champion, test, threshold=runs.loc[team_choice.run, 'threshold']).recall:.4f}"
@@ -367,7 +367,7 @@ tracking.reproduce_run("bo-2", store=store)
 # ## 6. The questions again, one query each
 
 # %%
-shipped_run = tracking.model_version("churn-model", alias="champion").run
+shipped_run = registry.model_version("churn-model", alias="champion").run
 print(
     f"1. shipped model: churn-model v{version.version} from run {shipped_run}, data {runs.loc[shipped_run, 'data_fingerprint']}, code version recorded: {runs.loc[shipped_run, 'code_version'] == tracking.code_version()}"
 )

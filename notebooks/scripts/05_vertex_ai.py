@@ -57,6 +57,7 @@ from mlops_lab import (
     explainability,
     features,
     monitoring,
+    registry,
     serving,
     tracking,
     training,
@@ -282,8 +283,8 @@ tracking.log_run(
     model=first_model,
     store=store,
 )
-tracking.register_model("rf-defaults", name=registered, alias="default", store=store)
-tracking.set_alias(registered, alias="champion", version=1)
+registry.register_model("rf-defaults", name=registered, alias="default", store=store)
+registry.set_alias(registered, alias="champion", version=1)
 
 # %% [markdown]
 # Version 2 is the same model with the study's best settings. It enters the registry as the `challenger`:
@@ -298,8 +299,8 @@ tracking.log_run(
     model=tuned_model,
     store=store,
 )
-tracking.register_model("rf-tuned", name=registered, alias="challenger", store=store)
-tracking.registry_table(registered)
+registry.register_model("rf-tuned", name=registered, alias="challenger", store=store)
+registry.registry_table(registered)
 
 # %% [markdown]
 # ```python
@@ -319,8 +320,8 @@ tracking.registry_table(registered)
 # loses badly on one segment deserves a second look.
 
 # %%
-champion_model = tracking.load_model(registered, alias="champion")
-challenger_model = tracking.load_model(registered, alias="challenger")
+champion_model = registry.load_model(registered, alias="champion")
+challenger_model = registry.load_model(registered, alias="challenger")
 slices = {
     "v1 (champion)": evaluation.evaluate_slices(champion_model, valid, by="contract")["roc_auc"],
     "v2 (challenger)": evaluation.evaluate_slices(challenger_model, valid, by="contract")["roc_auc"],
@@ -394,7 +395,7 @@ canary.groupby("model_id").agg(requests=("request_id", "nunique"), mean_probabil
 v1_auc, v2_auc = slices["v1 (champion)"]["(all)"], slices["v2 (challenger)"]["(all)"]
 promote = v2_auc > v1_auc
 if promote:
-    tracking.set_alias(registered, alias="champion", version=2)
+    registry.set_alias(registered, alias="champion", version=2)
     endpoint.set_traffic_split({"v1": 0, "v2": 100})
 else:
     endpoint.set_traffic_split({"v1": 100, "v2": 0})
@@ -402,7 +403,7 @@ serving_id, serving_model = ("v2", challenger_model) if promote else ("v1", cham
 decision = "promote version 2" if promote else "keep version 1 and roll the canary back"
 print(f"overall ROC AUC on June: v2 {v2_auc:.4f}, v1 {v1_auc:.4f}: {decision}")
 print(endpoint)
-tracking.registry_table(registered)
+registry.registry_table(registered)
 
 # %% [markdown]
 # ```python

@@ -44,7 +44,7 @@ language = "es"  # "en" or "es": the language of the quiz, the feedback and the 
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
-from mlops_lab import data, exercise_checks, model_files, tracking, training
+from mlops_lab import data, exercise_checks, model_files, registry, tracking, training
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.quiz import scorecard, show_quiz
@@ -321,17 +321,17 @@ MlflowClient().set_registered_model_alias("churn-model", "champion", version.ver
 # ejecución salió cada versión.
 
 # %%
-tracking.register_model("bo-1", name="churn-model", alias="challenger", store=store)
-tracking.registry_table("churn-model")
+registry.register_model("bo-1", name="churn-model", alias="challenger", store=store)
+registry.registry_table("churn-model")
 
 # %% [markdown]
-# El código de servicio pide `churn-model@champion`, nunca un nombre de archivo. `tracking.load_model` descarga la
+# El código de servicio pide `churn-model@champion`, nunca un nombre de archivo. `registry.load_model` descarga la
 # versión a la que apunta el alias y la carga con `model_files.load_model`, que compara cada tipo del archivo skops
 # con la lista de tipos permitidos del propio paquete (`model_files.TRUSTED_TYPES`). El modelo cargado obtiene
 # exactamente la puntuación que registró su ejecución (la celda siguiente lo imprime en inglés):
 
 # %%
-champion = tracking.load_model("churn-model", alias="champion")
+champion = registry.load_model("churn-model", alias="champion")
 recorded = runs.loc[team_choice.run, "recall"]
 print(
     f"champion = {team_choice.run}; recall recorded {recorded:.4f}, recall of the loaded model {training.evaluate_model(champion, test, threshold=runs.loc[team_choice.run, 'threshold']).recall:.4f}"
@@ -381,7 +381,7 @@ tracking.reproduce_run("bo-2", store=store)
 # Las respuestas se imprimen en inglés, en el orden de la tabla de la sección 2.
 
 # %%
-shipped_run = tracking.model_version("churn-model", alias="champion").run
+shipped_run = registry.model_version("churn-model", alias="champion").run
 print(
     f"1. shipped model: churn-model v{version.version} from run {shipped_run}, data {runs.loc[shipped_run, 'data_fingerprint']}, code version recorded: {runs.loc[shipped_run, 'code_version'] == tracking.code_version()}"
 )
