@@ -53,7 +53,7 @@ def _progress(args: argparse.Namespace) -> int:
 
 def _note_unknown_answers(rows: Sequence[BatchRow]) -> None:
     """Name, once per row, quiz answers for questions no quiz has: they are ignored, and the runs go on."""
-    from mlops_lab.quiz import unknown_answer_ids
+    from mlops_lab.quiz_answers import unknown_answer_ids
 
     for row in rows:
         unknown = unknown_answer_ids(row.parameters.get("quiz_answers"))

@@ -615,7 +615,7 @@ def _add_progress(sub: Submission, files: _LearnerFiles, banks: dict[str, Any], 
 
 def _add_notebook(sub: Submission, files: _LearnerFiles, banks: dict[str, Any], problems: list[GradeRow]) -> set[str]:
     """Take a submitted notebook's quiz answers and parameters, if it has a bank; the notebook, then."""
-    from mlops_lab.quiz import answers_for
+    from mlops_lab.quiz_answers import answers_for
 
     notebook = sub.path.stem
     if notebook not in banks:

@@ -50,7 +50,6 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Container
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -595,81 +594,6 @@ def grade_answer(
     return Grade(question.id, stored, round(score, 4), correct, "\n".join(lines), expected)
 
 
-def bank_question_ids(folder: str | os.PathLike[str] | None = None) -> dict[str, set[str]]:
-    """Every bank's question ids by notebook, read leniently: a broken bank is skipped, not an error here.
-
-    Used only to sort a ``quiz_answers`` value; ``mlops-lab quiz validate`` is where banks are checked.
-    """
-    ids: dict[str, set[str]] = {}
-    for path in sorted(Path(folder or quizzes_dir()).glob("*.yaml")):
-        try:
-            raw = read_safe_yaml(path)
-        except ValueError:
-            continue
-        questions = raw.get("questions") if isinstance(raw, dict) else None
-        ids[path.stem] = {q["id"] for q in questions or () if isinstance(q, dict) and isinstance(q.get("id"), str)}
-    return ids
-
-
-def answers_for(notebook: str, answers: Any, *, notebooks: Container[str]) -> dict[str, Any]:
-    """The part of a ``quiz_answers`` value meant for ``notebook``, as question id -> answer.
-
-    ``answers`` may hold answers for several notebooks: keyed by notebook name
-    (``{"01_pain_points": {"file-names": "b"}}``), or flat by question id. Flat ids are
-    kept (the caller tells this bank's ids from others); sections for the other notebooks
-    (any name in ``notebooks``) are dropped.
-    """
-    if not isinstance(answers, dict):
-        return {}
-    picked = {k: v for k, v in answers.items() if k not in notebooks}
-    own = answers.get(notebook)
-    if isinstance(own, dict):
-        picked.update(own)
-    return picked
-
-
-def unknown_answer_ids(answers: Any, *, folder: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
-    """The ids in a ``quiz_answers`` value that no bank has (as ``notebook/id`` inside a notebook's section).
-
-    What a batch names once per learner before running; each notebook's quiz names its own share too.
-    """
-    if not isinstance(answers, dict):
-        return ()
-    everyone = bank_question_ids(folder)
-    every_id = set().union(*everyone.values()) if everyone else set()
-    unknown = []
-    for key, value in answers.items():
-        if key in everyone and isinstance(value, dict):
-            unknown.extend(f"{key}/{qid}" for qid in value if qid not in everyone[key])
-        elif key not in every_id:
-            unknown.append(str(key))
-    return tuple(unknown)
-
-
-def _scope_answers(bank: QuizBank, answers: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """This bank's answers out of ``answers``, and the ids that belong to no bank (reported, never fatal)."""
-    if not answers:
-        return {}, ()
-    if not isinstance(answers, dict):
-        raise ValueError(
-            f"quiz answers must be a dict of question id -> answer, or notebook -> {{question id: answer}}; "
-            f"got {answers!r:.80}"
-        )
-    known = {q.id for q in bank.questions}
-    everyone = bank_question_ids(bank.path.parent)
-    everyone.setdefault(bank.notebook, known)
-    own_section = answers.get(bank.notebook)
-    mine, unknown = {}, []
-    for qid, answer in answers_for(bank.notebook, answers, notebooks=everyone).items():
-        if qid in known:
-            mine[qid] = answer
-        elif isinstance(own_section, dict) and qid in own_section:
-            unknown.append(qid)  # filed under this notebook, yet not one of its questions
-        elif not any(qid in ids for ids in everyone.values()):
-            unknown.append(qid)
-    return mine, tuple(unknown)
-
-
 @dataclass
 class QuizView:
     """What a quiz cell displays: ipywidgets in JupyterLab, a stable text summary everywhere else."""
@@ -821,11 +745,13 @@ def show_quiz(
     that learner (:func:`option_order`); ``None`` keeps the bank's order. ``language`` (the
     notebook's parameter) picks the bank's translation and the words of the widget and feedback.
     """
+    from mlops_lab.quiz_answers import scope_answers  # it reads banks with this module's loader
+
     full = load_bank(bank or bank_path(notebook, language=language))
     loaded = full if questions is None else replace(full, questions=tuple(full.question(qid) for qid in questions))
     loaded = shuffled(loaded, learner=seed)
     progress = Progress.in_workspace(workspace)
-    mine, ignored = _scope_answers(full, answers)
+    mine, ignored = scope_answers(full, answers)
     # Answers no quiz has are named once, by the notebook's full quiz, not by each predict-then-run question.
     view = QuizView(
         bank=loaded,

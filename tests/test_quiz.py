@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_lab import quiz
+from mlops_lab import quiz, quiz_answers
 from mlops_lab.quiz import QuizBankError, grade_answer, load_bank, show_quiz
 
 VALID = """\
@@ -293,21 +293,21 @@ def test_answers_for_several_notebooks_are_scoped_and_unknown_ids_reported_once(
 
 def test_answers_for_keeps_flat_ids_and_the_notebooks_own_section():
     answers = {"a-q": 1, "nb": {"b-q": 2, "a-q": 3}, "other": {"c-q": 4}, "stray": {"from_results": "x"}}
-    assert quiz.answers_for("nb", answers, notebooks={"nb", "other"}) == {
+    assert quiz_answers.answers_for("nb", answers, notebooks={"nb", "other"}) == {
         "a-q": 3,
         "b-q": 2,
         "stray": {"from_results": "x"},
     }
-    assert quiz.answers_for("nb", "not a dict", notebooks={"nb"}) == {}
+    assert quiz_answers.answers_for("nb", "not a dict", notebooks={"nb"}) == {}
 
 
 def test_unknown_answer_ids_names_what_no_bank_has(tmp_path):
     write(tmp_path, VALID.format(name="nb"))
     write(tmp_path, OTHER, name="other")
     answers = {"q-single": "a", "other": {"other-q": "b", "q-num": 1}, "typo": "a", "07_missing": {"x": "a"}}
-    assert quiz.unknown_answer_ids(answers, folder=tmp_path) == ("other/q-num", "typo", "07_missing")
-    assert quiz.unknown_answer_ids({"q-single": "a"}, folder=tmp_path) == ()
-    assert quiz.unknown_answer_ids(None, folder=tmp_path) == ()
+    assert quiz_answers.unknown_answer_ids(answers, folder=tmp_path) == ("other/q-num", "typo", "07_missing")
+    assert quiz_answers.unknown_answer_ids({"q-single": "a"}, folder=tmp_path) == ()
+    assert quiz_answers.unknown_answer_ids(None, folder=tmp_path) == ()
 
 
 def test_quiz_answers_that_are_not_a_mapping_get_a_clear_error(tmp_path):
