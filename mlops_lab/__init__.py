@@ -18,7 +18,8 @@ Where each concept lives (course concept, then its one module):
     feature store and point-in-time joins            features
     hyperparameter tuning                            tuning
     explainable AI                                   explainability
-    experiment tracking and the model registry       tracking
+    experiment tracking                              tracking
+    the model registry and its aliases               registry
     model files (skops) and model fingerprints       model_files
     check results shown as one table                 checks
     data validation (schema and statistics)          data_validation
@@ -40,6 +41,7 @@ Where each concept lives (course concept, then its one module):
     code exercises, run in the learner's kernel      code_exercises
     the hidden tests of the code exercises           hidden_tests
     quizzes                                          quiz
+    a roster's quiz answers, sorted per notebook     quiz_answers
     the learner-facing words in English and Spanish  i18n
     how guessable a quiz bank is                     quiz_stats
     a learner's progress and workspace               progress
