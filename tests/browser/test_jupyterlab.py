@@ -263,30 +263,3 @@ def test_learner_runs_start_here_and_answers_quiz(lab: Lab, page) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{NOTEBOOK}_failure.png"))
         print(f"JupyterLab log (end):\n{lab.log.read_text()[-3000:]}")
         raise
-
-
-def test_learner_runs_the_spanish_edition_and_reads_spanish_feedback(lab: Lab, page) -> None:
-    """The Spanish twin in the same JupyterLab: its widgets, feedback and scorecard speak Spanish."""
-    from playwright.sync_api import expect
-
-    from mlops_lab.progress import Progress
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    try:
-        _open_notebook(page, lab, f"es/{NOTEBOOK}.ipynb")
-        # The workspace is shared with the English test, so the score may not start at 0 here.
-        _run_all_cells(page, scorecard_text="preguntas correctas")
-        wrong = _answer(
-            page, 1, "b) Una biblioteca que entrena modelos más rápido en GPU", label="P", check="Comprobar"
-        )
-        expect(wrong).to_contain_text("No del todo.")
-        expect(wrong).to_contain_text("b) la elegiste, es incorrecta:")
-        expect(wrong).to_contain_text("a) no la elegiste, es correcta:")
-        page.screenshot(path=str(SCREENSHOTS / f"es_{NOTEBOOK}_quiz_answered.png"))
-        # Same question ids and keys as the English edition: the progress file cannot tell them apart.
-        answers = Progress.in_workspace(lab.workspace).answers(NOTEBOOK, "questions")
-        assert (answers["what-is-mlops"]["answer"], answers["what-is-mlops"]["score"]) == ("b", 0.0)
-    except BaseException:
-        page.screenshot(path=str(SCREENSHOTS / f"es_{NOTEBOOK}_failure.png"))
-        print(f"JupyterLab log (end):\n{lab.log.read_text()[-3000:]}")
-        raise
