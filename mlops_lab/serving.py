@@ -55,6 +55,8 @@ _MAX_INTEGER_DIGITS = 100
 # instead of a connection reset while it is still sending; beyond that the connection is simply closed.
 _DRAIN_FACTOR = 4
 _START_TIMEOUT_S = 10.0
+# Sends of a prediction whose connection closed before any answer, before the last try that may raise.
+_RESENDS = 3
 _STOP_TIMEOUT_S = 10.0
 # Endpoints currently serving in this process, so a re-run notebook cell can stop the one it started before.
 _running: set[Endpoint] = set()
@@ -539,7 +541,7 @@ def _parse_int(text: str) -> int:
 
 
 def post_json(client: Any, path: str, content: bytes) -> Any:
-    """POST a JSON body and read the answer; sent again once if the connection closed before any answer.
+    """POST a JSON body and read the answer; sent again (at most 3 more times) if the connection closed before any answer.
 
     A keep-alive connection can be closed by the server at the moment a request goes out on it;
     the server then never read the request, so sending it again on a fresh connection is safe for a
@@ -548,9 +550,15 @@ def post_json(client: Any, path: str, content: bytes) -> Any:
     import httpx
 
     request = client.build_request("POST", path, content=content, headers={"content-type": "application/json"})
-    try:
-        response = client.send(request, stream=True)
-    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+    # Each failed send drops its dead connection from the pool, but the next pooled one may have died the same way
+    # (the server closes every idle connection at once): a few more sends, not one.
+    for _ in range(_RESENDS):
+        try:
+            response = client.send(request, stream=True)
+            break
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            continue
+    else:
         response = client.send(request, stream=True)
     try:
         response.read()
