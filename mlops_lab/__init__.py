@@ -6,7 +6,8 @@ CI, continuous training) -> the pipeline steps, their metadata and the runner ->
 -> serving -> the maturity simulation (its world, the levels, their plots). The learning
 tools (exercise checks, quizzes, progress) sit above the concept modules, and the instructor
 tools (batch runs, grading, the class report, the command line) on top; a concept module
-imports neither.
+imports neither. Beside them all, like the exceptions and the environment, the words a learner
+reads, which every module that shows something looks up in the learner's language.
 
 Where each concept lives (course concept, then its one module):
 
@@ -36,13 +37,13 @@ Where each concept lives (course concept, then its one module):
     the maturity levels compared: table and charts   maturity_plots
     offline settings, workspace, environment check   environment
     the package's exceptions                         errors
+    the words a learner reads, in English and Spanish  i18n
     exercise feedback, a notebook's exercise book    exercises
     value exercises' checks, rerun for any seed      exercise_checks
     code exercises, run in the learner's kernel      code_exercises
     the hidden tests of the code exercises           hidden_tests
     quizzes                                          quiz
     a roster's quiz answers, sorted per notebook     quiz_answers
-    the learner-facing words in English and Spanish  i18n
     how guessable a quiz bank is                     quiz_stats
     a learner's progress and workspace               progress
     a batch's rows: roster and sweep files           roster

@@ -1,14 +1,25 @@
-"""The learner-facing words of the quiz, the exercise feedback and the scorecard, in each edition's language.
+"""The words the package shows a learner, in each edition's language.
 
 Every notebook has a ``language`` parameter ("en" or "es", the notebook's edition by default) that it
-passes to :class:`~mlops_lab.exercises.ExerciseBook`, :func:`~mlops_lab.quiz.show_quiz` and
-:func:`~mlops_lab.quiz.scorecard`; they look their words up here. The catalogues hold the frame of the
-feedback (verdicts, buttons, the score line); what a check says about a value comes from the check.
-Only words change with the language: grades, stored answers and the progress file are the same in every edition.
+passes to the functions whose results a learner reads: the quiz, the exercise feedback, the scorecard,
+and the tables, sentences and figure labels of the concept modules. Only words change with the
+language: numbers, grades, stored answers and the progress file are the same in every edition.
+
+Two ways to look words up:
+
+* :func:`translate`, as gettext does it: the package's source writes the English text, which is its
+  own key, and ``mlops_lab/locale/<language>/*.json`` maps it to its translation
+  (``translate("{n} runs", language="es", n=3)`` -> ``"3 ejecuciones"``). Call it with the English
+  text written out, so ``tests/test_translations.py`` can find every text and check it is translated
+  with the same placeholders; a text kept in a table of values is marked with :func:`translatable`.
+* :func:`message`, the named messages of the quiz widget and the feedback frame below.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+from pathlib import Path
 from typing import Any
 
 LANGUAGES = ("en", "es")  # English first: the source edition, which every translation must match
@@ -97,3 +108,36 @@ def message(name: str, /, *, language: str = "en", **values: Any) -> str:
 def catalogue(language: str) -> dict[str, str]:
     """Every message of ``language`` by name (a copy), for tests and translators to compare the catalogues."""
     return dict(_MESSAGES[check_language(language)])
+
+
+LOCALE = Path(__file__).resolve().parent / "locale"
+
+
+@functools.cache
+def _translations(language: str) -> dict[str, str]:
+    """Every translation of ``language``: the union of its catalogue files, English text -> translated text."""
+    found: dict[str, str] = {}
+    for path in sorted((LOCALE / language).glob("*.json")):
+        found.update(json.loads(path.read_text(encoding="utf-8")))
+    return found
+
+
+def translate(text: str, /, *, language: str = "en", **values: Any) -> str:
+    """``text`` (the package's English) in ``language``, with ``values`` filled in as ``str.format`` does.
+
+    A text the catalogue lacks stays English rather than failing a learner's cell; the tests make sure
+    no text the package shows is missing.
+    """
+    if check_language(language) != "en":
+        text = _translations(language).get(text, text)
+    return text.format(**values) if values else text
+
+
+def translatable(text: str, /) -> str:
+    """Mark ``text`` for translation where it is written (a table of values), to be translated where it is shown."""
+    return text
+
+
+def translations(language: str) -> dict[str, str]:
+    """The catalogue of ``language`` (a copy): English text -> translation, for tests and translators."""
+    return dict(_translations(check_language(language)))

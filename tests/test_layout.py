@@ -20,7 +20,6 @@ import mlops_lab
 
 PACKAGE = Path(mlops_lab.__file__).resolve().parent
 LEARNER_SIDE = {
-    "i18n",
     "exercises",
     "exercise_checks",
     "code_exercises",
