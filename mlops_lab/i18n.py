@@ -44,6 +44,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "quiz.right": "right",
         "quiz.wrong": "wrong",
         "quiz.pick": "Pick an answer first, then press Check.",
+        "quiz.multi_prompt": "choose all that apply",
         "quiz.ignored": (
             "Ignored answers for {names}: this quiz has no question with that id (answers to other notebooks' "
             "questions are skipped without a note). Give answers by question id, or per notebook: {example}."
@@ -76,6 +77,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "quiz.right": "es correcta",
         "quiz.wrong": "es incorrecta",
         "quiz.pick": "Elige primero una respuesta y después pulsa Comprobar.",
+        "quiz.multi_prompt": "elige todas las que correspondan",
         "quiz.ignored": (
             "Se ignoraron las respuestas a {names}: este cuestionario no tiene ninguna pregunta con ese id (las "
             "respuestas a preguntas de otros cuadernos se omiten sin aviso). Da las respuestas por id de pregunta o "

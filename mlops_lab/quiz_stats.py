@@ -12,16 +12,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from mlops_lab.i18n import LANGUAGES, message
 from mlops_lab.quiz import QuizBank
 
 # The limits of the quiz guide: the key is the longest option in at most 4 of 10 single-choice questions (and, by the
 # same limit, the shortest in at most 4 of 10); no key position holds more than 4 in 10 keys, and where questions
 # have a fourth option it is the key somewhere; a multiple-select question has at least two wrong options and says
-# so in its text.
+# so in its text, in its bank's language (the quiz widget's prompt, ``quiz.multi_prompt``).
 MAX_LONGEST_SHARE = 0.4
 MAX_POSITION_SHARE = 0.4
 MIN_MULTI_DISTRACTORS = 2
-MULTI_PROMPT = "choose all that apply"
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class BankStats:
     n_numeric: int
     four_option_questions: int = 0
     multi_without_prompt: tuple[str, ...] = ()
+    language: str = "en"
 
     @property
     def longest_share(self) -> float:
@@ -68,7 +69,8 @@ class BankStats:
                 "but it is never the key"
             )
         for qid in self.multi_without_prompt:
-            found.append(f"{self.notebook}: multiple-select {qid!r} does not say {MULTI_PROMPT!r}")
+            prompt = message("quiz.multi_prompt", language=self.language)
+            found.append(f"{self.notebook}: multiple-select {qid!r} does not say {prompt!r}")
         for qid, count in sorted(self.multi_distractors.items()):
             if count < MIN_MULTI_DISTRACTORS:
                 found.append(
@@ -93,8 +95,15 @@ HEADER = (
 )
 
 
+def bank_language(bank: QuizBank) -> str:
+    """The language a bank is written in: a translated edition's banks sit in ``quizzes/<language>/``."""
+    return bank.path.parent.name if bank.path.parent.name in LANGUAGES[1:] else LANGUAGES[0]
+
+
 def bank_stats(bank: QuizBank) -> BankStats:
     """Count one bank's figures. Positions are counted by place in the list (a, b, c, d), not by the key's name."""
+    language = bank_language(bank)
+    prompt = message("quiz.multi_prompt", language=language)
     positions: Counter[str] = Counter()
     longest = shortest = 0
     single = 0
@@ -115,7 +124,7 @@ def bank_stats(bank: QuizBank) -> BankStats:
                 shortest += 1
         elif q.type == "multiple":
             distractors[q.id] = sum(1 for o in q.options if not o.correct)
-            if MULTI_PROMPT not in q.text.lower():
+            if prompt not in q.text.lower():
                 unprompted.append(q.id)
     for position in "abcd":
         positions.setdefault(position, 0)
@@ -130,6 +139,7 @@ def bank_stats(bank: QuizBank) -> BankStats:
         n_numeric=sum(1 for q in bank.questions if q.type == "numeric"),
         four_option_questions=four_options,
         multi_without_prompt=tuple(unprompted),
+        language=language,
     )
 
 

@@ -21,6 +21,26 @@ def test_shipped_banks_are_within_the_guides_limits():
     assert problems == []
 
 
+def test_translated_banks_are_within_the_limits_and_use_their_own_prompt():
+    """A translation can make the key the longest option; and a Spanish question says "elige todas..."."""
+    spanish = [load_bank(path) for path in sorted((quiz.quizzes_dir() / "es").glob("*.yaml"))]
+    assert len(spanish) == len(shipped_banks())
+    _, problems = stats_report(spanish)
+    assert problems == []
+    assert sum(len(bank_stats(bank).multi_distractors) for bank in spanish) >= 5
+
+
+def test_a_spanish_multiple_select_without_the_spanish_prompt_is_reported(tmp_path):
+    english = next(b for b in shipped_banks() if any(q.type == "multiple" for q in b.questions))
+    (tmp_path / "es").mkdir()
+    (tmp_path / english.path.name).write_text(english.path.read_text(encoding="utf-8"), encoding="utf-8")
+    source = (quiz.quizzes_dir() / "es" / english.path.name).read_text(encoding="utf-8")
+    path = tmp_path / "es" / english.path.name
+    path.write_text(source.replace("(elige todas las que correspondan)", ""), encoding="utf-8")
+    _, problems = stats_report([load_bank(path)])
+    assert problems and all("elige todas las que correspondan" in p for p in problems)
+
+
 def test_shipped_banks_are_big_enough():
     banks = {bank.notebook: bank for bank in shipped_banks()}
     assert sum(len(bank.questions) for bank in banks.values()) >= 80
