@@ -144,10 +144,13 @@ def _grade(args: argparse.Namespace) -> int:
         _say(f"error: cannot write {args.output}: {_one_line(exc)}", error=True)
         return 2
     _say(repr(gradebook))
-    flagged = len(gradebook.flagged)
+    not_rerun = len(gradebook.code_not_rerun)
+    flagged = len(gradebook.flagged) - not_rerun
     _say(
         f"Gradebook for {len(gradebook.learners)} learner(s) written to {path}"
-        + (f"; {flagged} item(s) flagged." if flagged else ".")
+        + (f"; {flagged} item(s) flagged" if flagged else "")
+        + (f"; {not_rerun} code exercise(s) not rerun (add --run-code to rerun them)" if not_rerun else "")
+        + "."
     )
     return 0
 

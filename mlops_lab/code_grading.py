@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from mlops_lab.grading import CODE_EXPECTED
+
 if TYPE_CHECKING:
     from mlops_lab.code_rerun import RerunLimits, RerunResult
     from mlops_lab.grading import GradeRow
@@ -68,7 +70,7 @@ def grade_code_exercise(
             status=kernel,
             score=1.0 if claimed else 0.0,
             answer=code,
-            expected="all hidden tests",
+            expected=CODE_EXPECTED,
             flag="unverified",
             issue=f"the learner's kernel recorded {kernel} ({tests} hidden tests); {why}",
             source=source,
@@ -88,7 +90,7 @@ def grade_code_exercise(
         status=status,
         score=1.0 if passed else 0.0,
         answer=code,
-        expected="all hidden tests",
+        expected=CODE_EXPECTED,
         flag=flag,
         issue=issue,
         source=source,

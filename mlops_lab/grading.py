@@ -58,6 +58,8 @@ MAX_SHOWN_CHARS = 300
 DEFAULT_REGRADE_SEEDS = 8
 """How many distinct (seed, mode) pairs the grader rebuilds seed-dependent exercise checks for."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+# What a code exercise's row expects; its ``unverified`` flag is expected when the grader did not rerun learner code.
+CODE_EXPECTED = "all hidden tests"
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,11 @@ class Gradebook:
     @property
     def flagged(self) -> list[GradeRow]:
         return [r for r in self.rows if r.flag]
+
+    @property
+    def code_not_rerun(self) -> list[GradeRow]:
+        """Code exercises graded from the learner's kernel alone: flagged ``unverified``, by design without --run-code."""
+        return [r for r in self.flagged if r.flag == "unverified" and r.expected == CODE_EXPECTED]
 
     def totals(self) -> list[dict[str, Any]]:
         """Per learner and notebook: quiz score, exercises passed, and how many items were flagged."""

@@ -144,6 +144,9 @@ def test_the_cli_reruns_code_only_when_asked(tmp_path, capsys):
     assert main(["grade", str(tmp_path / "class"), "--output", str(output)]) == 0
     flags = {r["learner"]: r["flag"] for r in csv.DictReader(output.open()) if r["item"] == "cache-key"}
     assert flags == {"alice": "unverified", "writer": "unverified"}
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert "2 code exercise(s) not rerun (add --run-code to rerun them)." in summary
+    assert "flagged" not in summary  # expected without --run-code: not counted as problems
 
     assert main(["grade", str(tmp_path / "class"), "--run-code", "--code-timeout", "5", "--output", str(output)]) == 0
     rows = {r["learner"]: r for r in csv.DictReader(output.open()) if r["item"] == "cache-key"}
