@@ -162,29 +162,40 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="module")
-def page(lab: Lab):
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
         try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(UI_TIMEOUT_MS)
-            yield context.new_page()
+            yield browser
         finally:
             browser.close()
 
 
-def _open_notebook(page, lab: Lab, path: str = f"{NOTEBOOK}.ipynb") -> None:
+@pytest.fixture
+def page(browser):
+    """A fresh browser context per test: what one test left open cannot catch the next test's clicks."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _open_notebook(page, lab: Lab, path: str = f"{NOTEBOOK}.ipynb", workspace: str = "english") -> None:
+    """Open ``path`` alone in its own JupyterLab workspace (a workspace restores the tabs it last had open)."""
     from playwright.sync_api import expect
 
-    page.goto(f"{lab.url}/lab/tree/{path}?token={lab.token}")
+    page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{path}?reset&token={lab.token}")
     config = json.loads(page.locator("#jupyter-config-data").text_content())
     assert ANNOUNCEMENTS_PLUGIN in config.get("disabledExtensions", []), (
         "JupyterLab's news pop-up is on (it goes online and covers widgets): run `make install`, which installs "
         "etc/jupyter/labconfig/page_config.json into the environment"
     )
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+    page.wait_for_selector(".jp-NotebookPanel:visible .jp-Cell")
+    expect(page.locator(".jp-NotebookPanel")).to_have_count(1)
     # The toolbar's execution indicator says idle before any kernel exists; the status bar names the kernel.
     kernel_idle = page.get_by_role("contentinfo").get_by_text("Python 3 (ipykernel) | Idle")
     expect(kernel_idle).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
@@ -261,5 +272,33 @@ def test_learner_runs_start_here_and_answers_quiz(lab: Lab, page) -> None:
         plot_cell.screenshot(path=str(SCREENSHOTS / f"{NOTEBOOK}_plot.png"))
     except BaseException:  # pytest.fail and timeouts included: keep what the learner would have seen
         page.screenshot(path=str(SCREENSHOTS / f"{NOTEBOOK}_failure.png"))
+        print(f"JupyterLab log (end):\n{lab.log.read_text()[-3000:]}")
+        raise
+
+
+def test_learner_runs_the_spanish_edition_and_reads_spanish_feedback(lab: Lab, page) -> None:
+    """The Spanish twin: its widgets, feedback, exercise checks and scorecard speak Spanish."""
+    from playwright.sync_api import expect
+
+    from mlops_lab.progress import Progress
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        _open_notebook(page, lab, f"es/{NOTEBOOK}.ipynb", workspace="spanish")
+        # The workspace folder is shared with the English test, so the score may not start at 0 here.
+        _run_all_cells(page, scorecard_text="preguntas correctas")
+        expect(page.locator(".jp-OutputArea-output", has_text="INTÉNTALO DE NUEVO").first).to_be_visible()
+        wrong = _answer(
+            page, 1, "b) Una biblioteca que entrena modelos más rápido en GPU", label="P", check="Comprobar"
+        )
+        expect(wrong).to_contain_text("No del todo.")
+        expect(wrong).to_contain_text("b) la elegiste, es incorrecta:")
+        expect(wrong).to_contain_text("a) no la elegiste, es correcta:")
+        page.screenshot(path=str(SCREENSHOTS / f"es_{NOTEBOOK}_quiz_answered.png"))
+        # Same question ids and keys as the English edition: the progress file cannot tell them apart.
+        answers = Progress.in_workspace(lab.workspace).answers(NOTEBOOK, "questions")
+        assert (answers["what-is-mlops"]["answer"], answers["what-is-mlops"]["score"]) == ("b", 0.0)
+    except BaseException:
+        page.screenshot(path=str(SCREENSHOTS / f"es_{NOTEBOOK}_failure.png"))
         print(f"JupyterLab log (end):\n{lab.log.read_text()[-3000:]}")
         raise
