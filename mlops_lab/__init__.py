@@ -43,6 +43,7 @@ Where each concept lives (course concept, then its one module):
     code exercises, run in the learner's kernel      code_exercises
     the hidden tests of the code exercises           hidden_tests
     quizzes                                          quiz
+    the quiz's widgets, as a learner clicks them     quiz_widgets
     a roster's quiz answers, sorted per notebook     quiz_answers
     how guessable a quiz bank is                     quiz_stats
     a learner's progress and workspace               progress

@@ -45,6 +45,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "quiz.wrong": "wrong",
         "quiz.pick": "Pick an answer first, then press Check.",
         "quiz.multi_prompt": "choose all that apply",
+        "quiz.number_hint": "a number",
+        "quiz.not_a_number": "Write a number (for example 12 or 0.35), then press Check.",
         "quiz.ignored": (
             "Ignored answers for {names}: this quiz has no question with that id (answers to other notebooks' "
             "questions are skipped without a note). Give answers by question id, or per notebook: {example}."
@@ -78,6 +80,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "quiz.wrong": "es incorrecta",
         "quiz.pick": "Elige primero una respuesta y después pulsa Comprobar.",
         "quiz.multi_prompt": "elige todas las que correspondan",
+        "quiz.number_hint": "un número",
+        "quiz.not_a_number": "Escribe un número (por ejemplo 12 o 0.35) y después pulsa Comprobar.",
         "quiz.ignored": (
             "Se ignoraron las respuestas a {names}: este cuestionario no tiene ninguna pregunta con ese id (las "
             "respuestas a preguntas de otros cuadernos se omiten sin aviso). Da las respuestas por id de pregunta o "

@@ -652,73 +652,15 @@ class QuizView:
 
     def widget(self) -> Any:
         if self._widget is None:
-            self._widget = _build_widget(self)
+            from mlops_lab.quiz_widgets import build_widget
+
+            self._widget = build_widget(self)
         return self._widget
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle = dict(self.widget()._repr_mimebundle_())
         bundle["text/plain"] = self.text()
         return bundle
-
-
-def _feedback_html(grade: Grade) -> str:
-    import html
-
-    colour = "#1a7f37" if grade.correct else ("#9a6700" if grade.score > 0 else "#cf222e")
-    body = "<br>".join(html.escape(line) for line in grade.feedback.splitlines())
-    return f'<div style="color:{colour}">{body}</div>'
-
-
-def _build_widget(view: QuizView) -> Any:
-    import html
-
-    import ipywidgets as widgets
-
-    say = functools.partial(message, language=view.language)
-    boxes = []
-    for n, q in enumerate(view.bank.questions, 1):
-        title = widgets.HTML(f"<b>{say('quiz.question', n=n)}</b> {html.escape(q.text)}")
-        previous = view.grades.get(q.id)
-        if q.type == "single":
-            chooser = widgets.RadioButtons(
-                options=[(f"{o.key}) {o.text}", o.key) for o in q.options],
-                value=previous.answer if previous else None,
-                layout=widgets.Layout(width="auto"),
-            )
-            read = lambda c=chooser: c.value  # noqa: E731
-        elif q.type == "multiple":
-            ticks = [
-                widgets.Checkbox(
-                    description=f"{o.key}) {o.text}",
-                    value=bool(previous and o.key in previous.answer),
-                    indent=False,
-                    # Without an explicit width JupyterLab cuts long option texts off after a few words.
-                    layout=widgets.Layout(width="auto"),
-                )
-                for o in q.options
-            ]
-            chooser = widgets.VBox(ticks)
-            read = lambda t=ticks, opts=q.options: [o.key for o, c in zip(opts, t, strict=True) if c.value]  # noqa: E731
-        else:
-            chooser = widgets.FloatText(value=previous.answer if previous else 0.0, description=say("quiz.answer"))
-            read = lambda c=chooser: c.value  # noqa: E731
-        button = widgets.Button(description=say("quiz.check"), button_style="primary")
-        feedback = widgets.HTML(_feedback_html(previous) if previous else "")
-
-        def on_click(_: Any, qid: str = q.id, read: Any = read, feedback: Any = feedback) -> None:
-            if read() in (None, []):
-                feedback.value = f'<div style="color:#9a6700">{html.escape(say("quiz.pick"))}</div>'
-                return
-            try:
-                feedback.value = _feedback_html(view.answer(qid, read()))
-            except ValueError as exc:
-                feedback.value = f'<div style="color:#9a6700">{html.escape(str(exc))}</div>'
-
-        button.on_click(on_click)
-        boxes.append(widgets.VBox([title, chooser, button, feedback], layout=widgets.Layout(margin="0 0 12px 0")))
-    if view.ignored:
-        boxes.insert(0, widgets.HTML(f'<div style="color:#9a6700">{html.escape(view.ignored_note)}</div>'))
-    return widgets.VBox(boxes)
 
 
 def show_quiz(

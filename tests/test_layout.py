@@ -25,6 +25,7 @@ LEARNER_SIDE = {
     "code_exercises",
     "hidden_tests",
     "quiz",
+    "quiz_widgets",
     "quiz_stats",
     "quiz_answers",
     "progress",

@@ -245,6 +245,25 @@ def test_widget_check_button_grades_and_records(tmp_path):
     assert bundle["text/plain"].startswith("Quiz nb: 4 questions")
 
 
+def test_a_number_box_starts_empty_so_an_answer_of_zero_is_never_given_by_default(tmp_path):
+    path = write(tmp_path, VALID.format(name="nb"))
+    view = show_quiz("nb", bank=path, workspace=tmp_path / "ws", facts={"auc": 0.9})
+    _, box, button, feedback = view.widget().children[2].children
+    assert box.value == ""
+    button.click()
+    assert "Pick an answer first" in feedback.value and "q-num" not in view.progress.answers("nb")
+    box.value = "half"
+    button.click()
+    assert "Write a number" in feedback.value and "q-num" not in view.progress.answers("nb")
+    box.value = "0,5"  # a decimal comma, as Spanish writes it
+    button.click()
+    assert "Correct." in feedback.value and view.progress.answers("nb")["q-num"]["answer"] == 0.5
+    assert (
+        show_quiz("nb", bank=path, workspace=tmp_path / "ws", facts={"auc": 0.9}).widget().children[2].children[1].value
+        == "0.5"
+    )
+
+
 def test_shipped_banks_are_valid_and_hold_the_course_items():
     assert quiz.validate_banks([quiz.quizzes_dir()]) == []
     level0 = load_bank(quiz.bank_path("04_maturity_levels")).question("level-0-characteristic")
