@@ -168,7 +168,7 @@ for event in scenario.events():
 #
 # El informe también muestra el **índice de estabilidad de la población** (PSI), otra medida de un desplazamiento, que
 # se explica en la nota opcional al final de esta sección. Este es diciembre de 2025, frente a los datos de
-# entrenamiento del primer modelo (el informe está en inglés):
+# entrenamiento del primer modelo:
 
 # %%
 training_data = world.training_data(world.initial_key())

@@ -192,7 +192,7 @@ feature_rows[feature_rows["customer_id"] == churner][["customer_id", "feature_ti
 # Una **unión a un momento dado** (*point-in-time join*) da a cada fila de etiquetas los valores de características más
 # recientes registrados *en el momento de su predicción o antes*. La alternativa ingenua, unir los valores más recientes
 # de cada cliente, usa el futuro sin que se note. Entrena el mismo modelo con ambas y compara lo que promete la
-# evaluación sin conexión con lo que ofrece el servicio (el informe está en inglés):
+# evaluación sin conexión con lo que ofrece el servicio:
 
 # %%
 features.leakage_report(
@@ -272,8 +272,7 @@ print(
 # así que podemos reproducirlo etapa por etapa: la pérdida de entrenamiento sigue bajando, mientras que la pérdida de
 # validación vuelve a subir en cuanto los árboles adicionales solo se ajustan al ruido. La curva se registra en MLflow
 # como un historial de métricas (un valor por paso), el equivalente de las métricas de series temporales de Vertex AI
-# Experiments que se muestran en TensorBoard. (El título del gráfico dice, en inglés: "más árboles no siempre es
-# mejor").
+# Experiments que se muestran en TensorBoard.
 
 # %%
 boosted_params = {"n_estimators": 40 if mode == "smoke" else 80, "learning_rate": 0.3, "max_depth": 3}
@@ -430,7 +429,7 @@ canary.groupby("model_id").agg(requests=("request_id", "nunique"), mean_probabil
 # la versión 2 es mejor en general, el alias `champion` pasa a la versión 2 y el endpoint le envía todo el tráfico; si no,
 # se revierte el canario y la versión 1 conserva todo el tráfico. En cualquier caso son dos llamadas, y deshacerlas son
 # las mismas dos llamadas a la inversa. A partir de aquí, el modelo en servicio es la versión que sea la
-# campeona (la decisión se imprime en inglés).
+# campeona.
 
 # %%
 v1_auc, v2_auc = slices["v1 (champion)"]["(all)"], slices["v2 (challenger)"]["(all)"]
@@ -514,8 +513,7 @@ print(
 # comprobaciones de la validación de datos sobre un lote antes de entrenar: la misma palabra para otra comprobación).
 # Model Monitoring v1 usa la divergencia de Jensen-Shannon para las características numéricas y la distancia L-infinito para
 # las categóricas, y da una alerta en 0.3 de forma predeterminada; la v2 te permite elegir la métrica y los umbrales por
-# objetivo (cuaderno 04, sección 3). El desplazamiento es gradual, así que compara ambas vistas (las líneas impresas y
-# el gráfico están en inglés):
+# objetivo (cuaderno 04, sección 3). El desplazamiento es gradual, así que compara ambas vistas:
 
 # %%
 skew = monitoring.drift_over_time(train, windows, kind="skew", language=language)
