@@ -9,10 +9,11 @@ metric history, and :func:`evaluate_slices` scores a model on each value of a co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.data import FEATURES, TARGET
+from mlops_lab.i18n import translate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,6 +26,7 @@ class TrainingCurve:
     """Loss per boosting iteration on the training and the validation data."""
 
     history: pd.DataFrame
+    language: str = field(default="en", repr=False, compare=False)
 
     @property
     def best_step(self) -> int:
@@ -34,19 +36,31 @@ class TrainingCurve:
     def __repr__(self) -> str:
         last = self.history.iloc[-1]
         best = self.history.loc[self.best_step]
-        return (
-            f"TrainingCurve({len(self.history)} iterations: validation loss lowest at iteration {self.best_step} "
-            f"({best['valid_loss']:.4f}); at the last one train {last['train_loss']:.4f}, validation {last['valid_loss']:.4f})"
+        return translate(
+            "TrainingCurve({n} iterations: validation loss lowest at iteration {best_step} ({best:.4f}); "
+            "at the last one train {train:.4f}, validation {valid:.4f})",
+            language=self.language,
+            n=len(self.history),
+            best_step=self.best_step,
+            best=best["valid_loss"],
+            train=last["train_loss"],
+            valid=last["valid_loss"],
         )
 
-    def plot(self, *, title: str = "Training curve") -> Figure:
+    def plot(self, *, title: str | None = None) -> Figure:
         import matplotlib.pyplot as plt
 
+        language = self.language
         fig, ax = plt.subplots(figsize=(7, 3))
-        ax.plot(self.history.index, self.history["train_loss"], label="training loss")
-        ax.plot(self.history.index, self.history["valid_loss"], label="validation loss")
-        ax.axvline(self.best_step, color="grey", linestyle=":", label=f"lowest validation loss ({self.best_step})")
-        ax.set(title=title, xlabel="boosting iteration", ylabel="log loss")
+        ax.plot(self.history.index, self.history["train_loss"], label=translate("training loss", language=language))
+        ax.plot(self.history.index, self.history["valid_loss"], label=translate("validation loss", language=language))
+        lowest = translate("lowest validation loss ({step})", language=language, step=self.best_step)
+        ax.axvline(self.best_step, color="grey", linestyle=":", label=lowest)
+        ax.set(
+            title=translate("Training curve", language=language) if title is None else title,
+            xlabel=translate("boosting iteration", language=language),
+            ylabel="log loss",
+        )
         ax.legend()
         fig.tight_layout()
         return fig
@@ -65,8 +79,11 @@ def _log_loss(truth: Any, proba: Any) -> float:
     return float(np.average(-np.log(picked)))
 
 
-def training_curve(model: Pipeline, train: pd.DataFrame, valid: pd.DataFrame) -> TrainingCurve:
-    """Training and validation log loss after each stage of a fitted boosted pipeline (gradient boosting)."""
+def training_curve(model: Pipeline, train: pd.DataFrame, valid: pd.DataFrame, *, language: str = "en") -> TrainingCurve:
+    """Training and validation log loss after each stage of a fitted boosted pipeline (gradient boosting).
+
+    ``language``: the language the curve is shown in (its losses are the same in every language).
+    """
     import pandas as pd
 
     classifier = model[-1]
@@ -90,7 +107,7 @@ def training_curve(model: Pipeline, train: pd.DataFrame, valid: pd.DataFrame) ->
                 "valid_loss": _log_loss(valid_truth, valid_proba),
             }
         )
-    return TrainingCurve(history=pd.DataFrame(rows).set_index("step").round(6))
+    return TrainingCurve(history=pd.DataFrame(rows).set_index("step").round(6), language=language)
 
 
 def _labels(frame: pd.DataFrame) -> Any:

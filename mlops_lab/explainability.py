@@ -17,10 +17,11 @@ through that function itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mlops_lab.data import FEATURES, TARGET
+from mlops_lab.i18n import translate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,28 +35,47 @@ class Attributions:
 
     table: pd.DataFrame
     scoring: str
+    language: str = field(default="en", repr=False, compare=False)
 
     def __repr__(self) -> str:
-        lines = [f"Feature attributions (drop in {self.scoring} when the feature is shuffled)"]
+        lines = [
+            translate(
+                "Feature attributions (drop in {scoring} when the feature is shuffled)",
+                language=self.language,
+                scoring=self.scoring,
+            )
+        ]
         for feature, row in self.table.iterrows():
             lines.append(f"  {feature:<16}{row['importance']:>8.4f} ± {row['spread']:.4f}")
         return "\n".join(lines)
 
-    def plot(self, *, title: str = "Feature attributions") -> Figure:
+    def plot(self, *, title: str | None = None) -> Figure:
         import matplotlib.pyplot as plt
 
         ordered = self.table.iloc[::-1]
         fig, ax = plt.subplots(figsize=(7, 3))
         ax.barh(ordered.index, ordered["importance"], xerr=ordered["spread"], color="tab:blue")
-        ax.set(title=title, xlabel=f"drop in {self.scoring} when shuffled")
+        ax.set(
+            title=translate("Feature attributions", language=self.language) if title is None else title,
+            xlabel=translate("drop in {scoring} when shuffled", language=self.language, scoring=self.scoring),
+        )
         fig.tight_layout()
         return fig
 
 
 def feature_attributions(
-    model: Pipeline, frame: pd.DataFrame, *, n_repeats: int = 5, seed: int = 0, scoring: str = "roc_auc"
+    model: Pipeline,
+    frame: pd.DataFrame,
+    *,
+    n_repeats: int = 5,
+    seed: int = 0,
+    scoring: str = "roc_auc",
+    language: str = "en",
 ) -> Attributions:
-    """Permutation importance of every input feature of ``model`` on labelled data ``frame``."""
+    """Permutation importance of every input feature of ``model`` on labelled data ``frame``.
+
+    ``language``: the language the attributions are shown in (the numbers are the same in every language).
+    """
     import numpy as np
     import pandas as pd
 
@@ -77,7 +97,7 @@ def feature_attributions(
         {"importance": mean.round(4), "spread": std.round(4)},
         index=pd.Index(list(FEATURES), name="feature"),
     ).sort_values("importance", ascending=False, kind="stable")
-    return Attributions(table=table, scoring=scoring)
+    return Attributions(table=table, scoring=scoring, language=language)
 
 
 def _feature_blocks(model: Pipeline, features: list[str]) -> list[list[int]] | None:

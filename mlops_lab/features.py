@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from mlops_lab.data import FEATURES, ID_COLUMN, TARGET, TIME_COLUMN
+from mlops_lab.i18n import translate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,13 +134,19 @@ def make_feature_history(
 
 
 def leakage_report(
-    labels: pd.DataFrame, features: pd.DataFrame, *, train_ids: Iterable[str], test_ids: Iterable[str], seed: int = 0
+    labels: pd.DataFrame,
+    features: pd.DataFrame,
+    *,
+    train_ids: Iterable[str],
+    test_ids: Iterable[str],
+    seed: int = 0,
+    language: str = "en",
 ) -> pd.DataFrame:
     """Train the same model on each join and compare what offline evaluation promises with what serving delivers.
 
     "offline" evaluates on test rows built with the same join as the training rows;
     "at serving time" evaluates on the values known when predictions are made (the
-    point-in-time rows), which is all an online model ever sees.
+    point-in-time rows), which is all an online model ever sees. ``language``: of the table's labels.
     """
     import pandas as pd
 
@@ -149,12 +156,18 @@ def leakage_report(
     test_labels = labels[labels[ID_COLUMN].isin(set(test_ids))]
     served = point_in_time_join(test_labels, features)
     rows = {}
-    for name, join in (("latest values (naive)", latest_values_join), ("point-in-time", point_in_time_join)):
+    joins = (
+        (translate("latest values (naive)", language=language), latest_values_join),
+        (translate("point-in-time", language=language), point_in_time_join),
+    )
+    offline_auc = translate("offline ROC AUC", language=language)
+    serving_auc = translate("ROC AUC at serving time", language=language)
+    for name, join in joins:
         model = train_model(join(train_labels, features), seed=seed)
         at_serving = evaluate_model(model, served).roc_auc
         # The point-in-time test rows are the served rows: score them once.
         offline = (
             at_serving if join is point_in_time_join else evaluate_model(model, join(test_labels, features)).roc_auc
         )
-        rows[name] = {"offline ROC AUC": offline, "ROC AUC at serving time": at_serving}
-    return pd.DataFrame(rows).T.rename_axis("training rows joined with")
+        rows[name] = {offline_auc: offline, serving_auc: at_serving}
+    return pd.DataFrame(rows).T.rename_axis(translate("training rows joined with", language=language))

@@ -31,10 +31,11 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.data import CATEGORICAL_FEATURES, FEATURES
+from mlops_lab.i18n import translatable, translate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,6 +47,17 @@ DEFAULT_BINS = 10
 # Laplace-style floor so that an empty bucket does not make PSI infinite.
 PSI_FLOOR = 1e-4
 MISSING = "(missing)"
+# What a report's kind is called where a learner reads it (the kinds themselves are identifiers).
+KIND_NAMES = {"skew": translatable("skew"), "drift": translatable("drift")}
+REPORT_HEADINGS = (
+    translatable("feature"),
+    translatable("metric"),
+    translatable("distance"),
+    translatable("threshold"),
+    translatable("alert"),
+    "PSI",
+    translatable("largest change"),
+)
 
 
 def _as_distribution(counts: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -195,6 +207,7 @@ class DriftReport:
     kind: str  # "skew" (baseline = training data) or "drift" (baseline = earlier serving data)
     baseline_rows: int
     current_rows: int
+    language: str = field(default="en", repr=False, compare=False)
 
     @property
     def alerts(self) -> tuple[str, ...]:
@@ -226,19 +239,45 @@ class DriftReport:
             }
         )
 
+    def _kind_name(self) -> str:
+        return translate(KIND_NAMES.get(self.kind, self.kind), language=self.language)
+
+    def _flag(self, f: FeatureDrift) -> str:
+        return translate("ALERT", language=self.language) if f.alert else "ok"
+
     def summary(self) -> str:
         if not self.alerts:
-            return f"{self.kind}: no feature reached its threshold ({len(self.features)} monitored)"
-        return f"{self.kind}: ALERT on {', '.join(self.alerts)} ({len(self.alerts)} of {len(self.features)} features)"
+            return translate(
+                "{kind}: no feature reached its threshold ({n} monitored)",
+                language=self.language,
+                kind=self._kind_name(),
+                n=len(self.features),
+            )
+        return translate(
+            "{kind}: ALERT on {features} ({n} of {total} features)",
+            language=self.language,
+            kind=self._kind_name(),
+            features=", ".join(self.alerts),
+            n=len(self.alerts),
+            total=len(self.features),
+        )
+
+    def _headings(self) -> tuple[str, ...]:
+        return tuple(translate(h, language=self.language) for h in REPORT_HEADINGS)
 
     def __repr__(self) -> str:
-        lines = [f"DriftReport({self.kind}, baseline {self.baseline_rows} rows, current {self.current_rows} rows)"]
-        lines.append(
-            f"{'feature':<16}{'metric':<16}{'distance':>9}{'threshold':>10}  {'alert':<6}{'psi':>7}  largest change"
+        head = translate(
+            "DriftReport({kind}, baseline {baseline} rows, current {current} rows)",
+            language=self.language,
+            kind=self._kind_name(),
+            baseline=self.baseline_rows,
+            current=self.current_rows,
         )
+        feature, metric, distance, threshold, alert, _, largest = self._headings()
+        lines = [head, f"{feature:<16}{metric:<16}{distance:>9}{threshold:>10}  {alert:<6}{'psi':>7}  {largest}"]
         for f in self.features:
             lines.append(
-                f"{f.feature:<16}{f.metric:<16}{f.distance:>9.3f}{f.threshold:>10.2f}  {'ALERT' if f.alert else 'ok':<6}"
+                f"{f.feature:<16}{f.metric:<16}{f.distance:>9.3f}{f.threshold:>10.2f}  {self._flag(f):<6}"
                 f"{f.psi:>7.3f}  {f.largest_change}"
             )
         lines.append(self.summary())
@@ -250,14 +289,18 @@ class DriftReport:
             style = ' style="color:#cf222e;font-weight:bold"' if f.alert else ""
             rows.append(
                 f"<tr><td>{html.escape(f.feature)}</td><td>{f.metric}</td><td{style}>{f.distance:.3f}</td>"
-                f"<td>{f.threshold:.2f}</td><td{style}>{'ALERT' if f.alert else 'ok'}</td><td>{f.psi:.3f}</td>"
+                f"<td>{f.threshold:.2f}</td><td{style}>{self._flag(f)}</td><td>{f.psi:.3f}</td>"
                 f"<td>{html.escape(f.largest_change)}</td></tr>"
             )
-        head = "".join(
-            f"<th>{h}</th>" for h in ("feature", "metric", "distance", "threshold", "alert", "PSI", "largest change")
+        head = "".join(f"<th>{h}</th>" for h in self._headings())
+        rows_line = translate(
+            "baseline {baseline} rows, current {current} rows",
+            language=self.language,
+            baseline=self.baseline_rows,
+            current=self.current_rows,
         )
         return (
-            f"<p><b>{self.kind}</b>: baseline {self.baseline_rows} rows, current {self.current_rows} rows</p>"
+            f"<p><b>{self._kind_name()}</b>: {rows_line}</p>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
             f"<p>{html.escape(self.summary())}</p>"
         )
@@ -271,13 +314,19 @@ class DriftReport:
         names = [f.feature for f in self.features]
         colours = ["#cf222e" if f.alert else "#0969da" for f in self.features]
         ax.bar(names, [f.distance for f in self.features], color=colours)
-        ax.scatter(names, [f.threshold for f in self.features], marker="_", s=600, color="black", label="threshold")
-        default_title = "Training-serving skew" if self.kind == "skew" else "Drift"
+        threshold = translate("threshold", language=self.language)
+        ax.scatter(names, [f.threshold for f in self.features], marker="_", s=600, color="black", label=threshold)
+        if self.kind == "skew":
+            default_title = translate(
+                "Training-serving skew: distance of each feature to the baseline", language=self.language
+            )
+        else:
+            default_title = translate("Drift: distance of each feature to the baseline", language=self.language)
         top = max(self.max_distance, *(f.threshold for f in self.features))
         ax.set(
-            title=title or f"{default_title}: distance of each feature to the baseline",
-            xlabel="feature",
-            ylabel="distance (JS divergence / L-inf)",
+            title=title or default_title,
+            xlabel=translate("feature", language=self.language),
+            ylabel=translate("distance (JS divergence / L-inf)", language=self.language),
             ylim=(0, top * 1.15),
         )
         ax.tick_params(axis="x", labelrotation=30)
@@ -351,6 +400,7 @@ def detect_drift(
     thresholds: float | Mapping[str, float] = DEFAULT_THRESHOLD,
     bins: int = DEFAULT_BINS,
     kind: str = "drift",
+    language: str = "en",
 ) -> DriftReport:
     """Compare every monitored feature of ``current`` with ``baseline``.
 
@@ -358,6 +408,7 @@ def detect_drift(
     the L-infinity distance (default: the churn data's categorical features, and any column of
     text). ``thresholds`` is one number for all features or a mapping per feature (0.3 default).
     ``kind`` only labels the report: ``"skew"`` when the baseline is the training data.
+    ``language``: the language the report is shown in (its numbers are the same in every language).
     """
     if kind not in ("skew", "drift"):
         raise ValueError(f"kind must be 'skew' or 'drift', got {kind!r}")
@@ -387,7 +438,13 @@ def detect_drift(
                 bins=bins,
             )
         )
-    return DriftReport(features=tuple(results), kind=kind, baseline_rows=len(baseline), current_rows=len(current))
+    return DriftReport(
+        features=tuple(results),
+        kind=kind,
+        baseline_rows=len(baseline),
+        current_rows=len(current),
+        language=language,
+    )
 
 
 def detect_skew(training: pd.DataFrame, serving: pd.DataFrame, **options: Any) -> DriftReport:
@@ -414,6 +471,7 @@ class DriftTimeline:
 
     periods: tuple[str, ...]
     reports: tuple[DriftReport, ...]
+    language: str = field(default="en", repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Periods as rows, features as columns, the distance in each cell."""
@@ -433,18 +491,30 @@ class DriftTimeline:
         return None
 
     def __repr__(self) -> str:
-        frame = self.to_frame()
+        frame = self.to_frame().rename_axis(translate("period", language=self.language))
         first = self.first_alert()
-        tail = f"first alert: {first[0]} on {', '.join(first[1])}" if first else "no alert"
-        return (
-            f"DriftTimeline({len(self.periods)} periods; {tail})\n{frame.to_string(float_format=lambda v: f'{v:.3f}')}"
-        )
+        if first:
+            tail = translate(
+                "first alert: {period} on {features}",
+                language=self.language,
+                period=first[0],
+                features=", ".join(first[1]),
+            )
+        else:
+            tail = translate("no alert", language=self.language)
+        head = translate("DriftTimeline({n} periods; {tail})", language=self.language, n=len(self.periods), tail=tail)
+        return f"{head}\n{frame.to_string(float_format=lambda v: f'{v:.3f}')}"
 
-    def plot(
-        self, *, ax: Axes | None = None, title: str = "Monitoring: distance of each feature to the training data"
-    ) -> Axes:
-        """Each feature's distance over time, against its threshold (dashed)."""
+    def plot(self, *, ax: Axes | None = None, title: str | None = None, language: str | None = None) -> Axes:
+        """Each feature's distance over time, against its threshold (dashed).
+
+        ``language``: of the labels (default: the timeline's own).
+        """
         import matplotlib.pyplot as plt
+
+        language = self.language if language is None else language
+        if title is None:
+            title = translate("Monitoring: distance of each feature to the training data", language=language)
 
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 3.5))
@@ -463,19 +533,28 @@ class DriftTimeline:
             )
         thresholds = sorted({f.threshold for f in self.reports[0].features})
         for t in thresholds:
-            ax.axhline(t, color="#cf222e", linestyle=":", linewidth=1.5, label=f"threshold {t:g}")
-        ax.set(title=title, xlabel="month", ylabel="distance (0 = same distribution)")
+            label = translate("threshold {threshold:g}", language=language, threshold=t)
+            ax.axhline(t, color="#cf222e", linestyle=":", linewidth=1.5, label=label)
+        ax.set(
+            title=title,
+            xlabel=translate("month", language=language),
+            ylabel=translate("distance (0 = same distribution)", language=language),
+        )
         ax.set_xticks(list(x), self.periods, rotation=45, ha="right")
         ax.legend(loc="upper left", fontsize="small", ncol=2)
         return ax
 
 
 def drift_over_time(
-    baseline: pd.DataFrame, batches: Mapping[str, pd.DataFrame] | Sequence[tuple[str, pd.DataFrame]], **options: Any
+    baseline: pd.DataFrame,
+    batches: Mapping[str, pd.DataFrame] | Sequence[tuple[str, pd.DataFrame]],
+    *,
+    language: str = "en",
+    **options: Any,
 ) -> DriftTimeline:
     """:func:`detect_drift` of every batch (e.g. ``data.monthly_batches(frame)``) against one baseline."""
     items = list(batches.items()) if isinstance(batches, Mapping) else list(batches)
     if not items:
         raise ValueError("no batch to monitor")
-    reports = tuple(detect_drift(baseline, batch, **options) for _, batch in items)
-    return DriftTimeline(periods=tuple(str(period) for period, _ in items), reports=reports)
+    reports = tuple(detect_drift(baseline, batch, language=language, **options) for _, batch in items)
+    return DriftTimeline(periods=tuple(str(period) for period, _ in items), reports=reports, language=language)

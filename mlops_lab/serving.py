@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_lab.data import CATEGORICAL_FEATURES, CATEGORIES, NUMERIC_FEATURES, VALID_RANGES
 from mlops_lab.errors import PredictionRequestError, RequestLogError
+from mlops_lab.i18n import check_language, translate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,7 +163,7 @@ class Endpoint:
     file checked when the endpoint starts. ``max_request_bytes`` caps a request body (413 above
     it). ``keep_alive_s`` is how long the server keeps an idle connection open; the endpoint's
     own client gives up idle connections after half that time, so it never sends a request on
-    a connection the server is closing.
+    a connection the server is closing. ``language``: the language the endpoint describes itself in.
     """
 
     def __init__(
@@ -176,6 +177,7 @@ class Endpoint:
         log_path: str | os.PathLike[str] | None = None,
         max_request_bytes: int = MAX_REQUEST_BYTES,
         keep_alive_s: float = DEFAULT_KEEP_ALIVE_S,
+        language: str = "en",
     ) -> None:
         deployed = [models] if isinstance(models, DeployedModel) else list(models)
         if not deployed:
@@ -191,6 +193,7 @@ class Endpoint:
             raise ValueError("max_request_bytes and keep_alive_s must be positive")
         self.max_request_bytes = int(max_request_bytes)
         self.keep_alive_s = float(keep_alive_s)
+        self.language = check_language(language)
         self._models = {m.model_id: m for m in deployed}
         self._split = check_traffic_split(traffic_split or {ids[0]: 100}, ids)
         self._lock = threading.Lock()
@@ -317,14 +320,27 @@ class Endpoint:
         self.stop()
 
     def __repr__(self) -> str:
-        state = "running" if self.is_running else "stopped"
+        language = self.language
+        state = translate("running", language=language) if self.is_running else translate("stopped", language=language)
         models = ", ".join(
-            f"{m.model_id} (version {m.version}) {self._split[m.model_id]}%"
+            translate(
+                "{model_id} (version {version}) {share}%",
+                language=language,
+                model_id=m.model_id,
+                version=m.version,
+                share=self._split[m.model_id],
+            )
             if m.version
             else f"{m.model_id} {self._split[m.model_id]}%"
             for m in self._models.values()
         )
-        return f"Endpoint({self.name!r}, {state}, traffic: {models})"
+        return translate(
+            "Endpoint({name!r}, {state}, traffic: {models})",
+            language=language,
+            name=self.name,
+            state=state,
+            models=models,
+        )
 
     # -- client side ---------------------------------------------------------------------
     def predict(self, instances: list[Mapping[str, Any]], *, request_id: str | None = None) -> dict[str, Any]:
@@ -618,9 +634,16 @@ class BatchPrediction:
     model_id: str
     n_rows: int
     positive_rate: float
+    language: str = field(default="en", repr=False, compare=False)
 
     def __repr__(self) -> str:
-        return f"BatchPrediction(model={self.model_id!r}, rows={self.n_rows}, predicted churn rate={self.positive_rate:.3f})"
+        return translate(
+            "BatchPrediction(model={model!r}, rows={rows}, predicted churn rate={rate:.3f})",
+            language=self.language,
+            model=self.model_id,
+            rows=self.n_rows,
+            rate=self.positive_rate,
+        )
 
 
 def batch_predict(
@@ -630,11 +653,13 @@ def batch_predict(
     id_column: str = "customer_id",
     threshold: float = 0.5,
     output_path: str | os.PathLike[str] | None = None,
+    language: str = "en",
 ) -> BatchPrediction:
     """Score a whole table offline, without an endpoint: the counterpart of a Vertex AI batch prediction job.
 
     Returns the ids with a probability and a decision per row; ``output_path`` (CSV)
-    keeps the result, as a batch job writes to Cloud Storage or BigQuery.
+    keeps the result, as a batch job writes to Cloud Storage or BigQuery. ``language``: the language the result
+    is shown in.
     """
     import pandas as pd
 
@@ -657,4 +682,5 @@ def batch_predict(
         model_id=deployed.model_id,
         n_rows=len(result),
         positive_rate=round(float(result["prediction"].mean()), 4),
+        language=language,
     )

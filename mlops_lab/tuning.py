@@ -16,8 +16,10 @@ the study and in Experiments.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from mlops_lab.i18n import translatable, translate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
     from mlops_lab.tracking import TrackingStore
 
 GOALS = ("maximize", "minimize")
+# What each goal is called where a learner reads it (the goals themselves are optuna's identifiers).
+GOAL_NAMES = {"maximize": translatable("maximize"), "minimize": translatable("minimize")}
 ALGORITHMS = ("bayesian", "random")
 
 TrialCallback = Callable[[int, dict[str, Any], float], None]
@@ -80,12 +84,19 @@ class StudyResult:
     best_trial: int
     best_params: dict[str, Any]
     best_value: float
+    language: str = field(default="en", repr=False, compare=False)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.best_params.items())
-        return (
-            f"StudyResult({len(self.trials)} trials, goal {self.goal} {self.metric}): "
-            f"best trial {self.best_trial} with {self.metric}={self.best_value:.4f} ({shown})"
+        return translate(
+            "StudyResult({n} trials, goal {goal} {metric}): best trial {best} with {metric}={value:.4f} ({params})",
+            language=self.language,
+            n=len(self.trials),
+            goal=translate(GOAL_NAMES.get(self.goal, self.goal), language=self.language),
+            metric=self.metric,
+            best=self.best_trial,
+            value=self.best_value,
+            params=shown,
         )
 
 
@@ -99,11 +110,12 @@ def run_study(
     algorithm: str = "bayesian",
     seed: int = 0,
     on_trial: TrialCallback | None = None,
+    language: str = "en",
 ) -> StudyResult:
     """Run a study: ``objective(params) -> metric value`` is called ``max_trial_count`` times.
 
     ``algorithm="bayesian"`` (TPE, after a few random start-up trials) or ``"random"``.
-    Same seed, same objective: same trials, same result.
+    Same seed, same objective: same trials, same result. ``language``: the language the result is shown in.
     """
     import optuna
     import pandas as pd
@@ -142,6 +154,7 @@ def run_study(
         best_trial=best.number,
         best_params=dict(best.params),
         best_value=float(best.value),
+        language=language,
     )
 
 
@@ -155,6 +168,7 @@ def tune_churn_model(
     algorithm: str = "bayesian",
     seed: int = 0,
     on_trial: TrialCallback | None = None,
+    language: str = "en",
 ) -> StudyResult:
     """Tune a churn model of ``kind``: each trial trains on ``train`` and reports ROC AUC on ``valid``.
 
@@ -187,6 +201,7 @@ def tune_churn_model(
         algorithm=algorithm,
         seed=seed,
         on_trial=on_trial,
+        language=language,
     )
 
 

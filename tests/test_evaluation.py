@@ -60,3 +60,20 @@ def test_the_curve_losses_are_scikit_learns_log_loss_at_every_stage(split):
     stages = model[-1].staged_predict_proba(model[:-1].transform(valid[list(data.FEATURES)]))
     expected = [round(log_loss(valid[data.TARGET], proba, labels=[0, 1]), 6) for proba in stages]
     assert curve.history["valid_loss"].tolist() == expected
+
+
+def test_the_spanish_curve_carries_the_same_numbers(split):
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    train, valid = split
+    model = training.train_model(train, kind="gradient_boosting", params={"n_estimators": 20, "max_depth": 3}, seed=0)
+    english, spanish = (training_curve(model, train, valid, language=lang) for lang in ("en", "es"))
+    assert english.history.equals(spanish.history)
+    numbers = [re.findall(r"\d+(?:\.\d+)?", repr(curve)) for curve in (english, spanish)]
+    assert repr(english) != repr(spanish) and numbers[0] == numbers[1]
+    assert f"mínima en la iteración {spanish.best_step}" in repr(spanish)
+    axes = spanish.plot().axes[0]
+    assert axes.get_title() == "Curva de entrenamiento" and axes.get_xlabel() == "iteración de boosting"

@@ -78,3 +78,20 @@ def test_a_model_of_another_shape_goes_through_scikit_learn_itself():
     other.steps.insert(0, ("identity", "passthrough"))
     assert explainability._feature_blocks(other, list(data.FEATURES)) is None
     assert sorted(feature_attributions(other, test, n_repeats=2).table.index) == sorted(data.FEATURES)
+
+
+def test_the_spanish_attributions_carry_the_same_numbers():
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    customers = data.make_customers(n_months=2, customers_per_month=300, seed=5)
+    train, test = data.split_by_month(customers, train_months=1)
+    model = training.train_model(train, seed=0)
+    english, spanish = (feature_attributions(model, test, n_repeats=2, seed=0, language=lang) for lang in ("en", "es"))
+    pd.testing.assert_frame_equal(english.table, spanish.table)
+    numbers = [re.findall(r"\d+\.\d+", repr(a)) for a in (english, spanish)]
+    assert repr(english) != repr(spanish) and numbers[0] == numbers[1] and len(numbers[0]) == 2 * len(data.FEATURES)
+    assert repr(spanish).startswith("Atribuciones de características (caída de roc_auc")
+    assert spanish.plot().axes[0].get_xlabel() == "caída de roc_auc al mezclar la característica"

@@ -108,3 +108,15 @@ def test_the_point_in_time_exercise_check_spots_the_leaking_value():
     assert not check_point_in_time_value(truth + 100, labels=labels, features=features, customer_id=churner).passed
     with pytest.raises(ValueError, match="no label row"):
         check_point_in_time_value(1, labels=labels, features=features, customer_id="nobody")
+
+
+def test_the_spanish_leakage_report_carries_the_same_numbers():
+    customers = data.make_customers(n_months=3, customers_per_month=200, seed=6)
+    train, test = data.split_by_month(customers, train_months=2)
+    labels, features = make_feature_history(customers, seed=6)
+    ids = {"train_ids": train["customer_id"], "test_ids": test["customer_id"]}
+    english = leakage_report(labels, features, **ids, seed=0)
+    spanish = leakage_report(labels, features, **ids, seed=0, language="es")
+    assert spanish.to_numpy().tolist() == english.to_numpy().tolist()
+    assert list(spanish.columns) == ["ROC AUC sin conexión", "ROC AUC al servir"]
+    assert spanish.index.name == "filas de entrenamiento unidas con" and "a un momento dado" in spanish.index

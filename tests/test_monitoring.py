@@ -1,6 +1,7 @@
 """Drift metrics follow Vertex AI Model Monitoring (TFDV): exact values on known distributions, agreement with scipy."""
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -153,3 +154,33 @@ def test_plots_have_titles_labels_and_a_threshold():
     ax = timeline.plot()
     assert "threshold 0.3" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert isinstance(timeline.to_frame(), pd.DataFrame)
+
+
+def numbers(text: str) -> list[str]:
+    return re.findall(r"\d+(?:\.\d+)?", text)
+
+
+def test_the_spanish_report_and_timeline_carry_the_same_numbers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    frame = data.make_customers(
+        n_months=6, customers_per_month=800, seed=8, covariate_drift=3.0, covariate_drift_start=2
+    )
+    baseline, later = data.split_by_month(frame, train_months=2)
+    english = monitoring.detect_skew(baseline, later)
+    spanish = monitoring.detect_skew(baseline, later, language="es")
+    assert english == spanish and english.alerts  # the same result: only the words differ
+    assert repr(english) != repr(spanish) and numbers(repr(english)) == numbers(repr(spanish))
+    assert "ALERTA en" in spanish.summary() and spanish.summary().startswith("sesgo: ")
+    assert (
+        numbers(english._repr_html_()) == numbers(spanish._repr_html_()) and "<th>umbral</th>" in spanish._repr_html_()
+    )
+    assert spanish.plot().get_xlabel() == "característica"
+    batches = list(data.monthly_batches(later))
+    timelines = [monitoring.drift_over_time(baseline, batches, kind="skew", language=lang) for lang in ("en", "es")]
+    assert timelines[1].reports[0].language == "es" and timelines[0] == timelines[1]
+    assert numbers(repr(timelines[0])) == numbers(repr(timelines[1])) and "primera alerta" in repr(timelines[1])
+    ax = timelines[1].plot()
+    assert "umbral 0.3" in [t.get_text() for t in ax.get_legend().get_texts()] and ax.get_xlabel() == "mes"
+    assert timelines[0].plot(language="es").get_xlabel() == "mes"

@@ -494,3 +494,19 @@ def test_no_request_is_lost_over_idle_pauses_longer_than_the_keep_alive(instance
     assert lost == [] and len(answers) == bursts * per_burst
     assert [a["request_id"] for a in answers] == [f"b{b:02d}-{i:03d}" for b in range(bursts) for i in range(per_burst)]
     assert len(log) == bursts * per_burst and log["request_id"].is_unique
+
+
+def test_the_spanish_endpoint_and_batch_carry_the_same_numbers(customers):
+    import re
+
+    deployed = [DeployedModel("v1", ConstantModel(0.2), version="1"), DeployedModel("v2", ConstantModel(0.8))]
+    english, spanish = (Endpoint(deployed, traffic_split={"v1": 90, "v2": 10}, language=lang) for lang in ("en", "es"))
+    assert repr(english) == "Endpoint('churn-endpoint', stopped, traffic: v1 (version 1) 90%, v2 10%)"
+    assert repr(spanish) == "Endpoint('churn-endpoint', detenido, tráfico: v1 (versión 1) 90%, v2 10%)"
+    with pytest.raises(ValueError, match="language must be one of"):
+        Endpoint(deployed, language="fr")
+    batches = [batch_predict(deployed[1], customers.head(4), language=lang) for lang in ("en", "es")]
+    assert batches[0].predictions.equals(batches[1].predictions)
+    numbers = [re.findall(r"\d+(?:\.\d+)?", repr(batch)) for batch in batches]
+    assert repr(batches[0]) != repr(batches[1]) and numbers[0] == numbers[1]
+    assert repr(batches[1]) == "BatchPrediction(modelo='v2', filas=4, tasa de abandono prevista=1.000)"

@@ -117,3 +117,16 @@ def test_each_trial_scores_what_train_model_and_evaluate_model_give(kind):
     study = tune_churn_model(train, valid, kind=kind, parameters=space, max_trial_count=3, seed=7)
     for params, auc in zip(study.trials[list(space)].to_dict("records"), study.trials["roc_auc"], strict=True):
         assert auc == evaluate_model(train_model(train, kind=kind, params=params, seed=7), valid).roc_auc
+
+
+def test_the_spanish_study_carries_the_same_numbers():
+    import re
+
+    english, spanish = (
+        run_study(bowl, parameters=SPACE, metric="score", max_trial_count=6, seed=1, language=lang)
+        for lang in ("en", "es")
+    )
+    assert english.trials.equals(spanish.trials) and english.best_params == spanish.best_params
+    numbers = [re.findall(r"\d+(?:\.\d+)?", repr(study)) for study in (english, spanish)]
+    assert repr(english) != repr(spanish) and numbers[0] == numbers[1]
+    assert repr(spanish).startswith("StudyResult(6 pruebas, objetivo: maximizar score): mejor prueba ")

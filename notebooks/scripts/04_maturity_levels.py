@@ -156,14 +156,14 @@ for event in scenario.events():
 # %%
 training_data = world.training_data(world.initial_key())
 december = world.batches[world.labels.index("2025-12")]
-monitoring.detect_skew(training_data, december)
+monitoring.detect_skew(training_data, december, language=language)
 
 # %% [markdown]
 # Drift uses the same metrics with an earlier window of production data as the baseline, here November 2025:
 
 # %%
 november = world.batches[world.labels.index("2025-11")]
-print(monitoring.detect_drift(november, december).summary())
+print(monitoring.detect_drift(november, december, language=language).summary())
 
 # %% [markdown]
 # A monitoring job runs this every month. The chart shows each feature's distance over time against the 0.3
@@ -193,10 +193,25 @@ plt.show()
 # %%
 from scipy.spatial.distance import jensenshannon
 
+from mlops_lab.i18n import translate
+
 p, q = [0.5, 0.3, 0.2], [0.2, 0.3, 0.5]
-print(f"Jensen-Shannon divergence (Vertex AI): {monitoring.jensen_shannon_divergence(p, q):.4f}")
-print(f"scipy jensenshannon, natural log:      {jensenshannon(p, q):.4f}  (a distance, not comparable with 0.3)")
-print(f"scipy jensenshannon(base=2) squared:   {jensenshannon(p, q, base=2) ** 2:.4f}")
+lines = [
+    (
+        translate("Jensen-Shannon divergence (Vertex AI):", language=language),
+        monitoring.jensen_shannon_divergence(p, q),
+        "",
+    ),
+    (
+        translate("scipy jensenshannon, natural log:", language=language),
+        jensenshannon(p, q),
+        translate("  (a distance, not comparable with 0.3)", language=language),
+    ),
+    (translate("scipy jensenshannon(base=2) squared:", language=language), jensenshannon(p, q, base=2) ** 2, ""),
+]
+width = max(len(label) for label, _, _ in lines) + 1
+for label, value, note in lines:
+    print(f"{label:<{width}}{value:.4f}{note}")
 
 # %% [markdown]
 # ## 4. Lab: one model, operated three ways

@@ -65,6 +65,7 @@ from mlops_lab import (
 )
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
+from mlops_lab.i18n import translate
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
@@ -147,7 +148,13 @@ customers = data.make_customers(
 train, later = data.split_by_month(customers, train_months=5)
 valid, production = data.split_by_month(later, train_months=1)
 print(
-    f"train {len(train)} rows (2025-01 to 2025-05), validation {len(valid)} (2025-06), production {len(production)} (2025-07 to 2025-12)"
+    translate(
+        "train {train} rows (2025-01 to 2025-05), validation {valid} (2025-06), production {production} (2025-07 to 2025-12)",
+        language=language,
+        train=len(train),
+        valid=len(valid),
+        production=len(production),
+    )
 )
 store = tracking.open_store(workspace, experiment="05_vertex_ai")
 
@@ -163,7 +170,15 @@ store = tracking.open_store(workspace, experiment="05_vertex_ai")
 # %%
 labels, feature_rows = features.make_feature_history(customers, seed=seed)
 churner = labels[labels["customer_id"].isin(train["customer_id"]) & (labels["churned"] == 1)].iloc[0]["customer_id"]
-print(f"labels: {len(labels)} rows; feature history: {len(feature_rows)} rows. The history of churner {churner}:")
+print(
+    translate(
+        "labels: {labels} rows; feature history: {history} rows. The history of churner {churner}:",
+        language=language,
+        labels=len(labels),
+        history=len(feature_rows),
+        churner=churner,
+    )
+)
 feature_rows[feature_rows["customer_id"] == churner][["customer_id", "feature_time", "support_calls", "data_usage_gb"]]
 
 # %% [markdown]
@@ -172,7 +187,9 @@ feature_rows[feature_rows["customer_id"] == churner][["customer_id", "feature_ti
 # Train the same model on both and compare what offline evaluation promises with what serving delivers:
 
 # %%
-features.leakage_report(labels, feature_rows, train_ids=train["customer_id"], test_ids=valid["customer_id"], seed=seed)
+features.leakage_report(
+    labels, feature_rows, train_ids=train["customer_id"], test_ids=valid["customer_id"], seed=seed, language=language
+)
 
 # %% [markdown]
 # The naive join promises a near-perfect model and delivers a poor one: offline and online disagree because
@@ -208,6 +225,7 @@ study = tuning.tune_churn_model(
     max_trial_count=6 if mode == "smoke" else 8,
     seed=seed,
     on_trial=tuning.mlflow_trial_logger("rf-study", data={"train": train, "valid": valid}),
+    language=language,
 )
 print(study)
 study.trials.round(4)
@@ -235,7 +253,10 @@ study.trials.round(4)
 trial_runs = tracking.compare_runs(
     store=store, metrics=["roc_auc"], params=["max_depth", "min_samples_leaf"], filter_string="tags.study = 'rf-study'"
 )
-print(f"MLflow holds {len(trial_runs)} runs of the study. {tracking.best_run(trial_runs, metric='roc_auc')}")
+print(
+    translate("MLflow holds {n} runs of the study.", language=language, n=len(trial_runs)),
+    tracking.best_run(trial_runs, metric="roc_auc"),
+)
 
 # %% [markdown]
 # A single final metric hides how a model got there. Gradient boosting adds trees one at a time, so we can
@@ -246,10 +267,10 @@ print(f"MLflow holds {len(trial_runs)} runs of the study. {tracking.best_run(tri
 # %%
 boosted_params = {"n_estimators": 40 if mode == "smoke" else 80, "learning_rate": 0.3, "max_depth": 3}
 boosted = training.train_model(train, kind="gradient_boosting", params=boosted_params, seed=seed)
-curve = evaluation.training_curve(boosted, train, valid)
+curve = evaluation.training_curve(boosted, train, valid, language=language)
 evaluation.log_training_curve(curve, run_name="gb-curve", params=boosted_params)
 print(curve)
-curve.plot(title="Gradient boosting: more trees is not always better")
+curve.plot(title=translate("Gradient boosting: more trees is not always better", language=language))
 plt.show()
 
 # %% [markdown]
@@ -349,11 +370,16 @@ endpoint = serving.Endpoint(
         serving.DeployedModel("v2", challenger_model, version="2", source=f"models:/{registered}@challenger"),
     ],
     traffic_split={"v1": 100, "v2": 0},
+    language=language,
 ).start()
 port = endpoint.port  # kept to check it is free at the end; never printed (it changes every run)
 request = serving.instances_from_frame(production.head(2))
 response = endpoint.predict(request, request_id="first-request")
-print(f"{endpoint}\nrequest:  {request[0]}\nresponse: {response}")
+print(
+    endpoint,
+    translate("request:  {request}\nresponse: {response}", language=language, request=request[0], response=response),
+    sep="\n",
+)
 
 # %% [markdown]
 # A client that sends the wrong thing (a renamed column, a contract type the model never saw, text where a
@@ -400,8 +426,19 @@ if promote:
 else:
     endpoint.set_traffic_split({"v1": 100, "v2": 0})
 serving_id, serving_model = ("v2", challenger_model) if promote else ("v1", champion_model)
-decision = "promote version 2" if promote else "keep version 1 and roll the canary back"
-print(f"overall ROC AUC on June: v2 {v2_auc:.4f}, v1 {v1_auc:.4f}: {decision}")
+if promote:
+    decision = translate("promote version 2", language=language)
+else:
+    decision = translate("keep version 1 and roll the canary back", language=language)
+print(
+    translate(
+        "overall ROC AUC on June: v2 {v2:.4f}, v1 {v1:.4f}: {decision}",
+        language=language,
+        v2=v2_auc,
+        v1=v1_auc,
+        decision=decision,
+    )
+)
 print(endpoint)
 registry.registry_table(registered)
 
@@ -423,6 +460,7 @@ batch = serving.batch_predict(
     serving.DeployedModel(serving_id, serving_model, version=serving_id.removeprefix("v")),
     production,
     output_path=workspace / "batch_predictions.csv",
+    language=language,
 )
 print(batch)
 batch.predictions.head(3)
@@ -448,7 +486,11 @@ for month, batch_frame in data.monthly_batches(production):
 log = endpoint.request_log()
 served = log[log["request_id"].str.startswith("2025-")]
 windows = [(month, rows) for month, rows in served.groupby(served["request_id"].str[:7], sort=True)]
-print(f"{len(served)} logged instances in {len(windows)} monthly windows")
+print(
+    translate(
+        "{n} logged instances in {windows} monthly windows", language=language, n=len(served), windows=len(windows)
+    )
+)
 
 # %% [markdown]
 # **Skew** (training-serving skew) compares each window with the training data; **drift** compares each window
@@ -458,18 +500,19 @@ print(f"{len(served)} logged instances in {len(windows)} monthly windows")
 # metric and the thresholds per objective (notebook 04, section 3). The shift is gradual, so compare both views:
 
 # %%
-skew = monitoring.drift_over_time(train, windows, kind="skew")
+skew = monitoring.drift_over_time(train, windows, kind="skew", language=language)
 drift = monitoring.DriftTimeline(
     periods=tuple(month for month, _ in windows[1:]),
     reports=tuple(
-        monitoring.detect_drift(before, after)
+        monitoring.detect_drift(before, after, language=language)
         for (_, before), (_, after) in zip(windows[:-1], windows[1:], strict=True)
     ),
+    language=language,
 )
-print("skew against the training data:", skew)
-print("drift against the previous month:", drift)
-print("December:", skew.reports[-1].summary())
-skew.plot(title="Skew: each month of requests against the training data")
+print(translate("skew against the training data:", language=language), skew)
+print(translate("drift against the previous month:", language=language), drift)
+print(translate("December:", language=language), skew.reports[-1].summary())
+skew.plot(title=translate("Skew: each month of requests against the training data", language=language))
 plt.show()
 
 # %% [markdown]
@@ -503,7 +546,14 @@ plt.show()
 # %%
 endpoint.stop()
 endpoint.stop()
-print(f"endpoint running: {endpoint.is_running}; its port still in use: {serving.is_listening(port)}")
+print(
+    translate(
+        "endpoint running: {running}; its port still in use: {in_use}",
+        language=language,
+        running=endpoint.is_running,
+        in_use=serving.is_listening(port),
+    )
+)
 
 # %% [markdown]
 # ## 9. Explainable AI: which features drive the predictions?
@@ -524,10 +574,12 @@ print(f"endpoint running: {endpoint.is_running}; its port still in use: {serving
 
 # %%
 attributions = explainability.feature_attributions(
-    serving_model, valid, n_repeats=3 if mode == "smoke" else 5, seed=seed
+    serving_model, valid, n_repeats=3 if mode == "smoke" else 5, seed=seed, language=language
 )
 print(attributions)
-attributions.plot(title=f"Permutation importance of the serving model ({serving_id})")
+attributions.plot(
+    title=translate("Permutation importance of the serving model ({model})", language=language, model=serving_id)
+)
 plt.show()
 
 # %% [markdown]

@@ -168,12 +168,12 @@ for event in scenario.events():
 #
 # El informe también muestra el **índice de estabilidad de la población** (PSI), otra medida de un desplazamiento, que
 # se explica en la nota opcional al final de esta sección. Este es diciembre de 2025, frente a los datos de
-# entrenamiento del primer modelo (el informe está en inglés):
+# entrenamiento del primer modelo:
 
 # %%
 training_data = world.training_data(world.initial_key())
 december = world.batches[world.labels.index("2025-12")]
-monitoring.detect_skew(training_data, december)
+monitoring.detect_skew(training_data, december, language=language)
 
 # %% [markdown]
 # La deriva usa las mismas métricas, con una ventana anterior de datos de producción como línea de base; aquí,
@@ -181,7 +181,7 @@ monitoring.detect_skew(training_data, december)
 
 # %%
 november = world.batches[world.labels.index("2025-11")]
-print(monitoring.detect_drift(november, december).summary())
+print(monitoring.detect_drift(november, december, language=language).summary())
 
 # %% [markdown]
 # Un trabajo de supervisión ejecuta esto cada mes. El gráfico muestra la distancia de cada característica a lo largo del
@@ -213,10 +213,25 @@ plt.show()
 # %%
 from scipy.spatial.distance import jensenshannon
 
+from mlops_lab.i18n import translate
+
 p, q = [0.5, 0.3, 0.2], [0.2, 0.3, 0.5]
-print(f"Jensen-Shannon divergence (Vertex AI): {monitoring.jensen_shannon_divergence(p, q):.4f}")
-print(f"scipy jensenshannon, natural log:      {jensenshannon(p, q):.4f}  (a distance, not comparable with 0.3)")
-print(f"scipy jensenshannon(base=2) squared:   {jensenshannon(p, q, base=2) ** 2:.4f}")
+lines = [
+    (
+        translate("Jensen-Shannon divergence (Vertex AI):", language=language),
+        monitoring.jensen_shannon_divergence(p, q),
+        "",
+    ),
+    (
+        translate("scipy jensenshannon, natural log:", language=language),
+        jensenshannon(p, q),
+        translate("  (a distance, not comparable with 0.3)", language=language),
+    ),
+    (translate("scipy jensenshannon(base=2) squared:", language=language), jensenshannon(p, q, base=2) ** 2, ""),
+]
+width = max(len(label) for label, _, _ in lines) + 1
+for label, value, note in lines:
+    print(f"{label:<{width}}{value:.4f}{note}")
 
 # %% [markdown]
 # ## 4. Laboratorio: un modelo, operado de tres maneras

@@ -69,6 +69,7 @@ from mlops_lab import (
 )
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
+from mlops_lab.i18n import translate
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
@@ -154,7 +155,13 @@ customers = data.make_customers(
 train, later = data.split_by_month(customers, train_months=5)
 valid, production = data.split_by_month(later, train_months=1)
 print(
-    f"train {len(train)} rows (2025-01 to 2025-05), validation {len(valid)} (2025-06), production {len(production)} (2025-07 to 2025-12)"
+    translate(
+        "train {train} rows (2025-01 to 2025-05), validation {valid} (2025-06), production {production} (2025-07 to 2025-12)",
+        language=language,
+        train=len(train),
+        valid=len(valid),
+        production=len(production),
+    )
 )
 store = tracking.open_store(workspace, experiment="05_vertex_ai")
 
@@ -170,17 +177,27 @@ store = tracking.open_store(workspace, experiment="05_vertex_ai")
 # %%
 labels, feature_rows = features.make_feature_history(customers, seed=seed)
 churner = labels[labels["customer_id"].isin(train["customer_id"]) & (labels["churned"] == 1)].iloc[0]["customer_id"]
-print(f"labels: {len(labels)} rows; feature history: {len(feature_rows)} rows. The history of churner {churner}:")
+print(
+    translate(
+        "labels: {labels} rows; feature history: {history} rows. The history of churner {churner}:",
+        language=language,
+        labels=len(labels),
+        history=len(feature_rows),
+        churner=churner,
+    )
+)
 feature_rows[feature_rows["customer_id"] == churner][["customer_id", "feature_time", "support_calls", "data_usage_gb"]]
 
 # %% [markdown]
 # Una **unión a un momento dado** (*point-in-time join*) da a cada fila de etiquetas los valores de características más
 # recientes registrados *en el momento de su predicción o antes*. La alternativa ingenua, unir los valores más recientes
 # de cada cliente, usa el futuro sin que se note. Entrena el mismo modelo con ambas y compara lo que promete la
-# evaluación sin conexión con lo que ofrece el servicio (el informe está en inglés):
+# evaluación sin conexión con lo que ofrece el servicio:
 
 # %%
-features.leakage_report(labels, feature_rows, train_ids=train["customer_id"], test_ids=valid["customer_id"], seed=seed)
+features.leakage_report(
+    labels, feature_rows, train_ids=train["customer_id"], test_ids=valid["customer_id"], seed=seed, language=language
+)
 
 # %% [markdown]
 # La unión ingenua promete un modelo casi perfecto y ofrece uno pobre: la evaluación sin conexión y el servicio en línea
@@ -217,6 +234,7 @@ study = tuning.tune_churn_model(
     max_trial_count=6 if mode == "smoke" else 8,
     seed=seed,
     on_trial=tuning.mlflow_trial_logger("rf-study", data={"train": train, "valid": valid}),
+    language=language,
 )
 print(study)
 study.trials.round(4)
@@ -244,23 +262,25 @@ study.trials.round(4)
 trial_runs = tracking.compare_runs(
     store=store, metrics=["roc_auc"], params=["max_depth", "min_samples_leaf"], filter_string="tags.study = 'rf-study'"
 )
-print(f"MLflow holds {len(trial_runs)} runs of the study. {tracking.best_run(trial_runs, metric='roc_auc')}")
+print(
+    translate("MLflow holds {n} runs of the study.", language=language, n=len(trial_runs)),
+    tracking.best_run(trial_runs, metric="roc_auc"),
+)
 
 # %% [markdown]
 # Una sola métrica final oculta cómo llegó un modelo hasta ella. El boosting de gradiente añade árboles de uno en uno,
 # así que podemos reproducirlo etapa por etapa: la pérdida de entrenamiento sigue bajando, mientras que la pérdida de
 # validación vuelve a subir en cuanto los árboles adicionales solo se ajustan al ruido. La curva se registra en MLflow
 # como un historial de métricas (un valor por paso), el equivalente de las métricas de series temporales de Vertex AI
-# Experiments que se muestran en TensorBoard. (El título del gráfico dice, en inglés: "más árboles no siempre es
-# mejor").
+# Experiments que se muestran en TensorBoard.
 
 # %%
 boosted_params = {"n_estimators": 40 if mode == "smoke" else 80, "learning_rate": 0.3, "max_depth": 3}
 boosted = training.train_model(train, kind="gradient_boosting", params=boosted_params, seed=seed)
-curve = evaluation.training_curve(boosted, train, valid)
+curve = evaluation.training_curve(boosted, train, valid, language=language)
 evaluation.log_training_curve(curve, run_name="gb-curve", params=boosted_params)
 print(curve)
-curve.plot(title="Gradient boosting: more trees is not always better")
+curve.plot(title=translate("Gradient boosting: more trees is not always better", language=language))
 plt.show()
 
 # %% [markdown]
@@ -362,11 +382,16 @@ endpoint = serving.Endpoint(
         serving.DeployedModel("v2", challenger_model, version="2", source=f"models:/{registered}@challenger"),
     ],
     traffic_split={"v1": 100, "v2": 0},
+    language=language,
 ).start()
 port = endpoint.port  # kept to check it is free at the end; never printed (it changes every run)
 request = serving.instances_from_frame(production.head(2))
 response = endpoint.predict(request, request_id="first-request")
-print(f"{endpoint}\nrequest:  {request[0]}\nresponse: {response}")
+print(
+    endpoint,
+    translate("request:  {request}\nresponse: {response}", language=language, request=request[0], response=response),
+    sep="\n",
+)
 
 # %% [markdown]
 # Un cliente que envía algo incorrecto (una columna con otro nombre, un tipo de contrato que el modelo nunca vio, texto
@@ -404,7 +429,7 @@ canary.groupby("model_id").agg(requests=("request_id", "nunique"), mean_probabil
 # la versión 2 es mejor en general, el alias `champion` pasa a la versión 2 y el endpoint le envía todo el tráfico; si no,
 # se revierte el canario y la versión 1 conserva todo el tráfico. En cualquier caso son dos llamadas, y deshacerlas son
 # las mismas dos llamadas a la inversa. A partir de aquí, el modelo en servicio es la versión que sea la
-# campeona (la decisión se imprime en inglés).
+# campeona.
 
 # %%
 v1_auc, v2_auc = slices["v1 (champion)"]["(all)"], slices["v2 (challenger)"]["(all)"]
@@ -415,8 +440,19 @@ if promote:
 else:
     endpoint.set_traffic_split({"v1": 100, "v2": 0})
 serving_id, serving_model = ("v2", challenger_model) if promote else ("v1", champion_model)
-decision = "promote version 2" if promote else "keep version 1 and roll the canary back"
-print(f"overall ROC AUC on June: v2 {v2_auc:.4f}, v1 {v1_auc:.4f}: {decision}")
+if promote:
+    decision = translate("promote version 2", language=language)
+else:
+    decision = translate("keep version 1 and roll the canary back", language=language)
+print(
+    translate(
+        "overall ROC AUC on June: v2 {v2:.4f}, v1 {v1:.4f}: {decision}",
+        language=language,
+        v2=v2_auc,
+        v1=v1_auc,
+        decision=decision,
+    )
+)
 print(endpoint)
 registry.registry_table(registered)
 
@@ -439,6 +475,7 @@ batch = serving.batch_predict(
     serving.DeployedModel(serving_id, serving_model, version=serving_id.removeprefix("v")),
     production,
     output_path=workspace / "batch_predictions.csv",
+    language=language,
 )
 print(batch)
 batch.predictions.head(3)
@@ -464,7 +501,11 @@ for month, batch_frame in data.monthly_batches(production):
 log = endpoint.request_log()
 served = log[log["request_id"].str.startswith("2025-")]
 windows = [(month, rows) for month, rows in served.groupby(served["request_id"].str[:7], sort=True)]
-print(f"{len(served)} logged instances in {len(windows)} monthly windows")
+print(
+    translate(
+        "{n} logged instances in {windows} monthly windows", language=language, n=len(served), windows=len(windows)
+    )
+)
 
 # %% [markdown]
 # El **sesgo** (sesgo entre el entrenamiento y la entrega) compara cada ventana con los datos de entrenamiento; la
@@ -472,22 +513,22 @@ print(f"{len(served)} logged instances in {len(windows)} monthly windows")
 # comprobaciones de la validación de datos sobre un lote antes de entrenar: la misma palabra para otra comprobación).
 # Model Monitoring v1 usa la divergencia de Jensen-Shannon para las características numéricas y la distancia L-infinito para
 # las categóricas, y da una alerta en 0.3 de forma predeterminada; la v2 te permite elegir la métrica y los umbrales por
-# objetivo (cuaderno 04, sección 3). El desplazamiento es gradual, así que compara ambas vistas (las líneas impresas y
-# el gráfico están en inglés):
+# objetivo (cuaderno 04, sección 3). El desplazamiento es gradual, así que compara ambas vistas:
 
 # %%
-skew = monitoring.drift_over_time(train, windows, kind="skew")
+skew = monitoring.drift_over_time(train, windows, kind="skew", language=language)
 drift = monitoring.DriftTimeline(
     periods=tuple(month for month, _ in windows[1:]),
     reports=tuple(
-        monitoring.detect_drift(before, after)
+        monitoring.detect_drift(before, after, language=language)
         for (_, before), (_, after) in zip(windows[:-1], windows[1:], strict=True)
     ),
+    language=language,
 )
-print("skew against the training data:", skew)
-print("drift against the previous month:", drift)
-print("December:", skew.reports[-1].summary())
-skew.plot(title="Skew: each month of requests against the training data")
+print(translate("skew against the training data:", language=language), skew)
+print(translate("drift against the previous month:", language=language), drift)
+print(translate("December:", language=language), skew.reports[-1].summary())
+skew.plot(title=translate("Skew: each month of requests against the training data", language=language))
 plt.show()
 
 # %% [markdown]
@@ -522,7 +563,14 @@ plt.show()
 # %%
 endpoint.stop()
 endpoint.stop()
-print(f"endpoint running: {endpoint.is_running}; its port still in use: {serving.is_listening(port)}")
+print(
+    translate(
+        "endpoint running: {running}; its port still in use: {in_use}",
+        language=language,
+        running=endpoint.is_running,
+        in_use=serving.is_listening(port),
+    )
+)
 
 # %% [markdown]
 # ## 9. Explainable AI: ¿qué características impulsan las predicciones?
@@ -543,10 +591,12 @@ print(f"endpoint running: {endpoint.is_running}; its port still in use: {serving
 
 # %%
 attributions = explainability.feature_attributions(
-    serving_model, valid, n_repeats=3 if mode == "smoke" else 5, seed=seed
+    serving_model, valid, n_repeats=3 if mode == "smoke" else 5, seed=seed, language=language
 )
 print(attributions)
-attributions.plot(title=f"Permutation importance of the serving model ({serving_id})")
+attributions.plot(
+    title=translate("Permutation importance of the serving model ({model})", language=language, model=serving_id)
+)
 plt.show()
 
 # %% [markdown]
