@@ -297,7 +297,7 @@ pipeline = dict(
     seed=seed,
     language=language,
 )
-run_a = ci.run_ci_pipeline(new_data, name="candidate A", **pipeline)
+run_a = ci.run_ci_pipeline(new_data, name=translatable("candidate A"), **pipeline)
 run_a
 
 # %% [markdown]
@@ -312,7 +312,7 @@ run_a.gate
 
 # %%
 west_extract = model_validation.drop_cancellations(new_data, column="region", value="west", share=0.5, seed=seed)
-run_w = ci.run_ci_pipeline(west_extract, name="candidate W", **pipeline)
+run_w = ci.run_ci_pipeline(west_extract, name=translatable("candidate W"), **pipeline)
 run_w
 
 # %%
@@ -375,7 +375,7 @@ if overall_w.current < overall_w.baseline:
 
 # %%
 broken_extract = data.inject_faults(new_data, faults=["missing_column"], seed=seed)
-ci.run_ci_pipeline(broken_extract, name="broken extract", **pipeline)
+ci.run_ci_pipeline(broken_extract, name=translatable("broken extract"), **pipeline)
 
 # %% [markdown]
 # ### 3.3 What continuous training adds
@@ -492,7 +492,7 @@ gate_b = model_validation.validate_model(
     current=current_model,
     baseline=baseline,
     slices=gate_slices,
-    name="candidate B",
+    name=translatable("candidate B"),
     language=language,
 )
 print(translate("The lab's gate on candidate B: {verdict}", language=language, verdict=gate_b.verdict))
