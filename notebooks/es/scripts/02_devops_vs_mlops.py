@@ -75,7 +75,7 @@ your_turn = ExerciseBook(
 #
 # Nuestro proyecto de abandono (*churn*) también tiene una canalización de DevOps: las pruebas de unidades de su código
 # de ML. Comprueban que la lógica de las características es correcta, que el preprocesamiento nunca produce NaN y que el
-# entrenamiento converge con una muestra diminuta (el informe siguiente está en inglés).
+# entrenamiento converge con una muestra diminuta.
 
 # %%
 code_tests = ci.run_code_tests(seed=seed, language=language)
@@ -91,7 +91,7 @@ code_tests
 # La medida es el **costo de actuar según las decisiones del modelo**: cada abandono no detectado y cada oferta de
 # retención desperdiciada tienen un precio, promediado por cliente (cuanto más bajo, mejor). Junto al modelo
 # desplegado (congelado), el gráfico muestra un modelo que se vuelve a entrenar cada trimestre con los tres meses
-# anteriores (las etiquetas del gráfico y las frases impresas están en inglés).
+# anteriores.
 
 # %%
 customers = data.make_customers(
@@ -204,11 +204,11 @@ print(
 # | 3. validación del modelo | el candidato supera al modelo actual y a una regla de referencia, en general y por segmentos | no |
 # | 4. entrenamiento continuo | las etapas 2 y 3 se ejecutan solas cada vez que llegan datos nuevos | no |
 #
-# La etapa 1 se ejecutó más arriba: 3/3 pasaron. Ahora, los datos.
+# La etapa 1 se ejecutó más arriba: 3/3 comprobaciones superadas. Ahora, los datos.
 #
 # ### 3.1 Validación de datos: un esquema inferido a partir de los datos de entrenamiento
 #
-# `validation.infer_schema` lee los datos de entrenamiento y anota cómo son los datos buenos: las columnas
+# `data_validation.infer_schema` lee los datos de entrenamiento y anota cómo son los datos buenos: las columnas
 # obligatorias, sus tipos, si pueden faltar valores y las categorías permitidas. Los rangos numéricos salen del
 # contrato de datos (`data.VALID_RANGES`), porque el valor mínimo y el máximo de una muestra son demasiado estrictos:
 # los datos perfectamente buenos del mes siguiente los romperían. El esquema también guarda las estadísticas de
@@ -224,18 +224,17 @@ schema
 # Google para una canalización de entrenamiento automatizada, el "nivel 1" del cuaderno 04):
 #
 # - **sesgo de esquema** (*schema skew*): los datos no coinciden con el esquema (falta una columna, un valor es
-#   imposible, una categoría es desconocida). Entrenar con ellos produciría basura: **detén la canalización** y deja
-#   que una persona lo revise.
+#   imposible, una categoría es desconocida). Entrenar con ellos produciría basura: la acción es **detener la
+#   canalización** y dejar que una persona lo revise.
 # - **sesgo de valores** (*value skew*): los datos son válidos, pero sus estadísticas se movieron (aquí: una media se
 #   mueve más de 0.25 desviaciones estándar de entrenamiento, o la proporción de una categoría, más de 0.1). El mundo
-#   cambió: **activa un reentrenamiento**.
+#   cambió: la acción es **activar un reentrenamiento**.
 #
 # Una advertencia: "sesgo" (*skew*) tiene un segundo significado que verás en los cuadernos 04 y 05. El **sesgo entre
 # el entrenamiento y la entrega** (*training-serving skew*) es una diferencia entre los datos con los que se entrenó un
 # modelo y los que recibe al servir predicciones (por ejemplo, porque el código de servicio calcula una característica de
 # otra manera); Vertex AI Model Monitoring lo mide en las solicitudes en vivo. El sesgo de esquema y el sesgo de
-# valores, aquí, comparan un *lote nuevo* con el esquema *antes* de entrenar con él. (Los nombres de los lotes y los
-# informes se muestran en inglés).
+# valores, aquí, comparan un *lote nuevo* con el esquema *antes* de entrenar con él.
 
 # %%
 months = dict(data.monthly_batches(customers))
@@ -293,7 +292,7 @@ schema.validate(months["2025-07"], name="2025-07", language=language)
 #   actual. Un promedio mejor puede ocultar un grupo de clientes a los que el nuevo modelo atiende mal.
 #
 # La métrica es F1 con el umbral 0.5 (F1 equilibra la precisión y la recuperación, cuaderno 01): el negocio llama a
-# los clientes que el modelo marca, así que le importan esas decisiones. `validation.run_ci_pipeline` ejecuta todas las
+# los clientes que el modelo marca, así que le importan esas decisiones. `ci.run_ci_pipeline` ejecuta todas las
 # etapas en orden (pruebas de código, validación de datos, entrenamiento, validación del modelo) e informa qué etapas
 # habría ejecutado una canalización de DevOps sin más.
 
@@ -317,7 +316,7 @@ run_a = ci.run_ci_pipeline(new_data, name=translatable("candidate A"), **pipelin
 run_a
 
 # %% [markdown]
-# La comprobación de estadísticas advierte de un sesgo de valores, que es justo la razón por la que esta ejecución
+# La comprobación de estadísticas advierte (AVISO) de un sesgo de valores, que es justo la razón por la que esta ejecución
 # vuelve a entrenar. Esta es la puerta en detalle:
 
 # %%
@@ -337,7 +336,7 @@ run_w
 run_w.gate
 
 # %% [markdown]
-# Lo que vio la puerta, leído de la tabla anterior (la celda siguiente lo imprime en inglés):
+# Lo que vio la puerta, leído de la tabla anterior:
 
 # %%
 overall_w = run_w.gate.overall
@@ -503,8 +502,7 @@ my_data_check = your_turn.submit(
 
 # %% [markdown]
 # **Ejercicio 2: escribe una comprobación por segmento.** Otro candidato, B, se entrenó con un extracto que tiene un
-# error distinto en un paso anterior. Pasa la puerta del laboratorio (regiones y tipos de contrato); la celda siguiente imprime
-# el veredicto en inglés:
+# error distinto en un paso anterior. Pasa la puerta del laboratorio (regiones y tipos de contrato):
 
 # %%
 mailed_extract = model_validation.drop_cancellations(
@@ -581,7 +579,7 @@ for batch_name, verdict in outcomes(validate_batch, {**clean_months, **faulty_ba
 # ## 5. DevOps frente a MLOps: las cinco áreas en las que el ML difiere
 #
 # La guía de MLOps de Google Cloud nombra cinco áreas en las que un sistema de ML difiere del software corriente. Cada
-# fila de la tabla siguiente se completa con lo que mostró este cuaderno (la tabla se imprime en inglés).
+# fila de la tabla siguiente se completa con lo que mostró este cuaderno.
 
 # %%
 ci.devops_vs_mlops(
