@@ -5,56 +5,122 @@ and :class:`CheckReport` several of them with the outcome of the run; both rende
 :class:`Table`, a small titled table that prints as aligned text and displays as HTML in a
 notebook (deterministic either way). Data validation (:mod:`mlops_lab.data_validation`), model
 validation (:mod:`mlops_lab.model_validation`) and CI (:mod:`mlops_lab.ci`) all report this way.
+
+The results keep their words in English, so code can test them (``decision.startswith("blocked")``)
+the same way in every edition; a table shows them in its ``language``. A word written once is
+looked up in the catalogue (``mlops_lab/locale``); a sentence with values in it is a
+:class:`Phrase`, which remembers its English template and its values so it can be said again in
+another language.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlops_lab.i18n import translatable, translate
+
+
+class Phrase(str):
+    """English text made from a template and values, that can be said in another language with :meth:`render`.
+
+    It is the English text (a ``str``), so comparing and searching it works as on any string;
+    ``Phrase(translatable("{n} rows"), n=3) == "3 rows"``. Mark the template with
+    :func:`~mlops_lab.i18n.translatable` where it is written, so the tests find it.
+    """
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, /, **values: Any) -> Phrase:
+        phrase = super().__new__(cls, template.format(**values) if values else template)
+        phrase.template, phrase.values = template, values
+        return phrase
+
+    def render(self, language: str) -> str:
+        """The phrase in ``language``: its template translated, and every value that is words rendered too."""
+        if language == "en":
+            return str(self)
+        return translate(self.template, language=language, **{k: _word(v, language) for k, v in self.values.items()})
+
+
+def joined(separator: str, parts: Iterable[str]) -> Phrase:
+    """``separator.join(parts)`` as a :class:`Phrase`, so each part can be rendered in another language."""
+    parts = list(parts)
+    escaped = separator.replace("{", "{{").replace("}", "}}")
+    return Phrase(escaped.join(f"{{p{i}}}" for i in range(len(parts))), **{f"p{i}": p for i, p in enumerate(parts)})
+
+
+def _word(value: Any, language: str) -> Any:
+    """A value of a phrase or a table in ``language``: phrases rendered, words looked up, numbers unchanged."""
+    if isinstance(value, Phrase):
+        return value.render(language)
+    return translate(value, language=language) if isinstance(value, str) else value
+
+
+def render(value: Any, /, *, language: str = "en") -> str:
+    """How a table shows ``value`` in ``language``: a :class:`Phrase` rendered, a word translated if it is one."""
+    return str(_word(value, language))
 
 
 @dataclass(frozen=True)
 class Table:
-    """A small titled table that prints as aligned text and displays as HTML in a notebook."""
+    """A small titled table that prints as aligned text and displays as HTML in a notebook.
+
+    Its title, column names, cells and footer are shown in ``language`` (see :func:`render`).
+    """
 
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     footer: str = ""
+    language: str = field(default="en", repr=False, compare=False)
+
+    def _rendered(self) -> tuple[str, tuple[str, ...], list[tuple[str, ...]], str]:
+        def say(value: Any) -> str:
+            return render(value, language=self.language)
+
+        columns = tuple(say(c) for c in self.columns)
+        rows = [tuple(say(v) for v in row) for row in self.rows]
+        return say(self.title), columns, rows, say(self.footer)
 
     def __repr__(self) -> str:
-        cells = [self.columns, *self.rows]
-        widths = [max(len(row[i]) for row in cells) for i in range(len(self.columns))]
-        lines = [self.title] if self.title else []
+        title, columns, rows, footer = self._rendered()
+        cells = [columns, *rows]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+        lines = [title] if title else []
         for n, row in enumerate(cells):
             lines.append("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
             if n == 0:
                 lines.append("  ".join("-" * width for width in widths))
-        if self.footer:
-            lines.append(self.footer)
+        if footer:
+            lines.append(footer)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f'<th style="text-align:left">{html.escape(c)}</th>' for c in self.columns)
+        title, columns, rows, footer = self._rendered()
+        head = "".join(f'<th style="text-align:left">{html.escape(c)}</th>' for c in columns)
         body = "".join(
             "<tr>" + "".join(f'<td style="text-align:left">{html.escape(v)}</td>' for v in row) + "</tr>"
-            for row in self.rows
+            for row in rows
         )
-        title = f"<p><b>{html.escape(self.title)}</b></p>" if self.title else ""
-        footer = f"<p>{html.escape(self.footer)}</p>" if self.footer else ""
+        title = f"<p><b>{html.escape(title)}</b></p>" if title else ""
+        footer = f"<p>{html.escape(footer)}</p>" if footer else ""
         return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{footer}"
 
 
 def pass_fail(passed: bool) -> str:
     """How a table shows a check's result."""
-    return "PASS" if passed else "FAIL"
+    return translatable("PASS") if passed else translatable("FAIL")
 
 
 # ----------------------------------------------------------------------------- check results
 
 
 # A check that passed with a warning (value skew makes a run retrain), and one not run (an earlier stage stopped).
-WARN, SKIP = "WARN", "SKIP"
+WARN, SKIP = translatable("WARN"), translatable("SKIP")
 
 
 @dataclass(frozen=True)
@@ -79,11 +145,12 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """The outcome of several checks, shown as one table; ``outcome`` sums up what the run decided."""
+    """The outcome of several checks, shown as one table in ``language``; ``outcome`` sums up what the run decided."""
 
     title: str
     checks: tuple[CheckResult, ...]
     outcome: str = ""
+    language: str = field(default="en", repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -91,18 +158,36 @@ class CheckReport:
 
     @property
     def status(self) -> str:
-        """For example ``"3/3 PASS"``."""
-        return f"{sum(c.passed for c in self.checks)}/{len(self.checks)} {pass_fail(self.passed)}"
-
-    def table(self) -> Table:
-        rows = tuple((c.stage, c.check, "yes" if c.devops else "MLOps only", c.result, c.detail) for c in self.checks)
+        """For example ``"3/3 PASS"``, in the report's language."""
         n_passed = sum(c.passed for c in self.checks)
-        summary = f"{n_passed}/{len(self.checks)} checks passed"
+        status = Phrase(
+            "{passed}/{total} {result}", passed=n_passed, total=len(self.checks), result=pass_fail(self.passed)
+        )
+        return render(status, language=self.language)
+
+    def table(self, *, language: str | None = None) -> Table:
+        """The report as a table, in ``language`` (by default the report's own)."""
+        rows = tuple(
+            (c.stage, c.check, translatable("yes") if c.devops else translatable("MLOps only"), c.result, c.detail)
+            for c in self.checks
+        )
+        summary = Phrase(
+            translatable("{passed}/{total} checks passed"),
+            passed=sum(c.passed for c in self.checks),
+            total=len(self.checks),
+        )
         return Table(
             self.title,
-            ("stage", "check", "in DevOps CI?", "result", "detail"),
+            (
+                translatable("stage"),
+                translatable("check"),
+                translatable("in DevOps CI?"),
+                translatable("result"),
+                translatable("detail"),
+            ),
             rows,
-            f"{summary}: {self.outcome}" if self.outcome else summary,
+            Phrase("{summary}: {outcome}", summary=summary, outcome=self.outcome) if self.outcome else summary,
+            language=self.language if language is None else language,
         )
 
     def __repr__(self) -> str:

@@ -19,9 +19,13 @@ Continuous training
     the maturity simulation uses too. :func:`quality_by_month` shows what happens
     without it: a frozen model's cost rising month by month while its code tests stay green.
 
-The data checks come from :mod:`mlops_lab.data_validation`, the gate from
-:mod:`mlops_lab.model_validation`. pandas, numpy and scikit-learn are imported inside the
-functions that use them.
+Side by side
+    :func:`devops_vs_mlops` fills the five areas where ML differs from software with what a lab showed.
+
+Every report and table takes ``language`` ("en" or "es") for the words it shows; the values code
+tests (``outcome``, ``decision``, ``passed``) stay English. The data checks come from
+:mod:`mlops_lab.data_validation`, the gate from :mod:`mlops_lab.model_validation`. pandas, numpy
+and scikit-learn are imported inside the functions that use them.
 """
 
 from __future__ import annotations
@@ -32,10 +36,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mlops_lab.checks import SKIP, CheckReport, CheckResult, Table
+from mlops_lab.checks import SKIP, CheckReport, CheckResult, Phrase, Table, joined
 from mlops_lab.data import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES, TARGET, TIME_COLUMN
 from mlops_lab.data_validation import DataSchema, DataValidation
-from mlops_lab.model_validation import GateDecision, validate_model
+from mlops_lab.i18n import translatable
+from mlops_lab.model_validation import GateDecision, GateRow, validate_model
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,8 +48,19 @@ if TYPE_CHECKING:
 
 # ----------------------------------------------------------------------------- code tests
 
+CODE_TESTS = translatable("code tests")
 
-def run_code_tests(*, seed: int = 0, sample_rows: int = 200) -> CheckReport:
+# The faults data.inject_faults plants (data.FAULTS), as the lab's tables name them.
+FAULT_NAMES: dict[str, str] = {
+    "missing_values": translatable("missing values"),
+    "out_of_range": translatable("out of range"),
+    "unseen_category": translatable("unseen category"),
+    "renamed_column": translatable("renamed column"),
+    "missing_column": translatable("missing column"),
+}
+
+
+def run_code_tests(*, seed: int = 0, sample_rows: int = 200, language: str = "en") -> CheckReport:
     """The unit tests a DevOps CI pipeline runs on the ML code: they look at code, not at the data to come.
 
     * feature logic: preprocessing yields one column per numeric feature plus one per known
@@ -53,6 +69,8 @@ def run_code_tests(*, seed: int = 0, sample_rows: int = 200) -> CheckReport:
     * no NaNs produced: rows with missing values come out of preprocessing fully numeric;
     * training converges on a tiny sample: the solver stops before its iteration limit and
       beats predicting the average churn rate (log loss).
+
+    ``language`` is the language the report is shown in.
     """
     import numpy as np
     from sklearn.metrics import log_loss
@@ -78,10 +96,14 @@ def run_code_tests(*, seed: int = 0, sample_rows: int = 200) -> CheckReport:
     )
     checks.append(
         CheckResult(
-            "code tests",
-            "feature logic",
+            CODE_TESTS,
+            translatable("feature logic"),
             feature_ok,
-            f"{encoded.shape[1]} columns (expected {n_expected}); one category per feature; unseen category -> zeros",
+            Phrase(
+                translatable("{n} columns (expected {expected}); one category per feature; unseen category -> zeros"),
+                n=encoded.shape[1],
+                expected=n_expected,
+            ),
             devops=True,
         )
     )
@@ -92,10 +114,14 @@ def run_code_tests(*, seed: int = 0, sample_rows: int = 200) -> CheckReport:
     n_nan = int(np.isnan(transformed).sum())
     checks.append(
         CheckResult(
-            "code tests",
-            "no NaNs produced",
+            CODE_TESTS,
+            translatable("no NaNs produced"),
             n_nan == 0 and n_missing > 0,
-            f"{n_missing} missing inputs -> {n_nan} NaNs after preprocessing",
+            Phrase(
+                translatable("{n_missing} missing inputs -> {n_nan} NaNs after preprocessing"),
+                n_missing=n_missing,
+                n_nan=n_nan,
+            ),
             devops=True,
         )
     )
@@ -110,14 +136,23 @@ def run_code_tests(*, seed: int = 0, sample_rows: int = 200) -> CheckReport:
     constant_loss = log_loss(truth, np.full(len(truth), truth.mean()))
     checks.append(
         CheckResult(
-            "code tests",
-            "training converges on a tiny sample",
+            CODE_TESTS,
+            translatable("training converges on a tiny sample"),
             n_iter < max_iter and model_loss < constant_loss,
-            f"{n_iter}/{max_iter} iterations on {len(sample)} rows; log loss {model_loss:.3f} < {constant_loss:.3f} (constant)",
+            Phrase(
+                translatable(
+                    "{n_iter}/{max_iter} iterations on {n_rows} rows; log loss {loss:.3f} < {constant:.3f} (constant)"
+                ),
+                n_iter=n_iter,
+                max_iter=max_iter,
+                n_rows=len(sample),
+                loss=model_loss,
+                constant=constant_loss,
+            ),
             devops=True,
         )
     )
-    return CheckReport("Code tests (unit tests of the ML code)", tuple(checks))
+    return CheckReport(translatable("Code tests (unit tests of the ML code)"), tuple(checks), language=language)
 
 
 def run_pipeline_ci(
@@ -127,21 +162,22 @@ def run_pipeline_ci(
     build: Callable[[], Any],
     sample: pd.DataFrame,
     seed: int = 0,
+    language: str = "en",
 ) -> CheckReport:
     """CI of one version of the training pipeline's code, before it may reach production.
 
     First :func:`run_code_tests` (what plain DevOps CI runs too), then the checks the Google
     Cloud MLOps guide adds for a pipeline, on ``sample`` with this version's ``feature_step``:
     the feature logic yields finite values, the model (``build()``, unfitted, the feature step
-    inside it) trains, and it beats a constant guess.
+    inside it) trains, and it beats a constant guess. ``language`` is the language the report is shown in.
     """
     import numpy as np
     import pandas as pd
 
     from mlops_lab.training import evaluate_model
 
-    stage = f"pipeline CI ({version})"
-    title = f"CI of pipeline code {version}"
+    stage = Phrase(translatable("pipeline CI ({version})"), version=version)
+    title = Phrase(translatable("CI of pipeline code {version}"), version=version)
     checks = list(run_code_tests(seed=seed).checks)
     # The sample, plus the edge case every feature test needs whatever the sample holds: a customer in their first
     # month (tenure 0) who has already called support.
@@ -152,27 +188,29 @@ def run_pipeline_ci(
     checks.append(
         CheckResult(
             stage,
-            "feature logic: no NaN or infinite values",
+            translatable("feature logic: no NaN or infinite values"),
             bad == 0,
-            f"{bad} non-finite values in the sample plus a first-month customer",
+            Phrase(translatable("{n} non-finite values in the sample plus a first-month customer"), n=bad),
             devops=True,
         )
     )
     half = len(sample) // 2
+    trains, beats = translatable("training runs on a sample"), translatable("model beats a constant guess")
     try:
         model = build().fit(sample.iloc[:half][list(FEATURES)], sample.iloc[:half][TARGET])
     except ValueError as exc:
-        checks.append(CheckResult(stage, "training runs on a sample", False, str(exc).splitlines()[0], devops=True))
-        return CheckReport(title, tuple(checks))
-    checks.append(CheckResult(stage, "training runs on a sample", True, f"trained on {half} rows", devops=True))
+        checks.append(CheckResult(stage, trains, False, str(exc).splitlines()[0], devops=True))
+        return CheckReport(title, tuple(checks), language=language)
+    trained = Phrase(translatable("trained on {n} rows"), n=half)
+    checks.append(CheckResult(stage, trains, True, trained, devops=True))
     try:
         auc = evaluate_model(model, sample.iloc[half:]).roc_auc
     except ValueError as exc:
         # Broken feature logic can pass training (0/0 is a NaN the imputer fills) and still fail on other rows (x/0).
-        checks.append(CheckResult(stage, "model beats a constant guess", False, str(exc).splitlines()[0]))
-        return CheckReport(title, tuple(checks))
-    checks.append(CheckResult(stage, "model beats a constant guess", auc > 0.5, f"ROC AUC {auc:.3f} > 0.5"))
-    return CheckReport(title, tuple(checks))
+        checks.append(CheckResult(stage, beats, False, str(exc).splitlines()[0]))
+        return CheckReport(title, tuple(checks), language=language)
+    checks.append(CheckResult(stage, beats, auc > 0.5, f"ROC AUC {auc:.3f} > 0.5"))
+    return CheckReport(title, tuple(checks), language=language)
 
 
 # ----------------------------------------------------------------------------- one CI run, end to end
@@ -211,26 +249,31 @@ def run_ci_pipeline(
     tolerance: float = 0.02,
     name: str = "run",
     seed: int = 0,
+    language: str = "en",
 ) -> CIRun:
     """Run the whole pipeline on ``new_data``: code tests, data validation, training, model validation.
 
     ``code_tests`` are reused (the code did not change). Schema skew stops the run: no model is
     trained and the model checks are skipped. Otherwise a candidate is trained on ``new_data``
     and gated on ``holdout`` against ``current`` and ``baseline`` (see :func:`validate_model`).
+    ``language`` is the language the report and the gate are shown in.
     """
     from mlops_lab.training import train_model
 
-    checked = schema.validate(new_data, name=name)
+    checked = schema.validate(new_data, name=name, language=language)
     checks = [*code_tests.checks, *checked.as_checks()]
+    title = Phrase(translatable("CI run {name!r}"), name=name)
     if not code_tests.passed or checked.schema_skew:
-        stage = "code tests" if not code_tests.passed else "data validation (schema skew)"
+        stage = CODE_TESTS if not code_tests.passed else translatable("data validation (schema skew)")
+        gate_stage, stopped = translatable("model validation"), translatable("no model trained: the run stopped")
         checks += [
             CheckResult(
-                "model validation", f"overall {metric}", False, "no model trained: the run stopped", status=SKIP
+                gate_stage, Phrase(translatable("overall {metric}"), metric=metric), False, stopped, status=SKIP
             ),
-            CheckResult("model validation", "slices", False, "no model trained: the run stopped", status=SKIP),
+            CheckResult(gate_stage, translatable("slices"), False, stopped, status=SKIP),
         ]
-        return CIRun(CheckReport(f"CI run {name!r}", tuple(checks), f"STOPPED at {stage}"), checked)
+        outcome = Phrase(translatable("STOPPED at {stage}"), stage=stage)
+        return CIRun(CheckReport(title, tuple(checks), outcome, language=language), checked)
     candidate = train_model(new_data, seed=seed)
     gate = validate_model(
         candidate,
@@ -241,30 +284,47 @@ def run_ci_pipeline(
         slices=slices,
         tolerance=tolerance,
         name=name,
+        language=language,
     )
     checks += gate.as_checks()
-    outcome = "PROMOTE the candidate" if gate.promote else "BLOCKED at model validation: the current model stays"
-    return CIRun(CheckReport(f"CI run {name!r}", tuple(checks), outcome), checked, gate, candidate)
+    if gate.promote:
+        outcome = translatable("PROMOTE the candidate")
+    else:
+        outcome = translatable("BLOCKED at model validation: the current model stays")
+    return CIRun(CheckReport(title, tuple(checks), outcome, language=language), checked, gate, candidate)
 
 
 # ----------------------------------------------------------------------------- what each pipeline sees
 
 
-def fault_report(code_tests: CheckReport, results: Mapping[str, DataValidation | GateDecision]) -> Table:
-    """One row per fault: what the DevOps checks (code tests) said, which MLOps check caught it, what happened next."""
+def fault_report(
+    code_tests: CheckReport, results: Mapping[str, DataValidation | GateDecision], *, language: str = "en"
+) -> Table:
+    """One row per fault: what the DevOps checks (code tests) said, which MLOps check caught it, what happened next.
+
+    The table is shown in ``language``.
+    """
     devops = code_tests.status
     rows = []
     for fault, result in results.items():
         if isinstance(result, GateDecision):
-            caught = "model gate: " + ", ".join(result.blocked_by) if not result.promote else "-"
-            action = "promote" if result.promote else "block the promotion"
+            caught = "-"
+            if not result.promote:
+                caught = Phrase(translatable("model gate: {scopes}"), scopes=joined(", ", result.blocked_by))
+            action = translatable("promote") if result.promote else translatable("block the promotion")
         else:
             caught, action = result.caught_by, result.action
         rows.append((fault, devops, caught, action))
     return Table(
-        "Which check caught each fault",
-        ("fault", "code tests (DevOps CI)", "caught by (MLOps checks)", "pipeline action"),
+        translatable("Which check caught each fault"),
+        (
+            translatable("fault"),
+            translatable("code tests (DevOps CI)"),
+            translatable("caught by (MLOps checks)"),
+            translatable("pipeline action"),
+        ),
         tuple(rows),
+        language=language,
     )
 
 
@@ -282,9 +342,10 @@ class MonthQuality:
 
 @dataclass(frozen=True)
 class QualityByMonth:
-    """A frozen model's quality month by month (see :func:`quality_by_month`)."""
+    """A frozen model's quality month by month (see :func:`quality_by_month`), shown in ``language``."""
 
     months: tuple[MonthQuality, ...]
+    language: str = field(default="en", repr=False, compare=False)
 
     def table(self) -> Table:
         rows = tuple(
@@ -299,19 +360,21 @@ class QualityByMonth:
             for m in self.months
         )
         return Table(
-            "The deployed model, month by month (same code, same tests)",
+            translatable("The deployed model, month by month (same code, same tests)"),
             (
-                "month",
-                "code tests",
-                "churn rate",
-                "forecast churn rate",
-                "cost per customer",
-                "cost if retrained quarterly",
+                translatable("month"),
+                CODE_TESTS,
+                translatable("churn rate"),
+                translatable("forecast churn rate"),
+                translatable("cost per customer"),
+                translatable("cost if retrained quarterly"),
             ),
             rows,
-            "forecast: the model's average churn probability; cost: missed churners and needless retention "
-            "offers per customer; "
-            "retrained: a model retrained every quarter on the quarter before.",
+            translatable(
+                "forecast: the model's average churn probability; cost: missed churners and needless retention "
+                "offers per customer; retrained: a model retrained every quarter on the quarter before."
+            ),
+            language=self.language,
         )
 
     def __repr__(self) -> str:
@@ -322,12 +385,13 @@ class QualityByMonth:
 
 
 def quality_by_month(
-    model: Any, frame: pd.DataFrame, *, code_tests: CheckReport, window: int = 3, seed: int = 0
+    model: Any, frame: pd.DataFrame, *, code_tests: CheckReport, window: int = 3, seed: int = 0, language: str = "en"
 ) -> QualityByMonth:
     """Score ``model`` on each month of ``frame`` beside the code tests' result, which never changes.
 
     From month ``window`` on, a model retrained every ``window`` months on the ``window`` months
-    before is scored too: the gap is what keeping the frozen model costs the business.
+    before is scored too: the gap is what keeping the frozen model costs the business. ``language``
+    is the language the table is shown in.
     """
     from mlops_lab.data import monthly_batches
     from mlops_lab.training import business_cost, train_model
@@ -350,7 +414,7 @@ def quality_by_month(
                 None if retrained_model is None else business_cost(retrained_model, batch),
             )
         )
-    return QualityByMonth(tuple(months))
+    return QualityByMonth(tuple(months), language=language)
 
 
 # ----------------------------------------------------------------------------- continuous training
@@ -370,15 +434,21 @@ class TrainingStep:
 
 @dataclass(frozen=True)
 class TrainingLog:
-    """Every batch the pipeline saw, and the model serving at the end."""
+    """Every batch the pipeline saw, and the model serving at the end; its table is shown in ``language``."""
 
     metric: str
     steps: tuple[TrainingStep, ...]
     model: Any = field(repr=False, compare=False)
+    language: str = field(default="en", repr=False, compare=False)
 
     @property
     def promotions(self) -> int:
         return sum(s.decision == "promoted" for s in self.steps)
+
+    @property
+    def stops(self) -> int:
+        """How many batches schema skew kept out (the serving model stayed)."""
+        return sum(s.decision.startswith("stopped") for s in self.steps)
 
     def table(self) -> Table:
         def num(value: float | None) -> str:
@@ -386,9 +456,21 @@ class TrainingLog:
 
         rows = tuple((s.batch, s.skew, s.caught_by, num(s.candidate), num(s.current), s.decision) for s in self.steps)
         return Table(
-            f"Continuous training: {len(self.steps)} batches, {self.promotions} promotions",
-            ("batch", "data skew", "caught by", f"candidate {self.metric}", f"current {self.metric}", "decision"),
+            Phrase(
+                translatable("Continuous training: {n} batches, {promotions} promotions"),
+                n=len(self.steps),
+                promotions=self.promotions,
+            ),
+            (
+                translatable("batch"),
+                translatable("data skew"),
+                translatable("caught by"),
+                Phrase(translatable("candidate {metric}"), metric=self.metric),
+                Phrase(translatable("current {metric}"), metric=self.metric),
+                translatable("decision"),
+            ),
             rows,
+            language=self.language,
         )
 
     def __repr__(self) -> str:
@@ -443,6 +525,7 @@ def continuous_training(
     slices: Iterable[Mapping[str, Any]] = (),
     tolerance: float = 0.02,
     seed: int = 0,
+    language: str = "en",
 ) -> TrainingLog:
     """Run the pipeline on every new labelled batch, with no human in the loop.
 
@@ -450,7 +533,7 @@ def continuous_training(
     out of training and the serving model stays). Otherwise a candidate is trained on the last
     ``window`` accepted batches before this one (``history`` holds the earlier ones) and gated
     on this batch, the freshest labelled data, against the serving model; if it passes it is
-    promoted and serves from then on.
+    promoted and serves from then on. ``language`` is the language the log's table is shown in.
     """
     import pandas as pd
 
@@ -463,7 +546,8 @@ def continuous_training(
     for name, batch in batches:
         checked = schema.validate(batch, name=name)
         if checked.schema_skew:
-            steps.append(TrainingStep(name, checked.skew, checked.caught_by, None, None, "stopped: serving model kept"))
+            kept = translatable("stopped: serving model kept")
+            steps.append(TrainingStep(name, checked.skew, checked.caught_by, None, None, kept))
             continue
         recent = pd.concat(accepted, ignore_index=True)
         months = sorted(recent[TIME_COLUMN].unique())[-window:]
@@ -481,10 +565,14 @@ def continuous_training(
             ),
         )
         if run.failed:
-            steps.append(TrainingStep(name, checked.skew, checked.caught_by, None, None, f"failed: {run.error}"))
+            failed = Phrase(translatable("failed: {error}"), error=run.error)
+            steps.append(TrainingStep(name, checked.skew, checked.caught_by, None, None, failed))
         else:
             gate = run.gate
-            decision = "promoted" if run.promoted else "blocked: " + ", ".join(gate.blocked_by)
+            if run.promoted:
+                decision = translatable("promoted")
+            else:
+                decision = Phrase(translatable("blocked: {scopes}"), scopes=joined(", ", gate.blocked_by))
             if run.promoted:
                 serving = run.candidate
             steps.append(
@@ -493,4 +581,90 @@ def continuous_training(
                 )
             )
         accepted.append(batch)
-    return TrainingLog(metric=metric, steps=tuple(steps), model=serving)
+    return TrainingLog(metric=metric, steps=tuple(steps), model=serving, language=language)
+
+
+# ----------------------------------------------------------------------------- DevOps and MLOps side by side
+
+
+def devops_vs_mlops(
+    *,
+    slice_row: GateRow,
+    code_tests: CheckReport,
+    data_results: Iterable[DataValidation],
+    ct_log: TrainingLog,
+    cost_before: float,
+    cost_after: float,
+    language: str = "en",
+) -> Table:
+    """The five areas where Google Cloud's MLOps guide says an ML system differs from software, with a lab's evidence.
+
+    ``slice_row`` is a slice the gate compared (skills: reading it), ``data_results`` the data
+    validations run (how many schema skew stopped), ``ct_log`` a continuous-training run, and
+    ``cost_before``/``cost_after`` a frozen model's cost per customer before and after the data changed.
+    """
+    stopped_batches = sum(r.schema_skew for r in data_results)
+    evidence = (
+        Phrase(
+            translatable(
+                "reading a slice gate ({scope}: {candidate:.3f} vs {current:.3f}) needs data and model skills"
+            ),
+            scope=slice_row.scope,
+            candidate=slice_row.candidate,
+            current=slice_row.current,
+        ),
+        translatable("three candidates from the same code, told apart only by their data and results"),
+        Phrase(
+            translatable("code tests: {status} on every fault; data checks stopped {stopped} batches"),
+            status=code_tests.status,
+            stopped=stopped_batches,
+        ),
+        Phrase(
+            translatable("CT promoted {promotions} model(s) and stopped {stops} batch(es) without a person"),
+            promotions=ct_log.promotions,
+            stops=ct_log.stops,
+        ),
+        Phrase(
+            translatable("cost per customer {before:.2f} -> {after:.2f} with unchanged code"),
+            before=cost_before,
+            after=cost_after,
+        ),
+    )
+    areas = (
+        (
+            translatable("team skills"),
+            translatable("software engineers build and run it"),
+            translatable("data scientists build models; not always production engineers"),
+        ),
+        (
+            translatable("development"),
+            translatable("code changes, deterministic builds"),
+            translatable("experiments: which data, parameters and model won must be recorded"),
+        ),
+        (
+            translatable("testing"),
+            translatable("unit and integration tests of code"),
+            translatable("plus data validation, model quality and model validation"),
+        ),
+        (
+            translatable("deployment"),
+            translatable("deploy a package or service"),
+            translatable("deploy a pipeline that retrains and redeploys the model"),
+        ),
+        (
+            translatable("production"),
+            translatable("code does not decay on its own"),
+            translatable("models decay as data changes: track statistics and quality, retrain"),
+        ),
+    )
+    return Table(
+        translatable("DevOps vs MLOps, from this lab"),
+        (
+            translatable("area"),
+            translatable("software (DevOps)"),
+            translatable("ML system (MLOps)"),
+            translatable("what this notebook showed"),
+        ),
+        tuple((*area, shown) for area, shown in zip(areas, evidence, strict=True)),
+        language=language,
+    )

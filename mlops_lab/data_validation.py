@@ -25,6 +25,9 @@ Typical use (notebook 04 reuses the same calls)::
     if checked.action == STOP: ...                        # schema skew: keep the serving model
     if checked.action == RETRAIN: ...                     # value skew: train a candidate
 
+Results and tables take ``language`` ("en" or "es") for the words they show; the values code tests
+(``action``, ``skew``, ``kind``) stay English in every language.
+
 pandera, pandas and numpy are imported inside the functions that use them.
 """
 
@@ -32,21 +35,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mlops_lab.checks import WARN, CheckResult, Table
+from mlops_lab.checks import WARN, CheckResult, Phrase, Table, joined, render
 from mlops_lab.data import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES, VALID_RANGES
+from mlops_lab.i18n import translatable
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-SCHEMA_SKEW = "schema skew"
-VALUE_SKEW = "value skew"
-STOP = "stop the pipeline"
-RETRAIN = "trigger retraining"
-CONTINUE = "continue"
+SCHEMA_SKEW = translatable("schema skew")
+VALUE_SKEW = translatable("value skew")
+STOP = translatable("stop the pipeline")
+RETRAIN = translatable("trigger retraining")
+CONTINUE = translatable("continue")
 _RULE_KEYS = {"column", "min", "max", "allowed", "nullable"}
 
 
@@ -66,11 +70,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class DataValidation:
-    """The verdict on one batch: every finding, and what the pipeline does next (``action``)."""
+    """The verdict on one batch: every finding, and what the pipeline does next (``action``), shown in ``language``."""
 
     name: str
     n_rows: int
     findings: tuple[Finding, ...]
+    language: str = field(default="en", repr=False, compare=False)
 
     @property
     def schema_skew(self) -> bool:
@@ -85,7 +90,7 @@ class DataValidation:
         """``"schema skew"``, ``"value skew"`` or ``"none"`` (the most serious kind found)."""
         if self.schema_skew:
             return SCHEMA_SKEW
-        return VALUE_SKEW if self.value_skew else "none"
+        return VALUE_SKEW if self.value_skew else translatable("none")
 
     @property
     def action(self) -> str:
@@ -104,11 +109,15 @@ class DataValidation:
 
     @property
     def verdict(self) -> str:
+        """For example ``"VALUE SKEW -> trigger retraining"``, in the result's language."""
+        return render(self._verdict(), language=self.language)
+
+    def _verdict(self) -> str:
         if self.schema_skew:
-            return f"SCHEMA SKEW -> {STOP}"
+            return Phrase(translatable("SCHEMA SKEW -> {action}"), action=STOP)
         if self.value_skew:
-            return f"VALUE SKEW -> {RETRAIN}"
-        return "no skew -> continue"
+            return Phrase(translatable("VALUE SKEW -> {action}"), action=RETRAIN)
+        return translatable("no skew -> continue")
 
     def table(self) -> Table:
         rows = tuple(
@@ -116,11 +125,23 @@ class DataValidation:
             for f in self.findings
         )
         if not rows:
-            rows = (("-", "every check passed", "-", "0", "-"),)
+            rows = (("-", translatable("every check passed"), "-", "0", "-"),)
         return Table(
-            f"Data validation of {self.name!r} ({self.n_rows} rows): {self.verdict}",
-            ("kind", "check", "column", "failing rows", "detail"),
+            Phrase(
+                translatable("Data validation of {name!r} ({n_rows} rows): {verdict}"),
+                name=self.name,
+                n_rows=self.n_rows,
+                verdict=self._verdict(),
+            ),
+            (
+                translatable("kind"),
+                translatable("check"),
+                translatable("column"),
+                translatable("failing rows"),
+                translatable("detail"),
+            ),
             rows,
+            language=self.language,
         )
 
     def as_checks(self) -> tuple[CheckResult, ...]:
@@ -129,16 +150,20 @@ class DataValidation:
         values = [f for f in self.findings if f.kind == VALUE_SKEW]
         return (
             CheckResult(
-                "data validation",
-                "schema (pandera)",
+                translatable("data validation"),
+                translatable("schema (pandera)"),
                 not schema,
-                _join_checks(schema) + f" -> {STOP}" if schema else f"{self.n_rows} rows match the schema",
+                Phrase("{checks} -> {action}", checks=_join_checks(schema), action=STOP)
+                if schema
+                else Phrase(translatable("{n_rows} rows match the schema"), n_rows=self.n_rows),
             ),
             CheckResult(
-                "data validation",
-                "statistics (value skew)",
+                translatable("data validation"),
+                translatable("statistics (value skew)"),
                 True,
-                _join_checks(values) + f" -> {RETRAIN}" if values else "close to the training data",
+                Phrase("{checks} -> {action}", checks=_join_checks(values), action=RETRAIN)
+                if values
+                else translatable("close to the training data"),
                 status=WARN if values else "",
             ),
         )
@@ -151,7 +176,7 @@ class DataValidation:
 
 
 def _join_checks(findings: Iterable[Finding]) -> str:
-    return "; ".join(dict.fromkeys(f"{f.check} ({f.column})" for f in findings))
+    return joined("; ", dict.fromkeys(Phrase("{check} ({column})", check=f.check, column=f.column) for f in findings))
 
 
 def _format_value(value: Any) -> str:
@@ -169,28 +194,41 @@ def _findings_from_pandera(failure_cases: pd.DataFrame) -> list[Finding]:
         values = [_format_value(v) for v in group["failure_case"]]
         if check == "column_in_dataframe":
             for missing in sorted(set(values)):
-                findings.append(Finding("required column", missing, SCHEMA_SKEW, 0, "column is missing from the batch"))
+                findings.append(
+                    Finding(
+                        translatable("required column"),
+                        missing,
+                        SCHEMA_SKEW,
+                        0,
+                        translatable("column is missing from the batch"),
+                    )
+                )
             continue
         examples = ", ".join(sorted(set(values))[:3])
         name = _check_label(str(check))
-        findings.append(Finding(name, str(column), SCHEMA_SKEW, len(group), f"e.g. {examples}"))
+        findings.append(
+            Finding(
+                name, str(column), SCHEMA_SKEW, len(group), Phrase(translatable("e.g. {examples}"), examples=examples)
+            )
+        )
     return findings
 
 
 def _check_label(check: str) -> str:
     """pandera's check names, said the way a data contract would."""
     if check.startswith("in_range"):
-        return "value range " + check[len("in_range") :].replace("(", "[").replace(")", "]")
+        bounds = check[len("in_range") :].replace("(", "[").replace(")", "]")
+        return Phrase(translatable("value range {bounds}"), bounds=bounds)
     if check.startswith("isin"):
-        return "known categories"
+        return translatable("known categories")
     if check.startswith("greater_than_or_equal_to"):
-        return "min " + check[len("greater_than_or_equal_to(") : -1]
+        return Phrase(translatable("min {value}"), value=check[len("greater_than_or_equal_to(") : -1])
     if check.startswith("less_than_or_equal_to"):
-        return "max " + check[len("less_than_or_equal_to(") : -1]
+        return Phrase(translatable("max {value}"), value=check[len("less_than_or_equal_to(") : -1])
     if check == "not_nullable":
-        return "no missing values"
+        return translatable("no missing values")
     if check.startswith("dtype"):
-        return "type " + check[len("dtype(") : -1].strip("'")
+        return Phrase(translatable("type {dtype}"), dtype=check[len("dtype(") : -1].strip("'"))
     return check
 
 
@@ -204,12 +242,15 @@ class ColumnExpectation:
     low: float | None = None
     high: float | None = None
     allowed: tuple[str, ...] = ()
-    source: str = "inferred"
+    source: str = translatable("inferred")
 
 
 @dataclass(frozen=True)
 class DataSchema:
-    """A data schema inferred from training data, plus the training statistics value skew is measured against."""
+    """A data schema inferred from training data, plus the training statistics value skew is measured against.
+
+    ``language`` is the language its table is shown in.
+    """
 
     expectations: tuple[ColumnExpectation, ...]
     means: Mapping[str, float]
@@ -217,6 +258,7 @@ class DataSchema:
     shares: Mapping[str, Mapping[str, float]]
     mean_shift_threshold: float = 0.25
     share_shift_threshold: float = 0.1
+    language: str = field(default="en", repr=False, compare=False)
 
     def pandera_schema(self) -> Any:
         """The schema as a pandera ``DataFrameSchema`` (required columns, types, nullability, ranges, categories)."""
@@ -255,11 +297,17 @@ class DataSchema:
             if shift > self.mean_shift_threshold:
                 findings.append(
                     Finding(
-                        "mean shift",
+                        translatable("mean shift"),
                         column,
                         VALUE_SKEW,
                         None,
-                        f"mean {mean:.2f} -> {observed:.2f} ({shift:.2f} sd > {self.mean_shift_threshold:g})",
+                        Phrase(
+                            translatable("mean {before:.2f} -> {after:.2f} ({shift:.2f} sd > {threshold:g})"),
+                            before=mean,
+                            after=observed,
+                            shift=shift,
+                            threshold=self.mean_shift_threshold,
+                        ),
                     )
                 )
         for column, reference in self.shares.items():
@@ -273,7 +321,7 @@ class DataSchema:
             if distances[worst] > self.share_shift_threshold:
                 findings.append(
                     Finding(
-                        "category share shift",
+                        translatable("category share shift"),
                         column,
                         VALUE_SKEW,
                         None,
@@ -283,30 +331,43 @@ class DataSchema:
                 )
         return findings
 
-    def validate(self, batch: pd.DataFrame, *, name: str = "batch") -> DataValidation:
+    def validate(self, batch: pd.DataFrame, *, name: str = "batch", language: str = "en") -> DataValidation:
         """Check ``batch`` against the schema and the training statistics; see :class:`DataValidation`."""
         if batch.empty:
-            empty = Finding("rows", "-", SCHEMA_SKEW, 0, "the batch has no rows")
-            return DataValidation(name=name, n_rows=0, findings=(empty,))
+            empty = Finding(translatable("rows"), "-", SCHEMA_SKEW, 0, translatable("the batch has no rows"))
+            return DataValidation(name=name, n_rows=0, findings=(empty,), language=language)
         findings = self.schema_findings(batch) + self.value_findings(batch)
-        return DataValidation(name=name, n_rows=len(batch), findings=tuple(findings))
+        return DataValidation(name=name, n_rows=len(batch), findings=tuple(findings), language=language)
 
     def table(self) -> Table:
         rows = []
         for e in self.expectations:
             if e.allowed:
-                rule = "one of " + ", ".join(e.allowed)
+                rule = Phrase(translatable("one of {values}"), values=", ".join(e.allowed))
             elif e.low is not None:
-                rule = f"between {e.low:g} and {e.high:g}"
+                rule = Phrase(translatable("between {low:g} and {high:g}"), low=e.low, high=e.high)
             else:
                 rule = "-"
-            rows.append((e.column, e.dtype, "yes" if e.nullable else "no", rule, e.source))
+            rows.append((e.column, e.dtype, translatable("yes") if e.nullable else translatable("no"), rule, e.source))
         return Table(
-            f"Data schema: {len(self.expectations)} required columns",
-            ("column", "type", "missing values allowed", "values", "values from"),
+            Phrase(translatable("Data schema: {n} required columns"), n=len(self.expectations)),
+            (
+                translatable("column"),
+                translatable("type"),
+                translatable("missing values allowed"),
+                translatable("values"),
+                translatable("values from"),
+            ),
             tuple(rows),
-            f"Value skew: a numeric mean moves by more than {self.mean_shift_threshold:g} training sd, "
-            f"or a category's share by more than {self.share_shift_threshold:g}.",
+            Phrase(
+                translatable(
+                    "Value skew: a numeric mean moves by more than {mean_shift:g} training sd, "
+                    "or a category's share by more than {share_shift:g}."
+                ),
+                mean_shift=self.mean_shift_threshold,
+                share_shift=self.share_shift_threshold,
+            ),
+            language=self.language,
         )
 
     def __repr__(self) -> str:
@@ -323,13 +384,15 @@ def infer_schema(
     value_ranges: Mapping[str, tuple[float, float]] | None = None,
     mean_shift_threshold: float = 0.25,
     share_shift_threshold: float = 0.1,
+    language: str = "en",
 ) -> DataSchema:
     """Infer a :class:`DataSchema` from training data.
 
     Types, nullability and the categories come from ``train``. Numeric value ranges come from
     ``value_ranges`` (default: the data contract ``data.VALID_RANGES``), because the smallest and
     largest value of one sample are too tight: next month's clean data would exceed them.
-    A numeric column without a contract range gets no range check.
+    A numeric column without a contract range gets no range check. ``language`` is the language
+    of the schema's table.
     """
     import pandas as pd
 
@@ -343,7 +406,7 @@ def infer_schema(
         nullable = bool(values.isna().any())
         if pd.api.types.is_numeric_dtype(values):
             low, high = ranges.get(column, (None, None))
-            source = "data contract" if column in ranges else "inferred"
+            source = translatable("data contract") if column in ranges else translatable("inferred")
             expectations.append(ColumnExpectation(column, str(values.dtype), nullable, low, high, (), source))
             means[column] = float(values.mean())
             stds[column] = float(values.std()) or 1.0
@@ -358,22 +421,27 @@ def infer_schema(
         shares,
         mean_shift_threshold=mean_shift_threshold,
         share_shift_threshold=share_shift_threshold,
+        language=language,
     )
 
 
-def validation_summary(results: Iterable[DataValidation], *, title: str = "Data validation") -> Table:
-    """One row per batch: schema skew, value skew, the action, and the checks that caught it."""
-    rows = tuple(
-        (
-            r.name,
-            "yes" if r.schema_skew else "no",
-            "yes" if r.value_skew else "no",
-            r.action,
-            r.caught_by,
-        )
-        for r in results
+def validation_summary(
+    results: Iterable[DataValidation], *, title: str = translatable("Data validation"), language: str = "en"
+) -> Table:
+    """One row per batch, in ``language``: schema skew, value skew, the action, and the checks that caught it."""
+
+    def yes_no(flag: bool) -> str:
+        return translatable("yes") if flag else translatable("no")
+
+    rows = tuple((r.name, yes_no(r.schema_skew), yes_no(r.value_skew), r.action, r.caught_by) for r in results)
+    columns = (
+        translatable("batch"),
+        translatable("schema skew"),
+        translatable("value skew"),
+        translatable("action"),
+        translatable("caught by"),
     )
-    return Table(title, ("batch", "schema skew", "value skew", "action", "caught by"), rows)
+    return Table(title, columns, rows, language=language)
 
 
 # ----------------------------------------------------------------------------- the learner's data rule

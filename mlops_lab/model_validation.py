@@ -14,17 +14,21 @@ Typical use::
                           slices=[{"column": "region"}])
     if gate.promote: serving = candidate
 
+The gate's decision and :func:`slice_table` take ``language`` ("en" or "es") for the words they
+show; ``promote``, ``blocked_by`` and the reasons stay English, so code tests them alike in every language.
+
 numpy and scikit-learn are imported inside the functions that use them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mlops_lab.checks import CheckResult, Table, pass_fail
+from mlops_lab.checks import CheckResult, Phrase, Table, joined, pass_fail, render
 from mlops_lab.data import CATEGORICAL_FEATURES, FEATURES, TARGET
+from mlops_lab.i18n import translatable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -163,12 +167,16 @@ class GateRow:
 
 @dataclass(frozen=True)
 class GateDecision:
-    """The model validation gate's verdict: promote the candidate or block it, with the reason per scope."""
+    """The model validation gate's verdict: promote the candidate or block it, with the reason per scope.
+
+    Its table and :attr:`verdict` are shown in ``language``.
+    """
 
     name: str
     metric: str
     tolerance: float
     rows: tuple[GateRow, ...]
+    language: str = field(default="en", repr=False, compare=False)
 
     @property
     def promote(self) -> bool:
@@ -184,9 +192,13 @@ class GateDecision:
 
     @property
     def verdict(self) -> str:
+        """``"PROMOTE"`` or ``"BLOCK (<the scopes that blocked it>)"``, in the decision's language."""
+        return render(self._verdict(), language=self.language)
+
+    def _verdict(self) -> str:
         if self.promote:
-            return "PROMOTE"
-        return "BLOCK (" + ", ".join(self.blocked_by) + ")"
+            return translatable("PROMOTE")
+        return Phrase(translatable("BLOCK ({scopes})"), scopes=joined(", ", self.blocked_by))
 
     def table(self) -> Table:
         def num(value: float | None) -> str:
@@ -197,27 +209,51 @@ class GateDecision:
             for r in self.rows
         )
         return Table(
-            f"Model validation of {self.name!r} on {self.metric}: {self.verdict}",
-            ("scope", "rows", "candidate", "current", "baseline", "result", "reason"),
+            Phrase(
+                translatable("Model validation of {name!r} on {metric}: {verdict}"),
+                name=self.name,
+                metric=self.metric,
+                verdict=self._verdict(),
+            ),
+            (
+                translatable("scope"),
+                translatable("rows"),
+                translatable("candidate"),
+                translatable("current"),
+                translatable("baseline"),
+                translatable("result"),
+                translatable("reason"),
+            ),
             rows,
-            f"Overall the candidate must beat the current model and the baseline; on each slice it may trail "
-            f"the current model by at most {self.tolerance:g}.",
+            Phrase(
+                translatable(
+                    "Overall the candidate must beat the current model and the baseline; on each slice it may trail "
+                    "the current model by at most {tolerance:g}."
+                ),
+                tolerance=self.tolerance,
+            ),
+            language=self.language,
         )
 
     def as_checks(self) -> tuple[CheckResult, ...]:
         """Two rows for a CI report: the overall comparison and the slices."""
         overall = self.overall
         slices = self.rows[1:]
-        worse = [f"{r.scope} ({r.candidate - r.current:+.3f})" for r in slices if not r.passed]
+        worse = [
+            Phrase("{scope} ({gap:+.3f})", scope=r.scope, gap=r.candidate - r.current) for r in slices if not r.passed
+        ]
+        stage = translatable("model validation")
         return (
-            CheckResult("model validation", f"overall {self.metric}", overall.passed, overall.reason),
             CheckResult(
-                "model validation",
-                f"{len(slices)} slices",
+                stage, Phrase(translatable("overall {metric}"), metric=self.metric), overall.passed, overall.reason
+            ),
+            CheckResult(
+                stage,
+                Phrase(translatable("{n} slices"), n=len(slices)),
                 not worse,
-                "worse than the current model on " + ", ".join(worse)
+                Phrase(translatable("worse than the current model on {slices}"), slices=joined(", ", worse))
                 if worse
-                else "no slice worse than the current model",
+                else translatable("no slice worse than the current model"),
             ),
         )
 
@@ -238,6 +274,7 @@ def validate_model(
     slices: Iterable[Mapping[str, Any]] = (),
     tolerance: float = 0.02,
     name: str = "candidate",
+    language: str = "en",
 ) -> GateDecision:
     """The model validation gate before promotion.
 
@@ -245,6 +282,7 @@ def validate_model(
     least as high as ``baseline`` (if given) on ``data``. On each slice it must not trail
     ``current`` by more than ``tolerance``: a better average can hide a segment the new model
     serves badly. Models need ``predict_proba`` (scikit-learn pipelines, :class:`SegmentRateBaseline`).
+    ``language`` is the language the decision is shown in.
     """
     scorer = _Scorer(data, metric)
     pairs = parse_slices(slices, data)
@@ -254,29 +292,37 @@ def validate_model(
     base = None if baseline is None else scorer.score(baseline)
     reasons = []
     if cur is not None and not cand > cur:
-        reasons.append(f"not better than the current model ({cand - cur:+.3f})")
+        reasons.append(Phrase(translatable("not better than the current model ({gap:+.3f})"), gap=cand - cur))
     if base is not None and cand < base:
-        reasons.append(f"worse than the baseline ({cand - base:+.3f})")
+        reasons.append(Phrase(translatable("worse than the baseline ({gap:+.3f})"), gap=cand - base))
     margins = []
     if cur is not None:
-        margins.append(f"current {cand - cur:+.3f}")
+        margins.append(Phrase(translatable("current {gap:+.3f}"), gap=cand - cur))
     if base is not None:
-        margins.append(f"baseline {cand - base:+.3f}")
-    reason = "; ".join(reasons) or ("beats " + ", ".join(margins) if margins else "nothing to compare with")
-    rows.append(GateRow("overall", len(data), cand, cur, base, not reasons, reason))
+        margins.append(Phrase(translatable("baseline {gap:+.3f}"), gap=cand - base))
+    if reasons:
+        reason = joined("; ", reasons)
+    elif margins:
+        reason = Phrase(translatable("beats {margins}"), margins=joined(", ", margins))
+    else:
+        reason = translatable("nothing to compare with")
+    rows.append(GateRow(translatable("overall"), len(data), cand, cur, base, not reasons, reason))
     for column, value in pairs:
         mask = scorer.mask(column, value)
         cand_s = scorer.score(candidate, mask)
         cur_s = None if current is None else scorer.score(current, mask)
         base_s = None if baseline is None else scorer.score(baseline, mask)
         if cur_s is None:
-            passed, reason = True, "no current model to compare with"
+            passed, reason = True, translatable("no current model to compare with")
         elif cand_s < cur_s - tolerance:
-            passed, reason = False, f"worse than the current model ({cand_s - cur_s:+.3f})"
+            passed, reason = (
+                False,
+                Phrase(translatable("worse than the current model ({gap:+.3f})"), gap=cand_s - cur_s),
+            )
         else:
-            passed, reason = True, f"{cand_s - cur_s:+.3f} against the current model"
+            passed, reason = True, Phrase(translatable("{gap:+.3f} against the current model"), gap=cand_s - cur_s)
         rows.append(GateRow(f"{column} = {value}", int(mask.sum()), cand_s, cur_s, base_s, passed, reason))
-    return GateDecision(name=name, metric=metric, tolerance=tolerance, rows=tuple(rows))
+    return GateDecision(name=name, metric=metric, tolerance=tolerance, rows=tuple(rows), language=language)
 
 
 def slice_table(
@@ -286,11 +332,16 @@ def slice_table(
     columns: Sequence[str] = CATEGORICAL_FEATURES,
     metric: str = "f1",
     title: str | None = None,
+    language: str = "en",
 ) -> Table:
-    """Each model's ``metric`` overall and on every value of ``columns``: where does a model do worse?"""
+    """Each model's ``metric`` overall and on every value of ``columns``: where does a model do worse?
+
+    The table is shown in ``language``; a model's name is translated when it is a word the package
+    translates (``"current"``).
+    """
     scorer = _Scorer(data, metric)
     pairs = parse_slices([{"column": c} for c in columns], data)
-    scopes = [("overall", None)] + [(f"{c} = {v}", scorer.mask(c, v)) for c, v in pairs]
+    scopes = [(translatable("overall"), None)] + [(f"{c} = {v}", scorer.mask(c, v)) for c, v in pairs]
     rows = tuple(
         (
             scope,
@@ -299,4 +350,5 @@ def slice_table(
         )
         for scope, mask in scopes
     )
-    return Table(title or f"{metric} by slice", ("slice", "rows", *models), rows)
+    title = title or Phrase(translatable("{metric} by slice"), metric=metric)
+    return Table(title, (translatable("slice"), translatable("rows"), *models), rows, language=language)

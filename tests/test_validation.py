@@ -1,13 +1,18 @@
 """Validation: every planted fault is caught by the check designed for it, clean data passes every check,
 and the model gate blocks a candidate that is better on average but worse on a slice."""
 
+import pickle
+import re
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
 from mlops_lab import ci, data, data_validation, exercise_checks, model_validation, training
+from mlops_lab.checks import Phrase, joined, render
 from mlops_lab.data_validation import RETRAIN, SCHEMA_SKEW, STOP, VALUE_SKEW
+from mlops_lab.i18n import translatable
 
 SEED = 42
 
@@ -363,3 +368,115 @@ def test_retrain_trains_gates_and_promotes_and_a_broken_training_is_a_failed_run
     assert ungated.promoted and ungated.candidate == "model" and ungated.gate is None
     blocked = retrain(lambda: "model", gate=lambda candidate: SimpleNamespace(promote=candidate != "model"))
     assert not blocked.failed and not blocked.promoted
+
+
+# ----------------------------------------------------------------------------- the Spanish edition
+
+NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?%?")
+VERDICTS = {"PASS": "SUPERADA", "FAIL": "FALLIDA", "WARN": "AVISO", "SKIP": "OMITIDA", "PROMOTE": "PROMOVER"}
+
+
+def assert_same_figures_in_spanish(english: str, spanish: str) -> None:
+    """The Spanish rendering is another text with the same numbers and one Spanish verdict per English one."""
+    assert spanish != english
+    assert Counter(NUMBER.findall(spanish)) == Counter(NUMBER.findall(english))
+    for word, palabra in VERDICTS.items():
+        assert len(re.findall(rf"\b{word}\b", english)) == len(re.findall(rf"\b{palabra}\b", spanish)), word
+        assert not re.search(rf"\b{word}\b", spanish), word
+
+
+def test_a_phrase_is_its_english_text_and_renders_in_another_language():
+    phrase = Phrase(translatable("{n_rows} rows match the schema"), n_rows=3000)
+    assert phrase == "3000 rows match the schema" and phrase.startswith("3000") and isinstance(phrase, str)
+    assert phrase.render("es") == "3000 filas coinciden con el esquema" and phrase.render("en") == phrase
+    both = joined("; ", [phrase, STOP, "region = west"])
+    assert both == "3000 rows match the schema; stop the pipeline; region = west"
+    assert render(both, language="es") == "3000 filas coinciden con el esquema; detener la canalización; region = west"
+    assert render(joined(", ", []), language="es") == ""
+    copied = pickle.loads(pickle.dumps(phrase))
+    assert copied == phrase and copied.render("es") == phrase.render("es")
+    assert render("a data value", language="es") == "a data value"  # only the package's words are translated
+
+
+def test_spanish_data_validation_carries_the_same_numbers_and_keeps_english_values(schema, months):
+    batch = data.inject_faults(months["2025-04"], faults=["out_of_range"], seed=SEED)
+    english, spanish = schema.validate(batch, name="x"), schema.validate(batch, name="x", language="es")
+    assert english == spanish and spanish.action == STOP and spanish.findings[0].check == "value range [0, 72]"
+    assert spanish.verdict == "SESGO DE ESQUEMA -> detener la canalización"
+    assert_same_figures_in_spanish(repr(english), repr(spanish))
+    assert "rango de valores [0, 72]" in repr(spanish) and "SESGO DE ESQUEMA" in spanish._repr_html_()
+    shifted = [schema.validate(months["2025-12"], language=lang) for lang in ("en", "es")]
+    assert_same_figures_in_spanish(repr(shifted[0]), repr(shifted[1]))
+    summaries = [
+        repr(data_validation.validation_summary([english, shifted[0]], language=lang)) for lang in ("en", "es")
+    ]
+    assert_same_figures_in_spanish(*summaries)
+    assert "activar un reentrenamiento" in summaries[1] and "sí" in summaries[1]
+    es_schema = data_validation.infer_schema(months["2025-01"], language="es")
+    assert_same_figures_in_spanish(repr(data_validation.infer_schema(months["2025-01"])), repr(es_schema))
+    assert repr(es_schema).startswith("Esquema de datos: 7 columnas obligatorias")
+
+
+def test_spanish_gate_ci_run_and_fault_report_carry_the_same_numbers_and_statuses(year, schema, gate_setup):
+    s = gate_setup
+    new = year[(year["month"] >= "2025-07-01") & (year["month"] < "2025-10-01")]
+    buggy = model_validation.drop_cancellations(new, column="region", value="west", share=0.3, seed=SEED)
+    runs = {}
+    for language in ("en", "es"):
+        code_tests = ci.run_code_tests(seed=SEED, language=language)
+        runs[language] = ci.run_ci_pipeline(
+            buggy,
+            code_tests=code_tests,
+            schema=schema,
+            holdout=s["test"],
+            current=s["current"],
+            baseline=s["baseline"],
+            slices=[{"column": "region"}],
+            name="W",
+            seed=SEED,
+            language=language,
+        )
+        assert code_tests.status == {"en": "3/3 PASS", "es": "3/3 SUPERADA"}[language]
+    en, es = runs["en"], runs["es"]
+    assert es.outcome == en.outcome and es.outcome.startswith("BLOCKED") and es.gate.blocked_by == ("region = west",)
+    assert_same_figures_in_spanish(repr(en), repr(es))
+    assert repr(es).splitlines()[-1].startswith("6/7 comprobaciones superadas: BLOQUEADO")
+    assert_same_figures_in_spanish(repr(en.gate), repr(es.gate))
+    assert es.gate.verdict == "BLOQUEAR (region = west)" and en.gate.verdict == "BLOCK (region = west)"
+    reports = [
+        repr(ci.fault_report(run.report, {"lost labels": run.gate}, language=lang)) for lang, run in runs.items()
+    ]
+    assert_same_figures_in_spanish(*reports)
+    assert "puerta del modelo: region = west" in reports[1] and "bloquear la promoción" in reports[1]
+    slices = [
+        repr(model_validation.slice_table({"current": s["current"]}, s["test"], columns=["region"], language=lang))
+        for lang in ("en", "es")
+    ]
+    assert_same_figures_in_spanish(*slices)
+    assert slices[1].splitlines()[1].split() == ["segmento", "filas", "actual"]
+
+
+def test_spanish_training_log_and_monthly_quality_carry_the_same_numbers(year, schema, months, train, gate_setup):
+    broken = data.inject_faults(months["2025-08"], faults=["unseen_category"], seed=SEED)
+    stream = [("2025-07", months["2025-07"]), ("2025-08", broken)]
+    logs = [
+        ci.continuous_training(
+            stream, schema=schema, current=gate_setup["current"], history=train, seed=SEED, language=lang
+        )
+        for lang in ("en", "es")
+    ]
+    assert logs[0].steps == logs[1].steps and logs[1].stops == 1
+    assert_same_figures_in_spanish(repr(logs[0]), repr(logs[1]))
+    assert "detenido: se mantiene el modelo en servicio" in repr(logs[1])
+    first_half = year[year["month"] < "2025-05-01"]
+    monthly = [
+        ci.quality_by_month(
+            gate_setup["current"],
+            first_half,
+            code_tests=ci.run_code_tests(seed=SEED, language=lang),
+            seed=SEED,
+            language=lang,
+        )
+        for lang in ("en", "es")
+    ]
+    assert_same_figures_in_spanish(repr(monthly[0]), repr(monthly[1]))

@@ -37,13 +37,14 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
-language = "en"  # "en" or "es": the language of the quiz, the feedback and the scorecard
+language = "en"  # "en" or "es": the language of the quiz, the feedback, the scorecard and the tables
 mode = "full"  # "full" or "smoke"; this lab is small, so both run the same data
 
 # %%
-from mlops_lab import checks, ci, data, data_validation, exercise_checks, model_validation, training
+from mlops_lab import ci, data, data_validation, exercise_checks, model_validation, training
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
+from mlops_lab.i18n import translatable, translate
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
@@ -72,7 +73,7 @@ your_turn = ExerciseBook(
 # logic is right, that preprocessing never produces NaNs, and that training converges on a tiny sample.
 
 # %%
-code_tests = ci.run_code_tests(seed=seed)
+code_tests = ci.run_code_tests(seed=seed, language=language)
 code_tests
 
 # %% [markdown]
@@ -92,7 +93,7 @@ customers = data.make_customers(
 )
 train = customers[customers["month"] < "2025-07-01"].reset_index(drop=True)
 current_model = training.train_model(train, seed=seed)
-monthly = ci.quality_by_month(current_model, customers, code_tests=code_tests, seed=seed)
+monthly = ci.quality_by_month(current_model, customers, code_tests=code_tests, seed=seed, language=language)
 monthly
 
 # %%
@@ -100,11 +101,28 @@ import matplotlib.pyplot as plt
 
 labels = [m.month for m in monthly.months]
 fig, ax = plt.subplots(figsize=(8, 3.2))
-ax.plot(labels, [m.cost for m in monthly.months], marker="o", label="deployed model (frozen)")
-ax.plot(labels, [m.retrained_cost for m in monthly.months], marker="s", label="retrained every quarter")
-ax.axvspan(labels[0], labels[5], color="grey", alpha=0.15, label="months the frozen model learned from")
-ax.axvline("2025-07", color="grey", linestyle="--", label="customers change")
-ax.set(title="Cost of acting on the model's decisions", xlabel="month", ylabel="cost per customer")
+ax.plot(
+    labels, [m.cost for m in monthly.months], marker="o", label=translate("deployed model (frozen)", language=language)
+)
+ax.plot(
+    labels,
+    [m.retrained_cost for m in monthly.months],
+    marker="s",
+    label=translate("retrained every quarter", language=language),
+)
+ax.axvspan(
+    labels[0],
+    labels[5],
+    color="grey",
+    alpha=0.15,
+    label=translate("months the frozen model learned from", language=language),
+)
+ax.axvline("2025-07", color="grey", linestyle="--", label=translate("customers change", language=language))
+ax.set(
+    title=translate("Cost of acting on the model's decisions", language=language),
+    xlabel=translate("month", language=language),
+    ylabel=translate("cost per customer", language=language),
+)
 ax.tick_params(axis="x", labelrotation=45)
 ax.legend()
 plt.show()
@@ -116,12 +134,34 @@ plt.show()
 before = sum(m.retrained_cost for m in monthly.months[3:6]) / 3
 after = sum(m.cost for m in monthly.months[9:]) / 3
 retrained_after = sum(m.retrained_cost for m in monthly.months[9:]) / 3
-print(f"Code tests: {monthly.months[-1].code_tests} in every month.")
-print(f"Before the change, on months the model never saw (April-June): {before:.2f} per customer.")
-print(f"Frozen model after the change: {after:.2f} per customer in October-December.")
-print(f"A model retrained on the last quarter: {retrained_after:.2f} per customer in October-December.")
+december = monthly.months[-1]
+print(translate("Code tests: {status} in every month.", language=language, status=december.code_tests))
 print(
-    f"December: {monthly.months[-1].churn_rate:.0%} of customers churned; the model forecast {monthly.months[-1].forecast:.0%}."
+    translate(
+        "Before the change, on months the model never saw (April-June): {cost:.2f} per customer.",
+        language=language,
+        cost=before,
+    )
+)
+print(
+    translate(
+        "Frozen model after the change: {cost:.2f} per customer in October-December.", language=language, cost=after
+    )
+)
+print(
+    translate(
+        "A model retrained on the last quarter: {cost:.2f} per customer in October-December.",
+        language=language,
+        cost=retrained_after,
+    )
+)
+print(
+    translate(
+        "December: {churned:.0%} of customers churned; the model forecast {forecast:.0%}.",
+        language=language,
+        churned=december.churn_rate,
+        forecast=december.forecast,
+    )
 )
 
 # %% [markdown]
@@ -167,7 +207,7 @@ print(
 # measure how far a new batch has moved.
 
 # %%
-schema = data_validation.infer_schema(train)
+schema = data_validation.infer_schema(train, language=language)
 schema
 
 # %% [markdown]
@@ -188,12 +228,12 @@ schema
 # %%
 months = dict(data.monthly_batches(customers))
 clean = months["2025-04"]
-batches = {"clean month (2025-04)": clean}
+batches = {translatable("clean month (2025-04)"): clean}
 for fault in data.FAULTS:
-    batches[fault.replace("_", " ")] = data.inject_faults(clean, faults=[fault], rate=0.05, seed=seed)
-batches["shifted distribution (2025-12)"] = months["2025-12"]
-data_results = {name: schema.validate(batch, name=name) for name, batch in batches.items()}
-data_validation.validation_summary(data_results.values())
+    batches[ci.FAULT_NAMES[fault]] = data.inject_faults(clean, faults=[fault], rate=0.05, seed=seed)
+batches[translatable("shifted distribution (2025-12)")] = months["2025-12"]
+data_results = {name: schema.validate(batch, name=name, language=language) for name, batch in batches.items()}
+data_validation.validation_summary(data_results.values(), language=language)
 
 # %% [markdown]
 # Each report lists every failing check at once (pandera's *lazy* validation), with how many rows fail and
@@ -223,7 +263,7 @@ except pa.errors.SchemaErrors as errors:
 # normal. Only fresh labels, and the model checks below, reveal it.
 
 # %%
-schema.validate(months["2025-07"], name="2025-07")
+schema.validate(months["2025-07"], name="2025-07", language=language)
 
 # %% [markdown]
 # ### 3.2 Model validation: the gate before promotion
@@ -255,8 +295,9 @@ pipeline = dict(
     baseline=baseline,
     slices=gate_slices,
     seed=seed,
+    language=language,
 )
-run_a = ci.run_ci_pipeline(new_data, name="candidate A", **pipeline)
+run_a = ci.run_ci_pipeline(new_data, name=translatable("candidate A"), **pipeline)
 run_a
 
 # %% [markdown]
@@ -271,7 +312,7 @@ run_a.gate
 
 # %%
 west_extract = model_validation.drop_cancellations(new_data, column="region", value="west", share=0.5, seed=seed)
-run_w = ci.run_ci_pipeline(west_extract, name="candidate W", **pipeline)
+run_w = ci.run_ci_pipeline(west_extract, name=translatable("candidate W"), **pipeline)
 run_w
 
 # %%
@@ -284,21 +325,46 @@ run_w.gate
 overall_w = run_w.gate.overall
 west_row = next(r for r in run_w.gate.rows if r.scope == "region = west")
 other_blocks = [scope for scope in run_w.gate.blocked_by if scope not in ("overall", west_row.scope)]
-beats = "beats both" if overall_w.passed else "does not beat both"
-print(
-    f"On average candidate W {beats}: {overall_w.candidate:.3f} against {overall_w.current:.3f} "
-    f"(current model) and {overall_w.baseline:.3f} (baseline)."
+beats = (
+    translate("beats both", language=language)
+    if overall_w.passed
+    else translate("does not beat both", language=language)
 )
-west_verdict = "the slice check blocks it" if not west_row.passed else "within the tolerance, so it passes"
 print(
-    f"In the west it scores {west_row.candidate:.3f} against the current model's {west_row.current:.3f} "
-    f"({west_row.candidate - west_row.current:+.3f}): {west_verdict}."
+    translate(
+        "On average candidate W {beats}: {candidate:.3f} against {current:.3f} (current model) and {baseline:.3f} (baseline).",
+        language=language,
+        beats=beats,
+        candidate=overall_w.candidate,
+        current=overall_w.current,
+        baseline=overall_w.baseline,
+    )
 )
-print(f"Other slices where it falls behind: {', '.join(other_blocks) or 'none'}.")
+if west_row.passed:
+    west_verdict = translate("within the tolerance, so it passes", language=language)
+else:
+    west_verdict = translate("the slice check blocks it", language=language)
+print(
+    translate(
+        "In the west it scores {candidate:.3f} against the current model's {current:.3f} ({gap:+.3f}): {verdict}.",
+        language=language,
+        candidate=west_row.candidate,
+        current=west_row.current,
+        gap=west_row.candidate - west_row.current,
+        verdict=west_verdict,
+    )
+)
+others = ", ".join(other_blocks) or translate("none", language=language)
+print(translate("Other slices where it falls behind: {others}.", language=language, others=others))
 if overall_w.current < overall_w.baseline:
     print(
-        f"The current model itself scores {overall_w.current:.3f}, below the one-line rule's {overall_w.baseline:.3f}: "
-        "after the customers changed, it does worse than the baseline."
+        translate(
+            "The current model itself scores {current:.3f}, below the one-line rule's {baseline:.3f}: "
+            "after the customers changed, it does worse than the baseline.",
+            language=language,
+            current=overall_w.current,
+            baseline=overall_w.baseline,
+        )
     )
 
 # %% [markdown]
@@ -309,7 +375,7 @@ if overall_w.current < overall_w.baseline:
 
 # %%
 broken_extract = data.inject_faults(new_data, faults=["missing_column"], seed=seed)
-ci.run_ci_pipeline(broken_extract, name="broken extract", **pipeline)
+ci.run_ci_pipeline(broken_extract, name=translatable("broken extract"), **pipeline)
 
 # %% [markdown]
 # ### 3.3 What continuous training adds
@@ -330,6 +396,7 @@ ct_log = ci.continuous_training(
     baseline=baseline,
     slices=[{"column": "region"}],
     seed=seed,
+    language=language,
 )
 ct_log
 
@@ -354,9 +421,9 @@ show_quiz(
 
 # %%
 faults_seen = {name: result for name, result in data_results.items() if name != "clean month (2025-04)"}
-faults_seen["concept change (2025-07)"] = schema.validate(months["2025-07"], name="2025-07")
-faults_seen["lost west cancellations"] = run_w.gate
-ci.fault_report(code_tests, faults_seen)
+faults_seen[translatable("concept change (2025-07)")] = schema.validate(months["2025-07"], name="2025-07")
+faults_seen[translatable("lost west cancellations")] = run_w.gate
+ci.fault_report(code_tests, faults_seen, language=language)
 
 # %% [markdown]
 # The code tests passed every time: they were never going to see any of this. Data validation caught the five
@@ -420,9 +487,15 @@ mailed_extract = model_validation.drop_cancellations(
 )
 candidate_b = training.train_model(mailed_extract, seed=seed)
 gate_b = model_validation.validate_model(
-    candidate_b, data=holdout, current=current_model, baseline=baseline, slices=gate_slices, name="candidate B"
+    candidate_b,
+    data=holdout,
+    current=current_model,
+    baseline=baseline,
+    slices=gate_slices,
+    name=translatable("candidate B"),
+    language=language,
 )
-print(f"The lab's gate on candidate B: {gate_b.verdict}")
+print(translate("The lab's gate on candidate B: {verdict}", language=language, verdict=gate_b.verdict))
 
 # %% [markdown]
 # Find the segment where B falls behind the current model in this table, then write a slice spec that blocks
@@ -431,7 +504,7 @@ print(f"The lab's gate on candidate B: {gate_b.verdict}")
 
 # %%
 model_validation.slice_table(
-    {"current": current_model, "candidate A": run_a.candidate, "candidate B": candidate_b}, holdout
+    {"current": current_model, "candidate A": run_a.candidate, "candidate B": candidate_b}, holdout, language=language
 )
 
 # %%
@@ -486,43 +559,14 @@ for batch_name, verdict in outcomes(validate_batch, {**clean_months, **faulty_ba
 # is filled from what this notebook showed.
 
 # %%
-stopped = sum(step.decision.startswith("stopped") for step in ct_log.steps)
-checks.Table(
-    "DevOps vs MLOps, from this lab",
-    ("area", "software (DevOps)", "ML system (MLOps)", "what this notebook showed"),
-    (
-        (
-            "team skills",
-            "software engineers build and run it",
-            "data scientists build models; not always production engineers",
-            f"reading a slice gate ({west_row.scope}: {west_row.candidate:.3f} vs {west_row.current:.3f}) needs data and model skills",
-        ),
-        (
-            "development",
-            "code changes, deterministic builds",
-            "experiments: which data, parameters and model won must be recorded",
-            "three candidates from the same code, told apart only by their data and results",
-        ),
-        (
-            "testing",
-            "unit and integration tests of code",
-            "plus data validation, model quality and model validation",
-            f"code tests: {code_tests.status} on every fault; "
-            f"data checks stopped {sum(r.schema_skew for r in data_results.values())} batches",
-        ),
-        (
-            "deployment",
-            "deploy a package or service",
-            "deploy a pipeline that retrains and redeploys the model",
-            f"CT promoted {ct_log.promotions} model(s) and stopped {stopped} batch(es) without a person",
-        ),
-        (
-            "production",
-            "code does not decay on its own",
-            "models decay as data changes: track statistics and quality, retrain",
-            f"cost per customer {before:.2f} -> {after:.2f} with unchanged code",
-        ),
-    ),
+ci.devops_vs_mlops(
+    slice_row=west_row,
+    code_tests=code_tests,
+    data_results=data_results.values(),
+    ct_log=ct_log,
+    cost_before=before,
+    cost_after=after,
+    language=language,
 )
 
 # %% [markdown]

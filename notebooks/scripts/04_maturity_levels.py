@@ -286,7 +286,7 @@ else:
 # ones plain DevOps CI would run, all pass; the pipeline checks on the new feature step catch the division by zero.
 
 # %%
-world.ci(maturity.CODE_V3)
+world.ci(maturity.CODE_V3).table(language=language)
 
 # %% [markdown]
 # Every run is in MLflow, with its parameters, the gate's verdict and the fingerprint of the data it trained on

@@ -39,13 +39,14 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
-language = "es"  # "en" or "es": the language of the quiz, the feedback and the scorecard
+language = "es"  # "en" or "es": the language of the quiz, the feedback, the scorecard and the tables
 mode = "full"  # "full" or "smoke"; this lab is small, so both run the same data
 
 # %%
-from mlops_lab import checks, ci, data, data_validation, exercise_checks, model_validation, training
+from mlops_lab import ci, data, data_validation, exercise_checks, model_validation, training
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
+from mlops_lab.i18n import translatable, translate
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
@@ -74,10 +75,10 @@ your_turn = ExerciseBook(
 #
 # Nuestro proyecto de abandono (*churn*) también tiene una canalización de DevOps: las pruebas de unidades de su código
 # de ML. Comprueban que la lógica de las características es correcta, que el preprocesamiento nunca produce NaN y que el
-# entrenamiento converge con una muestra diminuta (el informe siguiente está en inglés).
+# entrenamiento converge con una muestra diminuta.
 
 # %%
-code_tests = ci.run_code_tests(seed=seed)
+code_tests = ci.run_code_tests(seed=seed, language=language)
 code_tests
 
 # %% [markdown]
@@ -90,7 +91,7 @@ code_tests
 # La medida es el **costo de actuar según las decisiones del modelo**: cada abandono no detectado y cada oferta de
 # retención desperdiciada tienen un precio, promediado por cliente (cuanto más bajo, mejor). Junto al modelo
 # desplegado (congelado), el gráfico muestra un modelo que se vuelve a entrenar cada trimestre con los tres meses
-# anteriores (las etiquetas del gráfico y las frases impresas están en inglés).
+# anteriores.
 
 # %%
 customers = data.make_customers(
@@ -98,7 +99,7 @@ customers = data.make_customers(
 )
 train = customers[customers["month"] < "2025-07-01"].reset_index(drop=True)
 current_model = training.train_model(train, seed=seed)
-monthly = ci.quality_by_month(current_model, customers, code_tests=code_tests, seed=seed)
+monthly = ci.quality_by_month(current_model, customers, code_tests=code_tests, seed=seed, language=language)
 monthly
 
 # %%
@@ -106,11 +107,28 @@ import matplotlib.pyplot as plt
 
 labels = [m.month for m in monthly.months]
 fig, ax = plt.subplots(figsize=(8, 3.2))
-ax.plot(labels, [m.cost for m in monthly.months], marker="o", label="deployed model (frozen)")
-ax.plot(labels, [m.retrained_cost for m in monthly.months], marker="s", label="retrained every quarter")
-ax.axvspan(labels[0], labels[5], color="grey", alpha=0.15, label="months the frozen model learned from")
-ax.axvline("2025-07", color="grey", linestyle="--", label="customers change")
-ax.set(title="Cost of acting on the model's decisions", xlabel="month", ylabel="cost per customer")
+ax.plot(
+    labels, [m.cost for m in monthly.months], marker="o", label=translate("deployed model (frozen)", language=language)
+)
+ax.plot(
+    labels,
+    [m.retrained_cost for m in monthly.months],
+    marker="s",
+    label=translate("retrained every quarter", language=language),
+)
+ax.axvspan(
+    labels[0],
+    labels[5],
+    color="grey",
+    alpha=0.15,
+    label=translate("months the frozen model learned from", language=language),
+)
+ax.axvline("2025-07", color="grey", linestyle="--", label=translate("customers change", language=language))
+ax.set(
+    title=translate("Cost of acting on the model's decisions", language=language),
+    xlabel=translate("month", language=language),
+    ylabel=translate("cost per customer", language=language),
+)
 ax.tick_params(axis="x", labelrotation=45)
 ax.legend()
 plt.show()
@@ -122,12 +140,34 @@ plt.show()
 before = sum(m.retrained_cost for m in monthly.months[3:6]) / 3
 after = sum(m.cost for m in monthly.months[9:]) / 3
 retrained_after = sum(m.retrained_cost for m in monthly.months[9:]) / 3
-print(f"Code tests: {monthly.months[-1].code_tests} in every month.")
-print(f"Before the change, on months the model never saw (April-June): {before:.2f} per customer.")
-print(f"Frozen model after the change: {after:.2f} per customer in October-December.")
-print(f"A model retrained on the last quarter: {retrained_after:.2f} per customer in October-December.")
+december = monthly.months[-1]
+print(translate("Code tests: {status} in every month.", language=language, status=december.code_tests))
 print(
-    f"December: {monthly.months[-1].churn_rate:.0%} of customers churned; the model forecast {monthly.months[-1].forecast:.0%}."
+    translate(
+        "Before the change, on months the model never saw (April-June): {cost:.2f} per customer.",
+        language=language,
+        cost=before,
+    )
+)
+print(
+    translate(
+        "Frozen model after the change: {cost:.2f} per customer in October-December.", language=language, cost=after
+    )
+)
+print(
+    translate(
+        "A model retrained on the last quarter: {cost:.2f} per customer in October-December.",
+        language=language,
+        cost=retrained_after,
+    )
+)
+print(
+    translate(
+        "December: {churned:.0%} of customers churned; the model forecast {forecast:.0%}.",
+        language=language,
+        churned=december.churn_rate,
+        forecast=december.forecast,
+    )
 )
 
 # %% [markdown]
@@ -164,18 +204,18 @@ print(
 # | 3. validación del modelo | el candidato supera al modelo actual y a una regla de referencia, en general y por segmentos | no |
 # | 4. entrenamiento continuo | las etapas 2 y 3 se ejecutan solas cada vez que llegan datos nuevos | no |
 #
-# La etapa 1 se ejecutó más arriba: 3/3 pasaron. Ahora, los datos.
+# La etapa 1 se ejecutó más arriba: 3/3 comprobaciones superadas. Ahora, los datos.
 #
 # ### 3.1 Validación de datos: un esquema inferido a partir de los datos de entrenamiento
 #
-# `validation.infer_schema` lee los datos de entrenamiento y anota cómo son los datos buenos: las columnas
+# `data_validation.infer_schema` lee los datos de entrenamiento y anota cómo son los datos buenos: las columnas
 # obligatorias, sus tipos, si pueden faltar valores y las categorías permitidas. Los rangos numéricos salen del
 # contrato de datos (`data.VALID_RANGES`), porque el valor mínimo y el máximo de una muestra son demasiado estrictos:
 # los datos perfectamente buenos del mes siguiente los romperían. El esquema también guarda las estadísticas de
 # entrenamiento, para medir cuánto se ha movido un lote nuevo.
 
 # %%
-schema = data_validation.infer_schema(train)
+schema = data_validation.infer_schema(train, language=language)
 schema
 
 # %% [markdown]
@@ -184,28 +224,27 @@ schema
 # Google para una canalización de entrenamiento automatizada, el "nivel 1" del cuaderno 04):
 #
 # - **sesgo de esquema** (*schema skew*): los datos no coinciden con el esquema (falta una columna, un valor es
-#   imposible, una categoría es desconocida). Entrenar con ellos produciría basura: **detén la canalización** y deja
-#   que una persona lo revise.
+#   imposible, una categoría es desconocida). Entrenar con ellos produciría basura: la acción es **detener la
+#   canalización** y dejar que una persona lo revise.
 # - **sesgo de valores** (*value skew*): los datos son válidos, pero sus estadísticas se movieron (aquí: una media se
 #   mueve más de 0.25 desviaciones estándar de entrenamiento, o la proporción de una categoría, más de 0.1). El mundo
-#   cambió: **activa un reentrenamiento**.
+#   cambió: la acción es **activar un reentrenamiento**.
 #
 # Una advertencia: "sesgo" (*skew*) tiene un segundo significado que verás en los cuadernos 04 y 05. El **sesgo entre
 # el entrenamiento y la entrega** (*training-serving skew*) es una diferencia entre los datos con los que se entrenó un
 # modelo y los que recibe al servir predicciones (por ejemplo, porque el código de servicio calcula una característica de
 # otra manera); Vertex AI Model Monitoring lo mide en las solicitudes en vivo. El sesgo de esquema y el sesgo de
-# valores, aquí, comparan un *lote nuevo* con el esquema *antes* de entrenar con él. (Los nombres de los lotes y los
-# informes se muestran en inglés).
+# valores, aquí, comparan un *lote nuevo* con el esquema *antes* de entrenar con él.
 
 # %%
 months = dict(data.monthly_batches(customers))
 clean = months["2025-04"]
-batches = {"clean month (2025-04)": clean}
+batches = {translatable("clean month (2025-04)"): clean}
 for fault in data.FAULTS:
-    batches[fault.replace("_", " ")] = data.inject_faults(clean, faults=[fault], rate=0.05, seed=seed)
-batches["shifted distribution (2025-12)"] = months["2025-12"]
-data_results = {name: schema.validate(batch, name=name) for name, batch in batches.items()}
-data_validation.validation_summary(data_results.values())
+    batches[ci.FAULT_NAMES[fault]] = data.inject_faults(clean, faults=[fault], rate=0.05, seed=seed)
+batches[translatable("shifted distribution (2025-12)")] = months["2025-12"]
+data_results = {name: schema.validate(batch, name=name, language=language) for name, batch in batches.items()}
+data_validation.validation_summary(data_results.values(), language=language)
 
 # %% [markdown]
 # Cada informe enumera a la vez todas las comprobaciones que fallan (la validación *diferida*, *lazy*, de pandera), con
@@ -237,7 +276,7 @@ except pa.errors.SchemaErrors as errors:
 # comprobaciones del modelo que siguen, lo revelan.
 
 # %%
-schema.validate(months["2025-07"], name="2025-07")
+schema.validate(months["2025-07"], name="2025-07", language=language)
 
 # %% [markdown]
 # ### 3.2 Validación del modelo: la puerta antes de la promoción
@@ -253,7 +292,7 @@ schema.validate(months["2025-07"], name="2025-07")
 #   actual. Un promedio mejor puede ocultar un grupo de clientes a los que el nuevo modelo atiende mal.
 #
 # La métrica es F1 con el umbral 0.5 (F1 equilibra la precisión y la recuperación, cuaderno 01): el negocio llama a
-# los clientes que el modelo marca, así que le importan esas decisiones. `validation.run_ci_pipeline` ejecuta todas las
+# los clientes que el modelo marca, así que le importan esas decisiones. `ci.run_ci_pipeline` ejecuta todas las
 # etapas en orden (pruebas de código, validación de datos, entrenamiento, validación del modelo) e informa qué etapas
 # habría ejecutado una canalización de DevOps sin más.
 
@@ -271,12 +310,13 @@ pipeline = dict(
     baseline=baseline,
     slices=gate_slices,
     seed=seed,
+    language=language,
 )
-run_a = ci.run_ci_pipeline(new_data, name="candidate A", **pipeline)
+run_a = ci.run_ci_pipeline(new_data, name=translatable("candidate A"), **pipeline)
 run_a
 
 # %% [markdown]
-# La comprobación de estadísticas advierte de un sesgo de valores, que es justo la razón por la que esta ejecución
+# La comprobación de estadísticas advierte (AVISO) de un sesgo de valores, que es justo la razón por la que esta ejecución
 # vuelve a entrenar. Esta es la puerta en detalle:
 
 # %%
@@ -289,34 +329,59 @@ run_a.gate
 
 # %%
 west_extract = model_validation.drop_cancellations(new_data, column="region", value="west", share=0.5, seed=seed)
-run_w = ci.run_ci_pipeline(west_extract, name="candidate W", **pipeline)
+run_w = ci.run_ci_pipeline(west_extract, name=translatable("candidate W"), **pipeline)
 run_w
 
 # %%
 run_w.gate
 
 # %% [markdown]
-# Lo que vio la puerta, leído de la tabla anterior (la celda siguiente lo imprime en inglés):
+# Lo que vio la puerta, leído de la tabla anterior:
 
 # %%
 overall_w = run_w.gate.overall
 west_row = next(r for r in run_w.gate.rows if r.scope == "region = west")
 other_blocks = [scope for scope in run_w.gate.blocked_by if scope not in ("overall", west_row.scope)]
-beats = "beats both" if overall_w.passed else "does not beat both"
-print(
-    f"On average candidate W {beats}: {overall_w.candidate:.3f} against {overall_w.current:.3f} "
-    f"(current model) and {overall_w.baseline:.3f} (baseline)."
+beats = (
+    translate("beats both", language=language)
+    if overall_w.passed
+    else translate("does not beat both", language=language)
 )
-west_verdict = "the slice check blocks it" if not west_row.passed else "within the tolerance, so it passes"
 print(
-    f"In the west it scores {west_row.candidate:.3f} against the current model's {west_row.current:.3f} "
-    f"({west_row.candidate - west_row.current:+.3f}): {west_verdict}."
+    translate(
+        "On average candidate W {beats}: {candidate:.3f} against {current:.3f} (current model) and {baseline:.3f} (baseline).",
+        language=language,
+        beats=beats,
+        candidate=overall_w.candidate,
+        current=overall_w.current,
+        baseline=overall_w.baseline,
+    )
 )
-print(f"Other slices where it falls behind: {', '.join(other_blocks) or 'none'}.")
+if west_row.passed:
+    west_verdict = translate("within the tolerance, so it passes", language=language)
+else:
+    west_verdict = translate("the slice check blocks it", language=language)
+print(
+    translate(
+        "In the west it scores {candidate:.3f} against the current model's {current:.3f} ({gap:+.3f}): {verdict}.",
+        language=language,
+        candidate=west_row.candidate,
+        current=west_row.current,
+        gap=west_row.candidate - west_row.current,
+        verdict=west_verdict,
+    )
+)
+others = ", ".join(other_blocks) or translate("none", language=language)
+print(translate("Other slices where it falls behind: {others}.", language=language, others=others))
 if overall_w.current < overall_w.baseline:
     print(
-        f"The current model itself scores {overall_w.current:.3f}, below the one-line rule's {overall_w.baseline:.3f}: "
-        "after the customers changed, it does worse than the baseline."
+        translate(
+            "The current model itself scores {current:.3f}, below the one-line rule's {baseline:.3f}: "
+            "after the customers changed, it does worse than the baseline.",
+            language=language,
+            current=overall_w.current,
+            baseline=overall_w.baseline,
+        )
     )
 
 # %% [markdown]
@@ -329,7 +394,7 @@ if overall_w.current < overall_w.baseline:
 
 # %%
 broken_extract = data.inject_faults(new_data, faults=["missing_column"], seed=seed)
-ci.run_ci_pipeline(broken_extract, name="broken extract", **pipeline)
+ci.run_ci_pipeline(broken_extract, name=translatable("broken extract"), **pipeline)
 
 # %% [markdown]
 # ### 3.3 Lo que añade el entrenamiento continuo
@@ -350,6 +415,7 @@ ct_log = ci.continuous_training(
     baseline=baseline,
     slices=[{"column": "region"}],
     seed=seed,
+    language=language,
 )
 ct_log
 
@@ -375,9 +441,9 @@ show_quiz(
 
 # %%
 faults_seen = {name: result for name, result in data_results.items() if name != "clean month (2025-04)"}
-faults_seen["concept change (2025-07)"] = schema.validate(months["2025-07"], name="2025-07")
-faults_seen["lost west cancellations"] = run_w.gate
-ci.fault_report(code_tests, faults_seen)
+faults_seen[translatable("concept change (2025-07)")] = schema.validate(months["2025-07"], name="2025-07")
+faults_seen[translatable("lost west cancellations")] = run_w.gate
+ci.fault_report(code_tests, faults_seen, language=language)
 
 # %% [markdown]
 # Las pruebas de código pasaron todas las veces: nunca iban a ver nada de esto. La validación de datos detectó los
@@ -436,8 +502,7 @@ my_data_check = your_turn.submit(
 
 # %% [markdown]
 # **Ejercicio 2: escribe una comprobación por segmento.** Otro candidato, B, se entrenó con un extracto que tiene un
-# error distinto en un paso anterior. Pasa la puerta del laboratorio (regiones y tipos de contrato); la celda siguiente imprime
-# el veredicto en inglés:
+# error distinto en un paso anterior. Pasa la puerta del laboratorio (regiones y tipos de contrato):
 
 # %%
 mailed_extract = model_validation.drop_cancellations(
@@ -445,9 +510,15 @@ mailed_extract = model_validation.drop_cancellations(
 )
 candidate_b = training.train_model(mailed_extract, seed=seed)
 gate_b = model_validation.validate_model(
-    candidate_b, data=holdout, current=current_model, baseline=baseline, slices=gate_slices, name="candidate B"
+    candidate_b,
+    data=holdout,
+    current=current_model,
+    baseline=baseline,
+    slices=gate_slices,
+    name=translatable("candidate B"),
+    language=language,
 )
-print(f"The lab's gate on candidate B: {gate_b.verdict}")
+print(translate("The lab's gate on candidate B: {verdict}", language=language, verdict=gate_b.verdict))
 
 # %% [markdown]
 # Busca en esta tabla el segmento en el que B queda por detrás del modelo actual y, luego, escribe una especificación de
@@ -456,7 +527,7 @@ print(f"The lab's gate on candidate B: {gate_b.verdict}")
 
 # %%
 model_validation.slice_table(
-    {"current": current_model, "candidate A": run_a.candidate, "candidate B": candidate_b}, holdout
+    {"current": current_model, "candidate A": run_a.candidate, "candidate B": candidate_b}, holdout, language=language
 )
 
 # %%
@@ -508,46 +579,17 @@ for batch_name, verdict in outcomes(validate_batch, {**clean_months, **faulty_ba
 # ## 5. DevOps frente a MLOps: las cinco áreas en las que el ML difiere
 #
 # La guía de MLOps de Google Cloud nombra cinco áreas en las que un sistema de ML difiere del software corriente. Cada
-# fila de la tabla siguiente se completa con lo que mostró este cuaderno (la tabla se imprime en inglés).
+# fila de la tabla siguiente se completa con lo que mostró este cuaderno.
 
 # %%
-stopped = sum(step.decision.startswith("stopped") for step in ct_log.steps)
-checks.Table(
-    "DevOps vs MLOps, from this lab",
-    ("area", "software (DevOps)", "ML system (MLOps)", "what this notebook showed"),
-    (
-        (
-            "team skills",
-            "software engineers build and run it",
-            "data scientists build models; not always production engineers",
-            f"reading a slice gate ({west_row.scope}: {west_row.candidate:.3f} vs {west_row.current:.3f}) needs data and model skills",
-        ),
-        (
-            "development",
-            "code changes, deterministic builds",
-            "experiments: which data, parameters and model won must be recorded",
-            "three candidates from the same code, told apart only by their data and results",
-        ),
-        (
-            "testing",
-            "unit and integration tests of code",
-            "plus data validation, model quality and model validation",
-            f"code tests: {code_tests.status} on every fault; "
-            f"data checks stopped {sum(r.schema_skew for r in data_results.values())} batches",
-        ),
-        (
-            "deployment",
-            "deploy a package or service",
-            "deploy a pipeline that retrains and redeploys the model",
-            f"CT promoted {ct_log.promotions} model(s) and stopped {stopped} batch(es) without a person",
-        ),
-        (
-            "production",
-            "code does not decay on its own",
-            "models decay as data changes: track statistics and quality, retrain",
-            f"cost per customer {before:.2f} -> {after:.2f} with unchanged code",
-        ),
-    ),
+ci.devops_vs_mlops(
+    slice_row=west_row,
+    code_tests=code_tests,
+    data_results=data_results.values(),
+    ct_log=ct_log,
+    cost_before=before,
+    cost_after=after,
+    language=language,
 )
 
 # %% [markdown]

@@ -310,7 +310,7 @@ else:
 # el paso de la característica nueva detectan la división por cero.
 
 # %%
-world.ci(maturity.CODE_V3)
+world.ci(maturity.CODE_V3).table(language=language)
 
 # %% [markdown]
 # Cada ejecución está en MLflow, con sus parámetros, el veredicto de la puerta de validación y la huella de los datos con
