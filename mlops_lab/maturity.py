@@ -125,7 +125,11 @@ def run_ci(code: PipelineCode, sample: pd.DataFrame, *, seed: int = 0) -> CheckR
 class Event:
     month: int
     kind: str  # covariate_shift | concept_change | data_incident | code_change | broken_code_change
-    label: str  # English, marked translatable: charts translate it
+    label: str  # English, marked translatable where written
+
+    def describe(self, *, language: str = "en") -> str:
+        """What happens, in ``language``."""
+        return translate(self.label, language=language)
 
 
 @dataclass(frozen=True)

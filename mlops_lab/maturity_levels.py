@@ -693,7 +693,7 @@ SCORE_LABELS: dict[str, str] = {
     "threshold": translatable("threshold"),
     "months_off_target": translatable("months off target"),
     "retrains": translatable("retrains"),
-    "mean_cost": translatable("mean cost per customer"),
+    "mean_cost": translatable("mean cost"),
 }
 
 

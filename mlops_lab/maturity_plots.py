@@ -204,7 +204,7 @@ def _mark_events(ax: Axes, scenario: Scenario, labels: Sequence[str], *, languag
             color=colour,
             linestyle=style,
             linewidth=1.8,
-            label=f"{labels[event.month]}: {translate(event.label, language=language)}",
+            label=f"{labels[event.month]}: {event.describe(language=language)}",
         )
 
 

@@ -129,7 +129,7 @@ store = tracking.open_store(workspace, experiment="04_maturity_levels")  # MLflo
 scenario = maturity.Scenario(seed=seed, customers_per_month=1000 if mode == "smoke" else 3000)
 world = maturity.World(scenario)
 for event in scenario.events():
-    print(f"{world.labels[event.month]}  {event.kind:<20}{event.label}")
+    print(f"{world.labels[event.month]}  {event.kind:<20}{event.describe(language=language)}")
 
 # %% [markdown]
 # ## 3. Monitoring first: skew and drift, the Vertex AI way
