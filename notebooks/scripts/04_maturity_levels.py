@@ -193,21 +193,10 @@ plt.show()
 # %%
 from scipy.spatial.distance import jensenshannon
 
-from mlops_lab.i18n import translate
-
 p, q = [0.5, 0.3, 0.2], [0.2, 0.3, 0.5]
-divergence = monitoring.jensen_shannon_divergence(p, q)
-natural_log = jensenshannon(p, q)
-base2_squared = jensenshannon(p, q, base=2) ** 2
-print(translate("Jensen-Shannon divergence (Vertex AI): {v:.4f}", language=language, v=divergence))
-print(
-    translate(
-        "scipy jensenshannon, natural log:      {v:.4f}  (a distance, not comparable with 0.3)",
-        language=language,
-        v=natural_log,
-    )
-)
-print(translate("scipy jensenshannon(base=2) squared:   {v:.4f}", language=language, v=base2_squared))
+print(f"Jensen-Shannon divergence (Vertex AI): {monitoring.jensen_shannon_divergence(p, q):.4f}")
+print(f"scipy jensenshannon, natural log:      {jensenshannon(p, q):.4f}  (a distance, not comparable with 0.3)")
+print(f"scipy jensenshannon(base=2) squared:   {jensenshannon(p, q, base=2) ** 2:.4f}")
 
 # %% [markdown]
 # ## 4. Lab: one model, operated three ways
