@@ -251,12 +251,12 @@ comparison.plot_quality()
 plt.show()
 
 # %% [markdown]
-# El diario de cada nivel cuenta qué ocurrió y por qué. Lee el del nivel 0: el
-# incidente de datos pasa inadvertido, y solo se actúa ante un problema después de tres meses malos seguidos. El nivel 1
-# vuelve a entrenar según la programación y la validación de datos detiene el lote defectuoso, pero el código de su
-# canalización espera tres meses a un lanzamiento manual, y la refactorización sin probar rompe la canalización hasta
-# que un ingeniero la repara: mientras tanto, sus ejecuciones fallan ("FALLIDA"). La CI del nivel 2 publica la característica
-# nueva el mismo mes y bloquea el cambio defectuoso. Las líneas debajo de los diarios lo expresan en cifras.
+# El diario de cada nivel cuenta qué ocurrió y por qué. Lee el del nivel 0: el incidente de datos pasa inadvertido, y
+# solo se actúa ante un problema después de tres meses malos seguidos. El nivel 1 vuelve a entrenar según la
+# programación y la validación de datos detiene el lote defectuoso, pero el código de su canalización espera tres meses
+# a un lanzamiento manual, y la refactorización sin probar rompe la canalización hasta que un ingeniero la repara:
+# mientras tanto, sus ejecuciones fallan ("FALLIDA"). La CI del nivel 2 publica la característica nueva el mismo mes y
+# bloquea el cambio defectuoso. Las líneas debajo de los diarios lo expresan en cifras.
 
 # %%
 for outcome in comparison.outcomes:
