@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mlops_lab.data import FEATURES, TARGET, DataSettings
+from mlops_lab.i18n import translatable, translate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -124,7 +125,11 @@ def run_ci(code: PipelineCode, sample: pd.DataFrame, *, seed: int = 0) -> CheckR
 class Event:
     month: int
     kind: str  # covariate_shift | concept_change | data_incident | code_change | broken_code_change
-    label: str
+    label: str  # English, marked translatable where written
+
+    def describe(self, *, language: str = "en") -> str:
+        """What happens, in ``language``."""
+        return translate(self.label, language=language)
 
 
 @dataclass(frozen=True)
@@ -174,15 +179,21 @@ class Scenario:
     def events(self) -> tuple[Event, ...]:
         found = []
         if self.covariate_drift > 0:
-            found.append(Event(self.covariate_drift_start, "covariate_shift", "customer mix starts shifting"))
+            found.append(
+                Event(self.covariate_drift_start, "covariate_shift", translatable("customer mix starts shifting"))
+            )
         if self.concept_drift > 0:
-            found.append(Event(self.concept_drift_month, "concept_change", "customers become price sensitive"))
+            found.append(
+                Event(self.concept_drift_month, "concept_change", translatable("customers become price sensitive"))
+            )
         if self.incident_month is not None:
-            found.append(Event(self.incident_month, "data_incident", "broken upstream data"))
+            found.append(Event(self.incident_month, "data_incident", translatable("broken upstream data")))
         if self.new_feature_month is not None:
-            found.append(Event(self.new_feature_month, "code_change", "new feature (code v2)"))
+            found.append(Event(self.new_feature_month, "code_change", translatable("new feature (code v2)")))
         if self.broken_change_month is not None:
-            found.append(Event(self.broken_change_month, "broken_code_change", "broken refactoring (code v3)"))
+            found.append(
+                Event(self.broken_change_month, "broken_code_change", translatable("broken refactoring (code v3)"))
+            )
         return tuple(sorted(found, key=lambda e: e.month))
 
     def code_changes(self) -> tuple[tuple[int, PipelineCode], ...]:
@@ -352,6 +363,29 @@ class World:
 
     def initial_key(self) -> ModelKey:
         return (CODE_V1.version, tuple(range(self.scenario.history_months)), False)
+
+    def describe_first_model(self, *, language: str = "en") -> str:
+        """The first model's code and training months, and its cost in its first production month against the target."""
+        code, months, _ = self.initial_key()
+        month = self.scenario.history_months
+        cost = self.cost(self.initial_key(), month)
+        verdict = (
+            translate("on target", language=language)
+            if cost <= self.scenario.cost_target
+            else translate("already off target", language=language)
+        )
+        return translate(
+            "first model (code {code}, trained on {first} to {last}): cost {cost:.2f} per customer in {month}, "
+            "target {target:g}: {verdict}",
+            language=language,
+            code=code,
+            first=self.labels[months[0]],
+            last=self.labels[months[-1]],
+            cost=cost,
+            month=self.labels[month],
+            target=self.scenario.cost_target,
+            verdict=verdict,
+        )
 
 
 CODES: dict[str, PipelineCode] = {c.version: c for c in (CODE_V1, CODE_V2, CODE_V3)}

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mlops_lab.i18n import translatable, translate
 from mlops_lab.maturity import (
     CODE_V1,
     CODE_V3,
@@ -42,10 +43,10 @@ if TYPE_CHECKING:
 
 TRIGGER_KINDS: tuple[str, ...] = ("schedule", "new_data", "performance", "drift")
 TRIGGER_UNITS: dict[str, str] = {
-    "schedule": "run every N months",
-    "new_data": "new validated rows since the last run",
-    "performance": "cost per customer last month",
-    "drift": "largest feature distance to the training data",
+    "schedule": translatable("run every N months"),
+    "new_data": translatable("new validated rows since the last run"),
+    "performance": translatable("cost per customer last month"),
+    "drift": translatable("largest feature distance to the training data"),
 }
 
 
@@ -77,20 +78,34 @@ class Trigger:
         if not self.threshold > 0:
             raise ValueError(f"a trigger threshold must be positive, got {self.threshold!r}")
 
-    def fires(self, signals: Signals) -> str | None:
-        """The reason to run the pipeline now, or None."""
+    def fires(self, signals: Signals, *, language: str = "en") -> str | None:
+        """The reason to run the pipeline now (in ``language``), or None."""
         if self.kind == "schedule" and signals.months_in_production % max(1, round(self.threshold)) == 0:
-            return f"schedule: every {round(self.threshold)} months"
+            return translate("schedule: every {n} months", language=language, n=round(self.threshold))
         if self.kind == "new_data" and signals.new_rows >= self.threshold:
-            return f"new data: {signals.new_rows} new rows"
+            return translate("new data: {rows} new rows", language=language, rows=signals.new_rows)
         if self.kind == "performance" and signals.cost > self.threshold:
-            return f"performance drop: cost {signals.cost:.2f} > {self.threshold:g}"
+            return translate(
+                "performance drop: cost {cost:.2f} > {threshold:g}",
+                language=language,
+                cost=signals.cost,
+                threshold=self.threshold,
+            )
         if self.kind == "drift" and signals.drift >= self.threshold:
-            return f"distribution shift: distance {signals.drift:.3f} >= {self.threshold:g}"
+            return translate(
+                "distribution shift: distance {distance:.3f} >= {threshold:g}",
+                language=language,
+                distance=signals.drift,
+                threshold=self.threshold,
+            )
         return None
 
+    def describe(self, *, language: str = "en") -> str:
+        """The trigger's kind (an identifier), what its threshold measures and the threshold."""
+        return f"{self.kind} ({translate(TRIGGER_UNITS[self.kind], language=language)}: {self.threshold:g})"
+
     def __str__(self) -> str:
-        return f"{self.kind} ({TRIGGER_UNITS[self.kind]}: {self.threshold:g})"
+        return self.describe()
 
 
 @dataclass(frozen=True)
@@ -104,16 +119,23 @@ class Level0Manual:
 
     human_delay: int = 3
     level: int = 0
-    name: str = "level 0: manual"
+    name: str = translatable("level 0: manual")
 
     def notices_problem(self, months_off_target_in_a_row: int) -> bool:
         return months_off_target_in_a_row >= self.human_delay
 
-    def __str__(self) -> str:
-        return (
-            f"{self.name}: retrained by hand after {self.human_delay} bad months in a row; "
-            "no pipeline, no monitoring, no data or model validation"
+    def describe(self, *, language: str = "en") -> str:
+        """The policy in one line, in ``language``."""
+        return translate(
+            "{name}: retrained by hand after {n} bad months in a row; "
+            "no pipeline, no monitoring, no data or model validation",
+            language=language,
+            name=translate(self.name, language=language),
+            n=self.human_delay,
         )
+
+    def __str__(self) -> str:
+        return self.describe()
 
 
 @dataclass(frozen=True)
@@ -130,20 +152,38 @@ class Level1PipelineAutomation:
     validate_model: bool = True
     ci_cd: bool = False
     level: int = 1
-    name: str = "level 1: pipeline automation"
+    name: str = translatable("level 1: pipeline automation")
 
-    def __str__(self) -> str:
+    def describe(self, *, language: str = "en") -> str:
+        """The policy in one line, in ``language``: trigger, validations, how new pipeline code ships."""
         checks = [
-            name
-            for name, on in (("data validation", self.validate_data), ("model validation", self.validate_model))
+            translate(name, language=language)
+            for name, on in (
+                (translatable("data validation"), self.validate_data),
+                (translatable("model validation"), self.validate_model),
+            )
             if on
         ]
         code = (
-            "new pipeline code tested by CI and deployed by CD the same month"
+            translate("new pipeline code tested by CI and deployed by CD the same month", language=language)
             if self.ci_cd
-            else f"new pipeline code released by hand after {self.release_delay} months, untested"
+            else translate(
+                "new pipeline code released by hand after {n} months, untested",
+                language=language,
+                n=self.release_delay,
+            )
         )
-        return f"{self.name}: trigger {self.trigger}; {', '.join(checks) or 'no validation'}; {code}"
+        return translate(
+            "{name}: trigger {trigger}; {checks}; {code}",
+            language=language,
+            name=translate(self.name, language=language),
+            trigger=self.trigger.describe(language=language),
+            checks=", ".join(checks) or translate("no validation", language=language),
+            code=code,
+        )
+
+    def __str__(self) -> str:
+        return self.describe()
 
 
 @dataclass(frozen=True)
@@ -153,7 +193,7 @@ class Level2CICD(Level1PipelineAutomation):
     release_delay: int = 3  # still the time a human needs to repair what CI could not have caught
     ci_cd: bool = True
     level: int = 2
-    name: str = "level 2: CI/CD pipeline automation"
+    name: str = translatable("level 2: CI/CD pipeline automation")
 
 
 Policy = Level0Manual | Level1PipelineAutomation
@@ -212,10 +252,11 @@ class LevelOutcome:
     incidents: int  # problems that reached production unnoticed or untested
     alerts: int  # problems caught automatically (data validation, CI)
     cost_target: float
+    language: str = field(default="en", repr=False, compare=False)  # of the journal, the name and the summary
 
     @property
     def name(self) -> str:
-        return self.policy.name
+        return translate(self.policy.name, language=self.language)
 
     @property
     def retrains(self) -> int:
@@ -248,17 +289,22 @@ class LevelOutcome:
         return round(sum(self.costs) / len(self.costs), 2)
 
     def summary(self) -> dict[str, Any]:
+        """The outcome's measures by their English names (see :meth:`labelled_summary` for the learner's language)."""
         return {
-            "level": self.name,
-            "retrains": self.retrains,
-            "models promoted": self.promotions,
-            "manual interventions": self.manual_interventions,
-            "incidents reaching production": self.incidents,
-            "problems caught automatically": self.alerts,
-            "months off target": self.months_off_target,
-            "longest time to recover (months)": self.longest_recovery,
-            "mean cost per customer": self.mean_cost,
+            translatable("level"): self.name,
+            translatable("retrains"): self.retrains,
+            translatable("models promoted"): self.promotions,
+            translatable("manual interventions"): self.manual_interventions,
+            translatable("incidents reaching production"): self.incidents,
+            translatable("problems caught automatically"): self.alerts,
+            translatable("months off target"): self.months_off_target,
+            translatable("longest time to recover (months)"): self.longest_recovery,
+            translatable("mean cost per customer"): self.mean_cost,
         }
+
+    def labelled_summary(self) -> dict[str, Any]:
+        """:meth:`summary` with each measure named in the outcome's language."""
+        return {translate(measure, language=self.language): value for measure, value in self.summary().items()}
 
     def journal_text(self) -> str:
         return "\n".join(f"{month}  {text}" for month, text in self.journal)
@@ -279,18 +325,23 @@ def _months_label(world: World, months: Sequence[int]) -> str:
 class _Operation:
     """The month-by-month bookkeeping of one level: the production model, runs, the journal."""
 
-    def __init__(self, world: World, policy: Policy, store: TrackingStore | None) -> None:
-        self.world, self.policy, self.store = world, policy, store
+    def __init__(self, world: World, policy: Policy, store: TrackingStore | None, *, language: str = "en") -> None:
+        self.world, self.policy, self.store, self.language = world, policy, store, language
         self.production: ModelKey = world.initial_key()
         self.new_rows = 0
         self.runs: list[RunRecord] = []
         self.journal: list[tuple[str, str]] = [
-            (world.labels[world.scenario.history_months], "first model (code v1) goes live")
+            (
+                world.labels[world.scenario.history_months],
+                translate("first model (code {version}) goes live", language=language, version=CODE_V1.version),
+            )
         ]
         self.manual = self.incidents = self.alerts = 0
 
-    def note(self, month: int, text: str) -> None:
-        self.journal.append((self.world.labels[month], text))
+    def note(self, month: int, text: str, /, **values: Any) -> None:
+        """Write ``text`` (English, marked :func:`translatable` where written) in the journal, in the operation's
+        language."""
+        self.journal.append((self.world.labels[month], translate(text, language=self.language, **values)))
 
     def train(
         self, month: int, *, code: PipelineCode, reason: str, months: tuple[int, ...], validate_model: bool
@@ -307,23 +358,41 @@ class _Operation:
         )
         if run.failed:
             self.runs.append(RunRecord(world.labels[month], reason, code.version, "failed", label, None, None))
-            self.note(month, f"pipeline run FAILED ({reason}): {run.error}")
+            self.note(month, translatable("pipeline run FAILED ({reason}): {error}"), reason=reason, error=run.error)
             self._track(month, reason, code, "failed", key, {})
             return
         self.new_rows = 0
         if run.gate is not None:
             candidate, current = run.gate.overall.candidate, run.gate.overall.current
-            verdict = "promoted" if run.promoted else "rejected by model validation"
+            verdict = (
+                translate("promoted", language=self.language)
+                if run.promoted
+                else translate("rejected by model validation", language=self.language)
+            )
             self.note(
                 month,
-                f"pipeline run ({reason}), code {code.version}: {GATE_METRIC} {candidate:.3f} vs {current:.3f} -> {verdict}",
+                translatable(
+                    "pipeline run ({reason}), code {version}: {metric} {candidate:.3f} vs {current:.3f} -> {verdict}"
+                ),
+                reason=reason,
+                version=code.version,
+                metric=GATE_METRIC,
+                candidate=candidate,
+                current=current,
+                verdict=verdict,
             )
         else:
             candidate = current = None
-            what = "manual retrain" if self.policy.level == 0 else "pipeline run"
-            self.note(
-                month, f"{what} ({reason}) with code {code.version} on {label}, promoted without model validation"
+            text = (
+                translatable(
+                    "manual retrain ({reason}) with code {version} on {months}, promoted without model validation"
+                )
+                if self.policy.level == 0
+                else translatable(
+                    "pipeline run ({reason}) with code {version} on {months}, promoted without model validation"
+                )
             )
+            self.note(month, text, reason=reason, version=code.version, months=label)
         outcome = "promoted" if run.promoted else "rejected"
         self.runs.append(RunRecord(world.labels[month], reason, code.version, outcome, label, candidate, current))
         metrics = (
@@ -380,13 +449,13 @@ class _Level0Operator:
         self.off_in_a_row = self.off_in_a_row + 1 if world.cost(op.production, month) > scenario.cost_target else 0
         if month == scenario.incident_month:
             op.incidents += 1
-            op.note(month, "broken data served and nobody noticed (no validation, no monitoring)")
+            op.note(month, translatable("broken data served and nobody noticed (no validation, no monitoring)"))
         if self.policy.notices_problem(self.off_in_a_row) and month + 1 < scenario.n_months:
             op.manual += 1
             op.train(
                 month,
                 code=_newest_working_code(scenario, month),
-                reason=f"complaints after {self.off_in_a_row} bad months",
+                reason=translate("complaints after {n} bad months", language=op.language, n=self.off_in_a_row),
                 months=_window(world, month),
                 validate_model=False,
             )
@@ -436,19 +505,32 @@ class _PipelineOperator:
                 report = self.world.ci(code)
                 if report.passed:
                     self.deployed = self.working = code
-                    op.note(month, f"CI passed for code {code.version}; CD deployed the pipeline the same month")
-                    self.reasons.append(f"new pipeline {code.version}")
+                    op.note(
+                        month,
+                        translatable("CI passed for code {version}; CD deployed the pipeline the same month"),
+                        version=code.version,
+                    )
+                    self.reasons.append(translate("new pipeline {version}", language=op.language, version=code.version))
                 else:
                     op.alerts += 1
                     failed = next(c for c in report.checks if not c.passed)
-                    op.note(month, f"CI BLOCKED code {code.version}: {failed.check} ({failed.detail})")
+                    op.note(
+                        month,
+                        translatable("CI BLOCKED code {version}: {check} ({detail})"),
+                        version=code.version,
+                        check=failed.check,
+                        detail=failed.detail,
+                    )
         for code in [code for release, code in self.pending if release == month]:
             op.manual += 1
             self.deployed = code
             op.note(
-                month, f"manual release of code {code.version}, {self.policy.release_delay} months after it was written"
+                month,
+                translatable("manual release of code {version}, {n} months after it was written"),
+                version=code.version,
+                n=self.policy.release_delay,
             )
-            self.reasons.append(f"new pipeline {code.version}")
+            self.reasons.append(translate("new pipeline {version}", language=op.language, version=code.version))
 
     def repair(self, month: int) -> None:
         if self.repair_month == month:
@@ -456,7 +538,10 @@ class _PipelineOperator:
             self.deployed, self.repair_month = self.working, None
             self.op.note(
                 month,
-                f"engineer repairs the pipeline by hand (back to code {self.working.version}); it runs at the next trigger",
+                translatable(
+                    "engineer repairs the pipeline by hand (back to code {version}); it runs at the next trigger"
+                ),
+                version=self.working.version,
             )
 
     def accept_data(self, month: int) -> bool:
@@ -467,12 +552,13 @@ class _PipelineOperator:
             self.quarantined.append(month)
             op.note(
                 month,
-                f"data validation STOPPED the pipeline: schema skew in {_schema_problems(world.data_validation(month))}",
+                translatable("data validation STOPPED the pipeline: schema skew in {problems}"),
+                problems=_schema_problems(world.data_validation(month), language=op.language),
             )
             return False
         if month == world.scenario.incident_month:
             op.incidents += 1
-            op.note(month, "broken data accepted: without data validation the pipeline may train on it")
+            op.note(month, translatable("broken data accepted: without data validation the pipeline may train on it"))
         op.new_rows += len(world.batches[month])
         return True
 
@@ -485,7 +571,7 @@ class _PipelineOperator:
             cost=world.cost(op.production, month),
             drift=world.drift(op.production, month) if self.policy.trigger.kind == "drift" else 0.0,
         )
-        fired = self.policy.trigger.fires(signals)
+        fired = self.policy.trigger.fires(signals, language=op.language)
         if fired:
             self.reasons.append(fired)
 
@@ -504,24 +590,36 @@ class _PipelineOperator:
             self.repair_month = month + self.policy.release_delay
             op.note(
                 month,
-                f"the pipeline is broken in production until someone repairs it ({self.policy.release_delay} months)",
+                translatable("the pipeline is broken in production until someone repairs it ({n} months)"),
+                n=self.policy.release_delay,
             )
         elif op.runs[-1].outcome != "failed":
             self.working = self.deployed
 
 
-def _schema_problems(result: DataValidation) -> str:
+def _schema_problems(result: DataValidation, *, language: str = "en") -> str:
+    """The failed schema checks with their columns; in another language, the columns (data validation's check names
+    are its own words, shown in full by its report)."""
     from mlops_lab.data_validation import SCHEMA_SKEW
 
-    return "; ".join(dict.fromkeys(f"{f.check} ({f.column})" for f in result.findings if f.kind == SCHEMA_SKEW))
+    findings = [f for f in result.findings if f.kind == SCHEMA_SKEW]
+    if language == "en":
+        return "; ".join(dict.fromkeys(f"{f.check} ({f.column})" for f in findings))
+    columns = list(dict.fromkeys(f.column for f in findings))
+    return translate("the columns {columns}", language=language, columns=", ".join(columns))
 
 
-def simulate(scenario: Scenario | World, policy: Policy, *, store: TrackingStore | None = None) -> LevelOutcome:
-    """Operate ``policy`` through the whole scenario; every retrain is logged to ``store`` when given."""
+def simulate(
+    scenario: Scenario | World, policy: Policy, *, store: TrackingStore | None = None, language: str = "en"
+) -> LevelOutcome:
+    """Operate ``policy`` through the whole scenario; every retrain is logged to ``store`` when given.
+
+    ``language`` is the language of the journal and of the reasons the runs record.
+    """
     from threadpoolctl import threadpool_limits
 
     world = scenario if isinstance(scenario, World) else World(scenario)
-    op = _Operation(world, policy, store)
+    op = _Operation(world, policy, store, language=language)
     operator = (
         _Level0Operator(world, policy, op) if isinstance(policy, Level0Manual) else _PipelineOperator(world, policy, op)
     )
@@ -544,6 +642,7 @@ def simulate(scenario: Scenario | World, policy: Policy, *, store: TrackingStore
         incidents=op.incidents,
         alerts=op.alerts,
         cost_target=world.scenario.cost_target,
+        language=language,
     )
 
 
@@ -571,11 +670,31 @@ class PolicyScore:
         """Fewest months off target first, then fewest retrains, then the lowest cost."""
         return (self.months_off_target, self.retrains, self.mean_cost)
 
-    def __str__(self) -> str:
-        return (
-            f"{self.trigger} with threshold {self.threshold:g}: {self.months_off_target} months off target, "
-            f"{self.retrains} retrains, mean cost {self.mean_cost:.2f}"
+    def describe(self, *, language: str = "en") -> str:
+        """The policy and its outcome in one line, in ``language``."""
+        return translate(
+            "{trigger} with threshold {threshold:g}: {months} months off target, {retrains} retrains, "
+            "mean cost {cost:.2f}",
+            language=language,
+            trigger=self.trigger,
+            threshold=self.threshold,
+            months=self.months_off_target,
+            retrains=self.retrains,
+            cost=self.mean_cost,
         )
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+# The search table's columns, named for a learner reading another language (the English keeps the field names).
+SCORE_LABELS: dict[str, str] = {
+    "trigger": translatable("trigger"),
+    "threshold": translatable("threshold"),
+    "months_off_target": translatable("months off target"),
+    "retrains": translatable("retrains"),
+    "mean_cost": translatable("mean cost"),
+}
 
 
 @dataclass(frozen=True)
@@ -588,11 +707,20 @@ class PolicySearch:
     def best(self) -> PolicyScore:
         return min(self.scores, key=PolicyScore.rank)
 
-    def to_frame(self) -> pd.DataFrame:
+    def describe_best(self, *, language: str = "en") -> str:
+        """The best policy and its outcome, in ``language``."""
+        return translate("best policy: {best}", language=language, best=self.best.describe(language=language))
+
+    def to_frame(self, *, language: str = "en") -> pd.DataFrame:
+        """Every policy, best first; in another language the columns are named in it (trigger kinds stay)."""
         import pandas as pd
 
-        frame = pd.DataFrame([vars(s) for s in sorted(self.scores, key=PolicyScore.rank)])
-        return frame.reset_index(drop=True)
+        frame = pd.DataFrame([vars(s) for s in sorted(self.scores, key=PolicyScore.rank)]).reset_index(drop=True)
+        if language == "en":
+            return frame
+        return frame.rename(
+            columns={column: translate(label, language=language) for column, label in SCORE_LABELS.items()}
+        )
 
     def __repr__(self) -> str:
         return f"PolicySearch({len(self.scores)} policies; best: {self.best})"

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mlops_lab.i18n import translatable, translate
 from mlops_lab.maturity import Scenario, World
 from mlops_lab.maturity_levels import LevelOutcome, Policy, default_policies, simulate
 
@@ -45,6 +46,7 @@ class Comparison:
     scenario: Scenario
     outcomes: tuple[LevelOutcome, ...]
     labels: tuple[str, ...]
+    language: str = field(default="en", repr=False, compare=False)  # of the table, the chart and the notes
 
     def outcome(self, level: int) -> LevelOutcome:
         for o in self.outcomes:
@@ -53,9 +55,12 @@ class Comparison:
         raise KeyError(f"no level {level} in this comparison")
 
     def table(self) -> pd.DataFrame:
+        """One row per level, one column per measure, named in the comparison's language."""
         import pandas as pd
 
-        return pd.DataFrame([o.summary() for o in self.outcomes]).set_index("level")
+        return pd.DataFrame([o.labelled_summary() for o in self.outcomes]).set_index(
+            translate("level", language=self.language)
+        )
 
     def facts(self) -> dict[str, float]:
         """Numbers a quiz can ask about (``level0_months_off_target``, ``level2_retrains``, ...)."""
@@ -76,20 +81,54 @@ class Comparison:
             found["level1_minus_level2_mean_cost"] = round(found["level1_mean_cost"] - found["level2_mean_cost"], 2)
         return found
 
+    def broken_pipeline_note(self) -> str:
+        """Level 1's cost against level 2's, from the month level 1's pipeline first failed to the end."""
+        level1, level2 = self.outcome(1), self.outcome(2)
+        failed_from = next((run.month for run in level1.runs if run.outcome == "failed"), None)
+        if failed_from is None:
+            return translate("== Level 1's pipeline never failed in this run.", language=self.language)
+        start = level1.months.index(failed_from)
+        cost1 = sum(level1.costs[start:]) / len(level1.costs[start:])
+        cost2 = sum(level2.costs[start:]) / len(level2.costs[start:])
+        return translate(
+            "== From {month}, when level 1's pipeline first failed, to the end: level 1 cost {cost1:.2f} per customer, "
+            "level 2 {cost2:.2f} ({ratio:.1f} times as much).",
+            language=self.language,
+            month=failed_from,
+            cost1=cost1,
+            cost2=cost2,
+            ratio=cost1 / cost2,
+        )
+
     def _rows(self) -> list[tuple[str, list[str]]]:
-        """The summary as text, one row per measure and one column per level."""
+        """The summary as text, one row per measure (named in the comparison's language) and one column per level."""
         summaries = [o.summary() for o in self.outcomes]
         measures = [k for k in summaries[0] if k != "level"]
-        return [(m, [f"{s[m]:.2f}" if isinstance(s[m], float) else str(s[m]) for s in summaries]) for m in measures]
+        return [
+            (
+                translate(m, language=self.language),
+                [f"{s[m]:.2f}" if isinstance(s[m], float) else str(s[m]) for s in summaries],
+            )
+            for m in measures
+        ]
 
     def _caption(self) -> str:
         months = self.outcomes[0].months
-        return f"{len(months)} production months ({months[0]} to {months[-1]}), cost target {self.scenario.cost_target:g} per customer"
+        return translate(
+            "{n} production months ({first} to {last}), cost target {target:g} per customer",
+            language=self.language,
+            n=len(months),
+            first=months[0],
+            last=months[-1],
+            target=self.scenario.cost_target,
+        )
 
     def __repr__(self) -> str:
-        levels = [f"level {o.policy.level}" for o in self.outcomes]
-        lines = [self._caption(), f"{'':<34}" + "".join(f"{name:>10}" for name in levels)]
-        lines += [f"{measure:<34}" + "".join(f"{v:>10}" for v in values) for measure, values in self._rows()]
+        levels = [translate("level {n}", language=self.language, n=o.policy.level) for o in self.outcomes]
+        rows = self._rows()
+        width = max(34, *(len(measure) + 2 for measure, _ in rows))  # 34: the English table's width, kept as it was
+        lines = [self._caption(), f"{'':<{width}}" + "".join(f"{name:>10}" for name in levels)]
+        lines += [f"{measure:<{width}}" + "".join(f"{v:>10}" for v in values) for measure, values in rows]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -118,22 +157,36 @@ class Comparison:
             ax.scatter(
                 promoted, [o.costs[i] for i in promoted], marker="^", s=90, color=colour, edgecolor="black", zorder=3
             )
-        ax.scatter([], [], marker="^", s=90, color="white", edgecolor="black", label="new model in production")
+        language = self.language
+        ax.scatter(
+            [],
+            [],
+            marker="^",
+            s=90,
+            color="white",
+            edgecolor="black",
+            label=translate("new model in production", language=language),
+        )
         ax.axhline(
             self.scenario.cost_target,
             color="black",
             linestyle="--",
             linewidth=1,
-            label=f"target: cost <= {self.scenario.cost_target:g}",
+            label=translate("target: cost <= {target:g}", language=language, target=self.scenario.cost_target),
         )
-        _mark_events(ax, self.scenario, self.labels)
+        _mark_events(ax, self.scenario, self.labels, language=language)
         ax.set(
-            title="Model quality over time at maturity levels 0, 1 and 2",
-            xlabel="month",
-            ylabel="cost of mistakes per customer (lower is better)",
+            title=translate("Model quality over time at maturity levels 0, 1 and 2", language=language),
+            xlabel=translate("month", language=language),
+            ylabel=translate("cost of mistakes per customer (lower is better)", language=language),
         )
         ax.set_xticks(list(x), months, rotation=45, ha="right")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", title="levels and events")
+        ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize="small",
+            title=translate("levels and events", language=language),
+        )
         return ax
 
 
@@ -142,7 +195,7 @@ def _next_month(months: list[str], month: str) -> str | None:
     return months[position] if position < len(months) else None
 
 
-def _mark_events(ax: Axes, scenario: Scenario, labels: Sequence[str]) -> None:
+def _mark_events(ax: Axes, scenario: Scenario, labels: Sequence[str], *, language: str = "en") -> None:
     """Vertical lines at the scenario's events, on an axis whose first position is the first production month."""
     for event in scenario.events():
         colour, style = EVENT_STYLES[event.kind]
@@ -151,17 +204,48 @@ def _mark_events(ax: Axes, scenario: Scenario, labels: Sequence[str]) -> None:
             color=colour,
             linestyle=style,
             linewidth=1.8,
-            label=f"{labels[event.month]}: {event.label}",
+            label=f"{labels[event.month]}: {event.describe(language=language)}",
         )
 
 
-def plot_monitoring(world: World, *, ax: Axes | None = None) -> Axes:
+def plot_monitoring(world: World, *, ax: Axes | None = None, language: str = "en") -> Axes:
     """The monitoring chart: every feature's distance to the first model's training data, month by month."""
     timeline = world.drift_timeline()
-    ax = timeline.plot(ax=ax, title="Monitoring: each feature's distance to the training data (Vertex AI metrics)")
-    _mark_events(ax, world.scenario, world.labels)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", title="features and events")
+    ax = timeline.plot(
+        ax=ax,
+        title=translate(
+            "Monitoring: each feature's distance to the training data (Vertex AI metrics)", language=language
+        ),
+    )
+    _mark_events(ax, world.scenario, world.labels, language=language)
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize="small",
+        title=translate("features and events", language=language),
+    )
     return ax
+
+
+# The columns of the runs a comparison logs (tracking.compare_runs), with their names for a learner; the
+# English table keeps MLflow's parameter names.
+RUN_COLUMNS: dict[str, str] = {
+    "level": translatable("level"),
+    "month": translatable("month"),
+    "pipeline_code": "pipeline_code",
+    "promoted": translatable("promoted"),
+    "reason": translatable("reason"),
+}
+
+
+def run_table(runs: pd.DataFrame, *, language: str = "en") -> pd.DataFrame:
+    """The runs a comparison logged (from :func:`mlops_lab.tracking.compare_runs`), by run name: level, month,
+    pipeline code, whether the model was promoted and why the run started; columns named in ``language``."""
+    table = runs[list(RUN_COLUMNS)].sort_index()
+    if language == "en":
+        return table
+    columns = {column: translate(label, language=language) for column, label in RUN_COLUMNS.items()}
+    return table.rename(columns=columns).rename_axis(translate("run", language=language))
 
 
 def compare_levels(
@@ -169,13 +253,17 @@ def compare_levels(
     *,
     policies: Sequence[Policy] | None = None,
     store: TrackingStore | None = None,
+    language: str = "en",
 ) -> Comparison:
-    """Operate every policy (default: levels 0, 1 and 2, see :func:`default_policies`) on the same scenario."""
+    """Operate every policy (default: levels 0, 1 and 2, see :func:`default_policies`) on the same scenario.
+
+    ``language`` is the language of the comparison's table, chart and journals.
+    """
     world = scenario if isinstance(scenario, World) else World(scenario or Scenario())
     chosen = (
         tuple(policies)
         if policies is not None
         else default_policies(trigger="schedule", cost_target=world.scenario.cost_target)
     )
-    outcomes = tuple(simulate(world, p, store=store) for p in chosen)
-    return Comparison(scenario=world.scenario, outcomes=outcomes, labels=world.labels)
+    outcomes = tuple(simulate(world, p, store=store, language=language) for p in chosen)
+    return Comparison(scenario=world.scenario, outcomes=outcomes, labels=world.labels, language=language)

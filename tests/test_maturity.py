@@ -1,5 +1,8 @@
 """The maturity-level simulation: deterministic, each trigger fires on its event, level 2 never does worse than level 1."""
 
+import re
+from dataclasses import replace
+
 import pytest
 
 from mlops_lab import exercise_checks, maturity, maturity_levels, maturity_plots
@@ -281,3 +284,93 @@ def test_ci_catches_the_broken_refactoring_even_when_the_sample_has_no_new_custo
     failed = [c for c in report.checks if not c.passed]
     assert [c.check for c in failed] == ["feature logic: no NaN or infinite values"]
     assert failed[0].detail.startswith("1 non-finite values")
+
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+@pytest.fixture(scope="module")
+def comparison_es(world):
+    return maturity_plots.compare_levels(world, language="es")
+
+
+def test_the_spanish_comparison_says_the_same_numbers_in_other_words(comparison, comparison_es):
+    assert [o.costs for o in comparison_es.outcomes] == [o.costs for o in comparison.outcomes]
+    for outcome, salida in zip(comparison.outcomes, comparison_es.outcomes, strict=True):
+        assert [replace(r, reason="") for r in salida.runs] == [replace(r, reason="") for r in outcome.runs]
+    assert comparison_es.facts() == comparison.facts()
+    english, spanish = repr(comparison), repr(comparison_es)
+    assert "meses fuera del objetivo" in spanish and "months off target" not in spanish
+    assert NUMBER.findall(spanish) == NUMBER.findall(english)
+    assert "<td>reentrenamientos</td>" in comparison_es._repr_html_()
+    assert comparison_es.table().index.name == "nivel"
+    assert (comparison_es.table().to_numpy()[:, 1:] == comparison.table().to_numpy()[:, 1:]).all()
+    note, nota = comparison.broken_pipeline_note(), comparison_es.broken_pipeline_note()
+    assert note.startswith("== From") and nota.startswith("== Desde")
+    assert NUMBER.findall(nota) == NUMBER.findall(note)
+
+
+def test_the_spanish_journals_tell_the_same_story(comparison, comparison_es):
+    incident = comparison.labels[comparison.scenario.incident_month]
+    for outcome, salida in zip(comparison.outcomes, comparison_es.outcomes, strict=True):
+        assert [m for m, _ in salida.journal] == [m for m, _ in outcome.journal]
+        assert salida.name != outcome.name and salida.name.startswith("nivel")
+        for (month, text), (_, texto) in zip(outcome.journal, salida.journal, strict=True):
+            assert texto != text
+            if not (month == incident and "schema skew" in text):  # data validation's check names stay its own
+                assert NUMBER.findall(texto) == NUMBER.findall(text), (text, texto)
+    level1 = dict(comparison_es.outcome(1).journal)
+    assert any("FALLIDA" in t for _, t in comparison_es.outcome(1).journal)
+    assert "sesgo de esquema en las columnas contract" in level1[incident]
+    # The runs record their reasons in the learner's language too (they are logged to MLflow as parameters).
+    reasons = {r.reason for r in comparison_es.outcome(1).runs}
+    assert "programación: cada 3 meses" in reasons and not any("schedule" in r for r in reasons)
+
+
+def test_policies_and_search_results_describe_themselves_in_spanish(world):
+    level0, level1, level2 = maturity_levels.default_policies(trigger="performance", threshold=18, human_delay=2)
+    assert "tras 2 meses malos" in level0.describe(language="es") and str(level0) == level0.describe()
+    assert "performance (costo por cliente el mes anterior: 18)" in level1.describe(language="es")
+    assert "se lanza a mano 2 meses después" in level1.describe(language="es")
+    assert "lo prueba la CI" in level2.describe(language="es")
+    search = maturity_levels.PolicySearch(
+        (maturity_levels.PolicyScore("drift", 0.15, 1, 2, 16.13), maturity_levels.PolicyScore("schedule", 3, 2, 5, 14))
+    )
+    best = search.best
+    assert NUMBER.findall(best.describe(language="es")) == NUMBER.findall(str(best))
+    assert search.describe_best(language="es").startswith("mejor política: drift con umbral 0.15")
+    frame, tabla = search.to_frame(), search.to_frame(language="es")
+    assert list(frame.columns) == ["trigger", "threshold", "months_off_target", "retrains", "mean_cost"]
+    assert list(tabla.columns) == ["activador", "umbral", "meses fuera del objetivo", "reentrenamientos", "costo medio"]
+    assert (tabla.to_numpy() == frame.to_numpy()).all()
+    reason = maturity_levels.Trigger("drift", 0.1).fires(maturity_levels.Signals(1, 0, 0.0, 0.25), language="es")
+    assert reason == "cambio de distribución: distancia 0.250 >= 0.1"
+    first, primero = world.describe_first_model(), world.describe_first_model(language="es")
+    assert first.startswith("first model") and primero.startswith("primer modelo")
+    assert NUMBER.findall(primero) == NUMBER.findall(first)
+
+
+def test_the_spanish_charts_and_run_table_are_labelled_in_spanish(tmp_path, world, comparison_es):
+    import matplotlib
+
+    from mlops_lab import tracking
+
+    matplotlib.use("Agg")
+    ax = comparison_es.plot_quality()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_xlabel() == "mes" and "menos es mejor" in ax.get_ylabel() and "madurez" in ax.get_title()
+    concept = comparison_es.labels[comparison_es.scenario.concept_drift_month]
+    assert f"{concept}: los clientes se vuelven sensibles al precio" in labels
+    assert "objetivo: costo <= 20" in labels and sum(label.startswith("nivel") for label in labels) == 3
+    ax = maturity_plots.plot_monitoring(world, language="es")
+    assert ax.get_title().startswith("Supervisión") and ax.get_legend().get_title().get_text().startswith("caract")
+    store = tracking.open_store(tmp_path, experiment="maturity-es")
+    maturity_levels.simulate(world, maturity_levels.Level0Manual(), store=store, language="es")
+    runs = tracking.compare_runs(
+        store=store, params=["level", "month", "pipeline_code", "reason"], metrics=["promoted"]
+    )
+    english, spanish = maturity_plots.run_table(runs), maturity_plots.run_table(runs, language="es")
+    assert list(english.columns) == ["level", "month", "pipeline_code", "promoted", "reason"]
+    assert list(spanish.columns) == ["nivel", "mes", "pipeline_code", "promovido", "motivo"]
+    assert spanish.index.name == "ejecución" and (spanish.to_numpy() == english.to_numpy()).all()
+    assert spanish["motivo"].str.startswith("quejas tras").all()

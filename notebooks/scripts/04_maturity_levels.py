@@ -129,7 +129,7 @@ store = tracking.open_store(workspace, experiment="04_maturity_levels")  # MLflo
 scenario = maturity.Scenario(seed=seed, customers_per_month=1000 if mode == "smoke" else 3000)
 world = maturity.World(scenario)
 for event in scenario.events():
-    print(f"{world.labels[event.month]}  {event.kind:<20}{event.label}")
+    print(f"{world.labels[event.month]}  {event.kind:<20}{event.describe(language=language)}")
 
 # %% [markdown]
 # ## 3. Monitoring first: skew and drift, the Vertex AI way
@@ -173,7 +173,7 @@ print(monitoring.detect_drift(november, december, language=language).summary())
 # %%
 import matplotlib.pyplot as plt
 
-maturity_plots.plot_monitoring(world)
+maturity_plots.plot_monitoring(world, language=language)
 plt.show()
 
 # %% [markdown]
@@ -225,22 +225,15 @@ for label, value, note in lines:
 # pipeline's code. Its first month in production:
 
 # %%
-first = world.initial_key()
-first_month = scenario.history_months
-first_cost = world.cost(first, first_month)
-print(
-    f"first model (code {first[0]}, trained on {world.labels[first[1][0]]} to {world.labels[first[1][-1]]}): "
-    f"cost {first_cost:.2f} per customer in {world.labels[first_month]}, target {scenario.cost_target:g}: "
-    + ("on target" if first_cost <= scenario.cost_target else "already off target")
-)
+print(world.describe_first_model(language=language))
 
 # %%
 policies = maturity_levels.default_policies(trigger="schedule", human_delay=3)
 for policy in policies:
-    print(policy)
+    print(policy.describe(language=language))
 
 # %%
-comparison = maturity_plots.compare_levels(world, policies=policies, store=store)
+comparison = maturity_plots.compare_levels(world, policies=policies, store=store, language=language)
 comparison
 
 # %% [markdown]
@@ -262,18 +255,8 @@ plt.show()
 for outcome in comparison.outcomes:
     print(f"== {outcome.name}")
     print(outcome.journal_text())
-level1, level2 = comparison.outcome(1), comparison.outcome(2)
-failed_from = next((month for month, text in level1.journal if "FAILED" in text), None)
-if failed_from is None:
-    print("\n== Level 1's pipeline never failed in this run.")
-else:
-    start = level1.months.index(failed_from)
-    cost1 = sum(level1.costs[start:]) / len(level1.costs[start:])
-    cost2 = sum(level2.costs[start:]) / len(level2.costs[start:])
-    print(
-        f"\n== From {failed_from}, when level 1's pipeline first failed, to the end: level 1 cost {cost1:.2f} "
-        f"per customer, level 2 {cost2:.2f} ({cost1 / cost2:.1f} times as much)."
-    )
+print()
+print(comparison.broken_pipeline_note())
 
 # %% [markdown]
 # Look at the last months of the chart too. A level-0 team that finally retrains by hand, on recent data, can end
@@ -294,7 +277,7 @@ world.ci(maturity.CODE_V3).table(language=language)
 
 # %%
 runs = tracking.compare_runs(store=store, params=["level", "month", "pipeline_code", "reason"], metrics=["promoted"])
-runs[["level", "month", "pipeline_code", "promoted", "reason"]].sort_index()
+maturity_plots.run_table(runs, language=language)
 
 # %% [markdown]
 # ## 5. Change the world, see the outcome change
@@ -320,6 +303,7 @@ what_if = maturity_plots.compare_levels(
         concept_drift=concept_drift,
     ),
     policies=maturity_levels.default_policies(trigger=trigger, threshold=threshold, human_delay=human_delay),
+    language=language,
 )
 what_if.plot_quality()
 plt.show()
@@ -363,10 +347,10 @@ my_policy = your_turn.submit(
 # pick out the drift trigger's rows.
 
 # %%
-print(f"best policy: {search.best}")
+print(search.describe_best(language=language))
 for score in sorted((s for s in search.scores if s.trigger == "drift"), key=lambda s: s.threshold):
-    print(score)
-search.to_frame()
+    print(score.describe(language=language))
+search.to_frame(language=language)
 
 # %% [markdown]
 # **Exercise 3: write a retrain trigger.** This time you write code, and hidden tests check it. At level 1 the

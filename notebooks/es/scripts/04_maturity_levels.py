@@ -116,9 +116,9 @@ store = tracking.open_store(workspace, experiment="04_maturity_levels")  # MLflo
 # |---|---|---|---|
 # | 1. desarrollo y experimentación | probar algoritmos y modelos; los pasos están orquestados | código fuente de los pasos de la canalización, enviado al control de código fuente | las versiones de código v1, v2 y v3 del escenario |
 # | 2. integración continua de la canalización | compilar el código y ejecutar pruebas (lógica de las características, métodos del modelo, el entrenamiento converge, ningún NaN, cada componente produce sus artefactos) | componentes de la canalización: paquetes, ejecutables, artefactos | `world.ci(...)`, que bloquea la refactorización defectuosa |
-# | 3. entrega continua de la canalización | desplegar los componentes compilados en el entorno de destino | una canalización desplegada con la nueva implementación | "CD deployed the pipeline the same month" (la CD desplegó la canalización el mismo mes) |
+# | 3. entrega continua de la canalización | desplegar los componentes compilados en el entorno de destino | una canalización desplegada con la nueva implementación | "la CD desplegó la canalización el mismo mes" |
 # | 4. activación automatizada | la canalización se ejecuta en producción según una programación o en respuesta a un activador | un modelo entrenado, enviado al registro de modelos | las ejecuciones programadas de la canalización |
-# | 5. entrega continua del modelo | servir el modelo entrenado como servicio de predicción | un servicio de predicción del modelo desplegado | "promoted" (promovido) en el diario |
+# | 5. entrega continua del modelo | servir el modelo entrenado como servicio de predicción | un servicio de predicción del modelo desplegado | "promovido" en el diario |
 # | 6. supervisión | recopilar estadísticas sobre el rendimiento del modelo con datos en vivo | un activador para la canalización o un nuevo ciclo de experimentación | la supervisión de la sección 3 |
 #
 # El análisis de datos y el análisis del modelo siguen siendo manuales: las personas siguen decidiendo qué probar a
@@ -137,13 +137,13 @@ store = tracking.open_store(workspace, experiment="04_maturity_levels")  # MLflo
 #
 # La calidad es lo que siente el negocio: el costo de los errores del modelo por cliente (un abandono no detectado
 # cuesta 100; una oferta de retención desperdiciada, 10), así que **cuanto más bajo, mejor**. El objetivo del negocio:
-# como máximo 20 por cliente. (La lista de acontecimientos se imprime en inglés).
+# como máximo 20 por cliente. La lista de acontecimientos nombra el tipo de cada uno con su identificador del código.
 
 # %%
 scenario = maturity.Scenario(seed=seed, customers_per_month=1000 if mode == "smoke" else 3000)
 world = maturity.World(scenario)
 for event in scenario.events():
-    print(f"{world.labels[event.month]}  {event.kind:<20}{event.label}")
+    print(f"{world.labels[event.month]}  {event.kind:<20}{event.describe(language=language)}")
 
 # %% [markdown]
 # ## 3. Primero, la supervisión: sesgo y deriva, al estilo de Vertex AI
@@ -192,7 +192,7 @@ print(monitoring.detect_drift(november, december, language=language).summary())
 # %%
 import matplotlib.pyplot as plt
 
-maturity_plots.plot_monitoring(world)
+maturity_plots.plot_monitoring(world, language=language)
 plt.show()
 
 # %% [markdown]
@@ -243,25 +243,18 @@ for label, value, note in lines:
 
 # %% [markdown]
 # Los tres empiezan con el mismo primer modelo, entrenado a mano con los datos de enero a marzo de 2025 con la versión 1
-# del código de la canalización. Su primer mes en producción (la celda siguiente lo imprime en inglés):
+# del código de la canalización. Su primer mes en producción:
 
 # %%
-first = world.initial_key()
-first_month = scenario.history_months
-first_cost = world.cost(first, first_month)
-print(
-    f"first model (code {first[0]}, trained on {world.labels[first[1][0]]} to {world.labels[first[1][-1]]}): "
-    f"cost {first_cost:.2f} per customer in {world.labels[first_month]}, target {scenario.cost_target:g}: "
-    + ("on target" if first_cost <= scenario.cost_target else "already off target")
-)
+print(world.describe_first_model(language=language))
 
 # %%
 policies = maturity_levels.default_policies(trigger="schedule", human_delay=3)
 for policy in policies:
-    print(policy)
+    print(policy.describe(language=language))
 
 # %%
-comparison = maturity_plots.compare_levels(world, policies=policies, store=store)
+comparison = maturity_plots.compare_levels(world, policies=policies, store=store, language=language)
 comparison
 
 # %% [markdown]
@@ -273,29 +266,19 @@ comparison.plot_quality()
 plt.show()
 
 # %% [markdown]
-# El diario de cada nivel cuenta qué ocurrió y por qué (los diarios se imprimen en inglés). Lee el del nivel 0: el
-# incidente de datos pasa inadvertido, y solo se actúa ante un problema después de tres meses malos seguidos. El nivel 1
-# vuelve a entrenar según la programación y la validación de datos detiene el lote defectuoso, pero el código de su
-# canalización espera tres meses a un lanzamiento manual, y la refactorización sin probar rompe la canalización hasta
-# que un ingeniero la repara: mientras tanto, sus ejecuciones fallan ("FAILED"). La CI del nivel 2 publica la característica
-# nueva el mismo mes y bloquea el cambio defectuoso. Las líneas debajo de los diarios lo expresan en cifras.
+# El diario de cada nivel cuenta qué ocurrió y por qué. Lee el del nivel 0: el incidente de datos pasa inadvertido, y
+# solo se actúa ante un problema después de tres meses malos seguidos. El nivel 1 vuelve a entrenar según la
+# programación y la validación de datos detiene el lote defectuoso, pero el código de su canalización espera tres meses
+# a un lanzamiento manual, y la refactorización sin probar rompe la canalización hasta que un ingeniero la repara:
+# mientras tanto, sus ejecuciones fallan ("FALLIDA"). La CI del nivel 2 publica la característica nueva el mismo mes y
+# bloquea el cambio defectuoso. Las líneas debajo de los diarios lo expresan en cifras.
 
 # %%
 for outcome in comparison.outcomes:
     print(f"== {outcome.name}")
     print(outcome.journal_text())
-level1, level2 = comparison.outcome(1), comparison.outcome(2)
-failed_from = next((month for month, text in level1.journal if "FAILED" in text), None)
-if failed_from is None:
-    print("\n== Level 1's pipeline never failed in this run.")
-else:
-    start = level1.months.index(failed_from)
-    cost1 = sum(level1.costs[start:]) / len(level1.costs[start:])
-    cost2 = sum(level2.costs[start:]) / len(level2.costs[start:])
-    print(
-        f"\n== From {failed_from}, when level 1's pipeline first failed, to the end: level 1 cost {cost1:.2f} "
-        f"per customer, level 2 {cost2:.2f} ({cost1 / cost2:.1f} times as much)."
-    )
+print()
+print(comparison.broken_pipeline_note())
 
 # %% [markdown]
 # Mira también los últimos meses del gráfico. Un equipo de nivel 0 que por fin vuelve a entrenar a mano, con datos
@@ -318,7 +301,7 @@ world.ci(maturity.CODE_V3).table(language=language)
 
 # %%
 runs = tracking.compare_runs(store=store, params=["level", "month", "pipeline_code", "reason"], metrics=["promoted"])
-runs[["level", "month", "pipeline_code", "promoted", "reason"]].sort_index()
+maturity_plots.run_table(runs, language=language)
 
 # %% [markdown]
 # ## 5. Cambia el mundo y observa cómo cambia el resultado
@@ -345,6 +328,7 @@ what_if = maturity_plots.compare_levels(
         concept_drift=concept_drift,
     ),
     policies=maturity_levels.default_policies(trigger=trigger, threshold=threshold, human_delay=human_delay),
+    language=language,
 )
 what_if.plot_quality()
 plt.show()
@@ -390,10 +374,10 @@ my_policy = your_turn.submit(
 # en ese momento: acierta por suerte. Las líneas encima de la tabla destacan las filas del activador por deriva.
 
 # %%
-print(f"best policy: {search.best}")
+print(search.describe_best(language=language))
 for score in sorted((s for s in search.scores if s.trigger == "drift"), key=lambda s: s.threshold):
-    print(score)
-search.to_frame()
+    print(score.describe(language=language))
+search.to_frame(language=language)
 
 # %% [markdown]
 # **Ejercicio 3: escribe un activador de nuevo entrenamiento.** Esta vez escribes código, y unas pruebas ocultas lo
