@@ -499,6 +499,8 @@ class _PipelineOperator:
 
     def release_code(self, month: int) -> None:
         """Pipeline code reaches production: through CI/CD the month it is written, or by a manual release."""
+        from mlops_lab.checks import render
+
         op = self.op
         for changed, code in self.world.scenario.code_changes():
             if self.policy.ci_cd and changed == month:
@@ -518,8 +520,8 @@ class _PipelineOperator:
                         month,
                         translatable("CI BLOCKED code {version}: {check} ({detail})"),
                         version=code.version,
-                        check=failed.check,
-                        detail=failed.detail,
+                        check=render(failed.check, language=op.language),
+                        detail=render(failed.detail, language=op.language),
                     )
         for code in [code for release, code in self.pending if release == month]:
             op.manual += 1
@@ -598,15 +600,15 @@ class _PipelineOperator:
 
 
 def _schema_problems(result: DataValidation, *, language: str = "en") -> str:
-    """The failed schema checks with their columns; in another language, the columns (data validation's check names
-    are its own words, shown in full by its report)."""
+    """The failed schema checks with their columns, in ``language``."""
+    from mlops_lab.checks import render
     from mlops_lab.data_validation import SCHEMA_SKEW
 
-    findings = [f for f in result.findings if f.kind == SCHEMA_SKEW]
-    if language == "en":
-        return "; ".join(dict.fromkeys(f"{f.check} ({f.column})" for f in findings))
-    columns = list(dict.fromkeys(f.column for f in findings))
-    return translate("the columns {columns}", language=language, columns=", ".join(columns))
+    return "; ".join(
+        dict.fromkeys(
+            f"{render(f.check, language=language)} ({f.column})" for f in result.findings if f.kind == SCHEMA_SKEW
+        )
+    )
 
 
 def simulate(

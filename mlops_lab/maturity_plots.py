@@ -216,6 +216,7 @@ def plot_monitoring(world: World, *, ax: Axes | None = None, language: str = "en
         title=translate(
             "Monitoring: each feature's distance to the training data (Vertex AI metrics)", language=language
         ),
+        language=language,
     )
     _mark_events(ax, world.scenario, world.labels, language=language)
     ax.legend(
