@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_lab import model_files
 from mlops_lab.data import DataSettings
 from mlops_lab.environment import open_workspace
+from mlops_lab.i18n import translate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -211,6 +212,12 @@ class TrackingStore:
 
     def __repr__(self) -> str:
         return f"TrackingStore(experiment={self.experiment!r}, uri={self.uri!r})"
+
+    def summary(self, *, language: str = "en") -> str:
+        """Which experiment runs go to, and whether the store is this workspace's file or a shared server."""
+        if self.is_local:
+            return translate("experiment {name!r} in a local SQLite store", language=language, name=self.experiment)
+        return translate("experiment {name!r} in a shared store", language=language, name=self.experiment)
 
 
 def _empty_store_template() -> Path | None:
@@ -615,30 +622,54 @@ class Reproduction:
     data_matches: bool
     recorded: dict[str, float]
     rebuilt: dict[str, float]
+    language: str = field(default="en", repr=False, compare=False)
 
     @property
     def reproduced(self) -> bool:
         return self.data_matches and all(abs(self.rebuilt[k] - v) < 1e-9 for k, v in self.recorded.items())
 
     def __repr__(self) -> str:
-        lines = [f"Rebuilding run {self.run!r} from its recorded params"]
+        language = self.language
+        lines = [translate("Rebuilding run {run!r} from its recorded params", language=language, run=self.run)]
         if self.missing:
-            lines.append(f"  not recorded, defaults used: {', '.join(self.missing)}")
-        lines.append(f"  data fingerprint matches: {'yes' if self.data_matches else 'NO'}")
+            lines.append(
+                "  " + translate("not recorded, defaults used: {keys}", language=language, keys=", ".join(self.missing))
+            )
+        matches = translate("yes", language=language) if self.data_matches else translate("NO", language=language)
+        lines.append("  " + translate("data fingerprint matches: {answer}", language=language, answer=matches))
         for key, value in self.recorded.items():
-            mark = "same" if abs(self.rebuilt[key] - value) < 1e-9 else "DIFFERENT"
-            lines.append(f"  {key:<10} recorded {value:.4f}  rebuilt {self.rebuilt[key]:.4f}  {mark}")
-        lines.append("  REPRODUCED" if self.reproduced else "  NOT REPRODUCED")
+            same = abs(self.rebuilt[key] - value) < 1e-9
+            mark = translate("same", language=language) if same else translate("DIFFERENT", language=language)
+            lines.append(
+                f"  {key:<10} "
+                + translate(
+                    "recorded {recorded:.4f}  rebuilt {rebuilt:.4f}",
+                    language=language,
+                    recorded=value,
+                    rebuilt=self.rebuilt[key],
+                )
+                + f"  {mark}"
+            )
+        verdict = (
+            translate("REPRODUCED", language=language)
+            if self.reproduced
+            else translate("NOT REPRODUCED", language=language)
+        )
+        lines.append(f"  {verdict}")
         return "\n".join(lines)
 
 
 def reproduce_run(
-    run_name: str, *, store: TrackingStore | None = None, metrics: tuple[str, ...] = ("roc_auc", "recall")
+    run_name: str,
+    *,
+    store: TrackingStore | None = None,
+    metrics: tuple[str, ...] = ("roc_auc", "recall"),
+    language: str = "en",
 ) -> Reproduction:
     """Rebuild a :func:`train_and_log` run from its recorded params and compare data and metrics.
 
     Recipe keys the run did not record fall back to :data:`RECIPE_DEFAULTS` and are
-    listed in ``missing``: that is where a rebuild silently goes wrong.
+    listed in ``missing``: that is where a rebuild silently goes wrong. The result reads in ``language``.
     """
     from mlops_lab.data import fingerprint
 
@@ -652,6 +683,7 @@ def reproduce_run(
         data_matches=fingerprint(train) == run.data.tags.get(FINGERPRINT_TAG),
         recorded={k: float(run.data.metrics[k]) for k in metrics},
         rebuilt={k: float(rebuilt[k]) for k in metrics},
+        language=language,
     )
 
 
@@ -662,6 +694,7 @@ def compare_runs(
     params: list[str] | None = None,
     filter_string: str = "",
     latest_only: bool = True,
+    language: str = "en",
 ) -> pd.DataFrame:
     """The experiment's runs as a table: one row per run (indexed by run name, oldest first).
 
@@ -669,6 +702,8 @@ def compare_runs(
     data fingerprint and the code version. Run ids and timestamps are left out, so the
     table prints the same every time. A notebook run twice logs every run name twice:
     ``latest_only`` keeps the latest run of each name (the store keeps them all).
+    The columns are the names the runs logged, which code looks values up by, in every
+    language; only the index's label ("run") is in ``language``.
     """
     import pandas as pd
 
@@ -686,7 +721,7 @@ def compare_runs(
     columns[FINGERPRINT_TAG] = raw.get(f"tags.{FINGERPRINT_TAG}")
     columns[CODE_VERSION_TAG] = raw.get(f"tags.{CODE_VERSION_TAG}")
     table = pd.DataFrame({k: v for k, v in columns.items() if v is not None})
-    table.index = pd.Index(raw["tags.mlflow.runName"], name="run")
+    table.index = pd.Index(raw["tags.mlflow.runName"], name=translate("run", language=language))
     if latest_only:
         table = table[~table.index.duplicated(keep="last")]
     return table
@@ -734,38 +769,104 @@ def business_costs(table: pd.DataFrame, *, missed_churner_cost: float, false_ala
 
 @dataclass(frozen=True)
 class Choice:
-    """The run a criterion picks, and its score."""
+    """The run a criterion picks, and its score.
+
+    ``criterion`` is the metric, or ``"cost"`` for :func:`best_by_cost`, whose prices are kept
+    in ``missed_churner_cost`` and ``false_alarm_cost``.
+    """
 
     run: str
     criterion: str
     value: float
+    missed_churner_cost: float | None = None
+    false_alarm_cost: float | None = None
+    language: str = field(default="en", repr=False, compare=False)
 
     def __repr__(self) -> str:
-        return f"Best by {self.criterion}: {self.run} ({self.value:.4f})"
+        if self.missed_churner_cost is None or self.false_alarm_cost is None:
+            return translate(
+                "Best by {metric}: {run} ({value:.4f})",
+                language=self.language,
+                metric=self.criterion,
+                run=self.run,
+                value=self.value,
+            )
+        return translate(
+            "Best by cost (missed churner {missed:g}, false alarm {alarm:g}): {run} ({value:.4f})",
+            language=self.language,
+            missed=self.missed_churner_cost,
+            alarm=self.false_alarm_cost,
+            run=self.run,
+            value=self.value,
+        )
 
 
-def best_run(table: pd.DataFrame, *, metric: str, higher_is_better: bool = True) -> Choice:
-    """The run with the best value of ``metric`` (ties go to the earliest run)."""
+def best_run(table: pd.DataFrame, *, metric: str, higher_is_better: bool = True, language: str = "en") -> Choice:
+    """The run with the best value of ``metric`` (ties go to the earliest run), shown in ``language``."""
     if metric not in table.columns:
         raise ValueError(f"no metric {metric!r} in the table; it has {list(table.columns)}")
     values = table[metric].astype(float)
     name = values.idxmax() if higher_is_better else values.idxmin()
-    return Choice(run=str(name), criterion=metric, value=float(values[name]))
+    return Choice(run=str(name), criterion=metric, value=float(values[name]), language=language)
 
 
-def best_by_cost(table: pd.DataFrame, *, missed_churner_cost: float, false_alarm_cost: float) -> Choice:
-    """The run whose decisions cost least per customer at these prices."""
+def best_by_cost(
+    table: pd.DataFrame, *, missed_churner_cost: float, false_alarm_cost: float, language: str = "en"
+) -> Choice:
+    """The run whose decisions cost least per customer at these prices, shown in ``language``."""
     costs = business_costs(table, missed_churner_cost=missed_churner_cost, false_alarm_cost=false_alarm_cost)
     name = costs.idxmin()
     return Choice(
         run=str(name),
-        criterion=f"cost (missed churner {missed_churner_cost:g}, false alarm {false_alarm_cost:g})",
+        criterion="cost",
         value=float(costs[name]),
+        missed_churner_cost=missed_churner_cost,
+        false_alarm_cost=false_alarm_cost,
+        language=language,
     )
 
 
-def plot_runs(table: pd.DataFrame, *, x: str, y: str, group: str | None = None, title: str | None = None) -> Figure:
-    """A scatter plot of runs: parameter or metric ``x`` against ``y``, one colour per ``group`` value."""
+def runs_summary(table: pd.DataFrame, *, language: str = "en") -> str:
+    """How many runs a :func:`compare_runs` table holds, and how many data and code versions they used."""
+    runs = len(table)
+    data_versions = table[FINGERPRINT_TAG].nunique()
+    code_versions = table[CODE_VERSION_TAG].nunique()
+    parts = (
+        translate("{n} run", language=language, n=runs)
+        if runs == 1
+        else translate("{n} runs", language=language, n=runs),
+        translate("{n} data version", language=language, n=data_versions)
+        if data_versions == 1
+        else translate("{n} data versions", language=language, n=data_versions),
+        translate("{n} code version", language=language, n=code_versions)
+        if code_versions == 1
+        else translate("{n} code versions", language=language, n=code_versions),
+    )
+    return ", ".join(parts)
+
+
+def runs_by_user(table: pd.DataFrame, *, language: str = "en") -> pd.DataFrame:
+    """Who ran what: each user's number of runs and best ROC AUC, from a :func:`compare_runs` table."""
+    by_user = table.groupby("user").agg(runs=("kind", "size"), best_auc=("roc_auc", "max"))
+    by_user.index.name = translate("user", language=language)
+    return by_user.rename(
+        columns={"runs": translate("runs", language=language), "best_auc": translate("best_auc", language=language)}
+    )
+
+
+def plot_runs(
+    table: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    group: str | None = None,
+    title: str | None = None,
+    language: str = "en",
+) -> Figure:
+    """A scatter plot of runs: parameter or metric ``x`` against ``y``, one colour per ``group`` value.
+
+    The axes and the legend name the table's columns, as code does; the default title is in ``language``.
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -774,6 +875,7 @@ def plot_runs(table: pd.DataFrame, *, x: str, y: str, group: str | None = None, 
         ax.scatter(rows[x].astype(float), rows[y].astype(float), label=label, alpha=0.8)
     if group:
         ax.legend(title=group, fontsize="small")
-    ax.set(xlabel=x, ylabel=y, title=title or f"{y} by {x}, one point per run")
+    default = translate("{y} by {x}, one point per run", language=language, x=x, y=y)
+    ax.set(xlabel=x, ylabel=y, title=title or default)
     fig.tight_layout()
     return fig
