@@ -29,10 +29,13 @@ Logging runs
 
 Comparing and choosing
     :func:`compare_runs` returns the runs as a table (one row per run name, the latest if a
-    name was logged twice; no run ids); :func:`find_run` fetches one MLflow run by name;
+    name was logged twice; no run ids) and :func:`runs_summary` counts its runs and versions;
+    :func:`find_run` fetches one MLflow run by name. Choosing among them is
+    :mod:`mlops_lab.run_comparison`, whose functions are here under the same names:
     :func:`plot_runs` draws a parameter or metric against another; :func:`best_run` picks by
     a metric, :func:`best_by_cost` by a business cost computed from the logged counts
-    (:func:`business_costs` gives every run's cost).
+    (:func:`business_costs` gives every run's cost); :func:`runs_by_user` says who ran what.
+    What a learner reads takes a ``language`` ("en" or "es").
 
 Example::
 
@@ -64,9 +67,16 @@ from mlops_lab.data import DataSettings
 from mlops_lab.environment import open_workspace
 from mlops_lab.i18n import translate
 
+# Choosing among runs lives in run_comparison; notebooks call it here, next to the runs it compares.
+from mlops_lab.run_comparison import Choice as Choice
+from mlops_lab.run_comparison import best_by_cost as best_by_cost
+from mlops_lab.run_comparison import best_run as best_run
+from mlops_lab.run_comparison import business_costs as business_costs
+from mlops_lab.run_comparison import plot_runs as plot_runs
+from mlops_lab.run_comparison import runs_by_user as runs_by_user
+
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.figure import Figure
     from mlflow import MlflowClient
     from sklearn.pipeline import Pipeline
 
@@ -750,82 +760,6 @@ def _runs_frame(store: TrackingStore, *, filter_string: str) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def business_costs(table: pd.DataFrame, *, missed_churner_cost: float, false_alarm_cost: float) -> pd.Series:
-    """Average cost per customer of each run's decisions, from its logged counts."""
-    needed = {"missed_churners", "false_alarms", "test_rows"} - set(table.columns)
-    if needed:
-        raise ValueError(f"the runs have no {sorted(needed)} metrics; log them with outcome_metrics()")
-    from mlops_lab.training import cost_per_customer
-
-    cost = cost_per_customer(
-        table["missed_churners"],
-        table["false_alarms"],
-        table["test_rows"],
-        missed_churner_cost=missed_churner_cost,
-        false_alarm_cost=false_alarm_cost,
-    )
-    return cost.round(4).rename("cost")
-
-
-@dataclass(frozen=True)
-class Choice:
-    """The run a criterion picks, and its score.
-
-    ``criterion`` is the metric, or ``"cost"`` for :func:`best_by_cost`, whose prices are kept
-    in ``missed_churner_cost`` and ``false_alarm_cost``.
-    """
-
-    run: str
-    criterion: str
-    value: float
-    missed_churner_cost: float | None = None
-    false_alarm_cost: float | None = None
-    language: str = field(default="en", repr=False, compare=False)
-
-    def __repr__(self) -> str:
-        if self.missed_churner_cost is None or self.false_alarm_cost is None:
-            return translate(
-                "Best by {metric}: {run} ({value:.4f})",
-                language=self.language,
-                metric=self.criterion,
-                run=self.run,
-                value=self.value,
-            )
-        return translate(
-            "Best by cost (missed churner {missed:g}, false alarm {alarm:g}): {run} ({value:.4f})",
-            language=self.language,
-            missed=self.missed_churner_cost,
-            alarm=self.false_alarm_cost,
-            run=self.run,
-            value=self.value,
-        )
-
-
-def best_run(table: pd.DataFrame, *, metric: str, higher_is_better: bool = True, language: str = "en") -> Choice:
-    """The run with the best value of ``metric`` (ties go to the earliest run), shown in ``language``."""
-    if metric not in table.columns:
-        raise ValueError(f"no metric {metric!r} in the table; it has {list(table.columns)}")
-    values = table[metric].astype(float)
-    name = values.idxmax() if higher_is_better else values.idxmin()
-    return Choice(run=str(name), criterion=metric, value=float(values[name]), language=language)
-
-
-def best_by_cost(
-    table: pd.DataFrame, *, missed_churner_cost: float, false_alarm_cost: float, language: str = "en"
-) -> Choice:
-    """The run whose decisions cost least per customer at these prices, shown in ``language``."""
-    costs = business_costs(table, missed_churner_cost=missed_churner_cost, false_alarm_cost=false_alarm_cost)
-    name = costs.idxmin()
-    return Choice(
-        run=str(name),
-        criterion="cost",
-        value=float(costs[name]),
-        missed_churner_cost=missed_churner_cost,
-        false_alarm_cost=false_alarm_cost,
-        language=language,
-    )
-
-
 def runs_summary(table: pd.DataFrame, *, language: str = "en") -> str:
     """How many runs a :func:`compare_runs` table holds, and how many data and code versions they used."""
     runs = len(table)
@@ -843,39 +777,3 @@ def runs_summary(table: pd.DataFrame, *, language: str = "en") -> str:
         else translate("{n} code versions", language=language, n=code_versions),
     )
     return ", ".join(parts)
-
-
-def runs_by_user(table: pd.DataFrame, *, language: str = "en") -> pd.DataFrame:
-    """Who ran what: each user's number of runs and best ROC AUC, from a :func:`compare_runs` table."""
-    by_user = table.groupby("user").agg(runs=("kind", "size"), best_auc=("roc_auc", "max"))
-    by_user.index.name = translate("user", language=language)
-    return by_user.rename(
-        columns={"runs": translate("runs", language=language), "best_auc": translate("best_auc", language=language)}
-    )
-
-
-def plot_runs(
-    table: pd.DataFrame,
-    *,
-    x: str,
-    y: str,
-    group: str | None = None,
-    title: str | None = None,
-    language: str = "en",
-) -> Figure:
-    """A scatter plot of runs: parameter or metric ``x`` against ``y``, one colour per ``group`` value.
-
-    The axes and the legend name the table's columns, as code does; the default title is in ``language``.
-    """
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    groups = table.groupby(group, sort=True) if group else [(None, table)]
-    for label, rows in groups:
-        ax.scatter(rows[x].astype(float), rows[y].astype(float), label=label, alpha=0.8)
-    if group:
-        ax.legend(title=group, fontsize="small")
-    default = translate("{y} by {x}, one point per run", language=language, x=x, y=y)
-    ax.set(xlabel=x, ylabel=y, title=title or default)
-    fig.tight_layout()
-    return fig
