@@ -20,6 +20,7 @@ Where each concept lives (course concept, then its one module):
     hyperparameter tuning                            tuning
     explainable AI                                   explainability
     experiment tracking                              tracking
+    comparing runs and choosing the best one         run_comparison
     the model registry and its aliases               registry
     model files (skops) and model fingerprints       model_files
     check results shown as one table                 checks

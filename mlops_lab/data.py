@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
+from mlops_lab.i18n import translate
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -165,6 +167,22 @@ def make_customers(settings: DataSettings | None = None, /, **knobs: Any) -> pd.
         }
     )
     return frame
+
+
+def summary(frame: pd.DataFrame, *, language: str = "en") -> str:
+    """One line about a customer table in ``language``: its size and the months it covers.
+
+    ``"12000 rows x 10 columns, months 2025-01 to 2025-12"``.
+    """
+    months = frame[TIME_COLUMN]
+    return translate(
+        "{rows} rows x {columns} columns, months {first} to {last}",
+        language=language,
+        rows=frame.shape[0],
+        columns=frame.shape[1],
+        first=f"{months.min():%Y-%m}",
+        last=f"{months.max():%Y-%m}",
+    )
 
 
 def monthly_batches(frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from mlops_lab.i18n import translate
 
 OFFLINE_SETTINGS: dict[str, str] = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
@@ -85,28 +87,51 @@ class PackageStatus:
 class EnvironmentReport:
     python: str
     packages: tuple[PackageStatus, ...]
+    language: str = field(default="en", repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return sys.version_info >= (3, 10) and all(p.ok for p in self.packages)
 
     def __repr__(self) -> str:
-        lines = [
-            f"Python {self.python}: {'OK' if sys.version_info >= (3, 10) else 'too old, install Python 3.10 or newer'}"
-        ]
-        lines.append(f"{'package':<15}{'pinned':<12}{'installed':<12}status")
+        language = self.language
+        python = (
+            "OK"
+            if sys.version_info >= (3, 10)
+            else translate("too old, install Python 3.10 or newer", language=language)
+        )
+        lines = [f"Python {self.python}: {python}"]
+        # Every header fits its column in both languages: the widths stay those of the English table.
+        header = (
+            translate("package", language=language),
+            translate("pinned", language=language),
+            translate("installed", language=language),
+            translate("status", language=language),
+        )
+        lines.append(f"{header[0]:<15}{header[1]:<12}{header[2]:<12}{header[3]}")
         for p in self.packages:
-            status = "OK" if p.ok else ("MISSING" if p.installed == "missing" else "DIFFERENT VERSION")
-            lines.append(f"{p.name:<15}{p.pinned or '-':<12}{p.installed:<12}{status}")
+            if p.ok:
+                status = "OK"
+            elif p.installed == "missing":
+                status = translate("MISSING", language=language)
+            else:
+                status = translate("DIFFERENT VERSION", language=language)
+            installed = translate("missing", language=language) if p.installed == "missing" else p.installed
+            lines.append(f"{p.name:<15}{p.pinned or '-':<12}{installed:<12}{status}")
         if self.ok:
-            lines.append("Everything is in place.")
+            lines.append(translate("Everything is in place.", language=language))
         else:
-            lines.append("Fix: run `make install` in the workbook folder, then restart the kernel.")
+            lines.append(
+                translate("Fix: run `make install` in the workbook folder, then restart the kernel.", language=language)
+            )
         return "\n".join(lines)
 
 
-def check_environment(lock_file: str | os.PathLike[str] | None = None) -> EnvironmentReport:
-    """Compare the installed lab libraries with the pinned versions, without importing them."""
+def check_environment(lock_file: str | os.PathLike[str] | None = None, *, language: str = "en") -> EnvironmentReport:
+    """Compare the installed lab libraries with the pinned versions, without importing them.
+
+    ``language`` is the language the report is shown in ("en" or "es").
+    """
     from importlib import metadata
 
     pins = locked_versions(lock_file)
@@ -118,4 +143,4 @@ def check_environment(lock_file: str | os.PathLike[str] | None = None) -> Enviro
             installed = "missing"
         statuses.append(PackageStatus(name=name, pinned=pins.get(name, ""), installed=installed))
     python = ".".join(map(str, sys.version_info[:2]))
-    return EnvironmentReport(python=python, packages=tuple(statuses))
+    return EnvironmentReport(python=python, packages=tuple(statuses), language=language)

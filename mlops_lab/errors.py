@@ -10,7 +10,16 @@ from __future__ import annotations
 
 
 class UntrustedModelError(ValueError):
-    """A model file that is unreadable or holds types outside the allow-list; nothing in it was executed."""
+    """A model file that is unreadable or holds types outside the allow-list; nothing in it was executed.
+
+    ``path`` and ``untrusted`` (the types refused, empty for an unreadable file) let
+    :func:`mlops_lab.model_files.refusal_message` say the same in the learner's language.
+    """
+
+    def __init__(self, message: str, *, path: str = "", untrusted: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.path = path
+        self.untrusted = untrusted
 
 
 class PipelineStepError(RuntimeError):

@@ -7,6 +7,7 @@ Every ``.skops`` file the workbook writes or reads goes through this module:
 - :func:`load_model` refuses, before anything in the file runs, any type outside :data:`TRUSTED_TYPES`
   (this module's own allow-list, not one stored next to the file, which an attacker could edit) and raises
   :class:`UntrustedModelError`;
+- :func:`refusal_message` says why a file was refused, in the learner's language;
 - :func:`fingerprint` hashes the model's parameters rounded to :data:`FINGERPRINT_DIGITS` significant digits.
 
 Why a fingerprint beside the file's hash: training does floating-point arithmetic, and different processors
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_lab.errors import UntrustedModelError
+from mlops_lab.i18n import translate
 
 # The only types a model file may contain beyond skops' built-in safe list: the tree
 # storage of random forests and gradient boosting, and numpy dtypes (OneHotEncoder's dtype).
@@ -87,14 +89,30 @@ def load_model(path: str | os.PathLike[str], *, trusted: tuple[str, ...] = TRUST
         raise UntrustedModelError(f"{path}: not a readable skops model file ({type(exc).__name__}: {exc})") from None
     if untrusted:
         raise UntrustedModelError(
-            f"{path}: refusing to load: it contains types outside the allow-list: {', '.join(untrusted)}. "
-            "Loading them could run code. If you know where this file comes from and have reviewed these "
-            "types, pass them in trusted=(...)."
+            _untrusted_types_message(str(path), untrusted, language="en"), path=str(path), untrusted=tuple(untrusted)
         )
     try:
         return skops.io.load(path, trusted=list(trusted))
     except UntrustedTypesFoundException as exc:
         raise UntrustedModelError(f"{path}: refusing to load: {exc}") from None
+
+
+def _untrusted_types_message(path: str, untrusted: list[str] | tuple[str, ...], *, language: str) -> str:
+    return translate(
+        "{path}: refusing to load: it contains types outside the allow-list: {types}. Loading them could run code. "
+        "If you know where this file comes from and have reviewed these types, pass them in trusted=(...).",
+        language=language,
+        path=path,
+        types=", ".join(untrusted),
+    )
+
+
+def refusal_message(error: UntrustedModelError, *, language: str = "en") -> str:
+    """Why :func:`load_model` refused a file, in ``language``: a refusal of untrusted types is translated;
+    an unreadable file keeps its message, which quotes the reading library's own error."""
+    if error.untrusted:
+        return _untrusted_types_message(error.path, error.untrusted, language=language)
+    return str(error)
 
 
 def _rounded_array(values: Any, digits: int) -> dict[str, Any]:

@@ -9,7 +9,7 @@ same way (versions and aliases; the first version gets the alias ``default``).
 show versions, their runs and aliases, and :func:`load_model` loads ``name@alias`` through
 :func:`mlops_lab.model_files.load_model`, which refuses any type outside the workbook's own
 allow-list. Every function acts on the store given as ``store=`` or, left out, the one
-:func:`mlops_lab.tracking.open_store` opened last.
+:func:`mlops_lab.tracking.open_store` opened last; what a learner reads is in ``language``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab import model_files
+from mlops_lab.i18n import translate
 from mlops_lab.tracking import TrackingStore, current_store, find_run
 
 if TYPE_CHECKING:
@@ -33,10 +34,12 @@ class ModelVersion:
     version: int
     run: str
     aliases: tuple[str, ...] = field(default=())
+    language: str = field(default="en", repr=False, compare=False)
 
     def __repr__(self) -> str:
         alias = f" @{', @'.join(self.aliases)}" if self.aliases else ""
-        return f"ModelVersion({self.name} v{self.version} from run {self.run!r}{alias})"
+        origin = translate("from run {run!r}", language=self.language, run=self.run)
+        return f"ModelVersion({self.name} v{self.version} {origin}{alias})"
 
 
 def _model_uri_of(run: Any) -> str:
@@ -50,7 +53,7 @@ def _model_uri_of(run: Any) -> str:
 
 
 def register_model(
-    run_name: str, *, name: str, alias: str | None = None, store: TrackingStore | None = None
+    run_name: str, *, name: str, alias: str | None = None, store: TrackingStore | None = None, language: str = "en"
 ) -> ModelVersion:
     """Register the model of run ``run_name`` as a new version of ``name``; optionally point ``alias`` at it."""
     from mlflow.exceptions import MlflowException
@@ -71,18 +74,25 @@ def register_model(
     )
     if alias:
         set_alias(name, alias=alias, version=int(version.version), store=store)
-    return model_version(name, version=int(version.version), store=store)
+    return model_version(name, version=int(version.version), store=store, language=language)
 
 
-def set_alias(name: str, *, alias: str, version: int, store: TrackingStore | None = None) -> ModelVersion:
+def set_alias(
+    name: str, *, alias: str, version: int, store: TrackingStore | None = None, language: str = "en"
+) -> ModelVersion:
     """Point ``alias`` (``champion``, ``challenger``...) at ``version``; it moves off any other version."""
     store = current_store(store)
     store.client.set_registered_model_alias(name, alias, str(version))
-    return model_version(name, version=version, store=store)
+    return model_version(name, version=version, store=store, language=language)
 
 
 def model_version(
-    name: str, *, version: int | None = None, alias: str | None = None, store: TrackingStore | None = None
+    name: str,
+    *,
+    version: int | None = None,
+    alias: str | None = None,
+    store: TrackingStore | None = None,
+    language: str = "en",
 ) -> ModelVersion:
     """A registered version, by number or by alias."""
     if (version is None) == (alias is None):
@@ -94,23 +104,26 @@ def model_version(
         else client.get_model_version_by_alias(name, alias)
     )
     run_name = client.get_run(found.run_id).info.run_name if found.run_id else ""
-    return ModelVersion(name=name, version=int(found.version), run=run_name, aliases=tuple(sorted(found.aliases)))
+    return ModelVersion(
+        name=name, version=int(found.version), run=run_name, aliases=tuple(sorted(found.aliases)), language=language
+    )
 
 
-def registry_table(name: str, *, store: TrackingStore | None = None) -> pd.DataFrame:
-    """Every version of registered model ``name``: its run and its aliases."""
+def registry_table(name: str, *, store: TrackingStore | None = None, language: str = "en") -> pd.DataFrame:
+    """Every version of registered model ``name``: its run and its aliases, labelled in ``language``."""
     import pandas as pd
 
     store = current_store(store)
     versions = sorted(store.client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version))
     rows = [model_version(name, version=int(v.version), store=store) for v in versions]
+    version = translate("version", language=language)
     return pd.DataFrame(
         {
-            "version": [r.version for r in rows],
-            "run": [r.run for r in rows],
-            "aliases": [", ".join(r.aliases) for r in rows],
+            version: [r.version for r in rows],
+            translate("run", language=language): [r.run for r in rows],
+            translate("aliases", language=language): [", ".join(r.aliases) for r in rows],
         }
-    ).set_index("version")
+    ).set_index(version)
 
 
 def load_model(name: str, *, alias: str = "champion", store: TrackingStore | None = None) -> Any:

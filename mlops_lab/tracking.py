@@ -29,10 +29,13 @@ Logging runs
 
 Comparing and choosing
     :func:`compare_runs` returns the runs as a table (one row per run name, the latest if a
-    name was logged twice; no run ids); :func:`find_run` fetches one MLflow run by name;
+    name was logged twice; no run ids) and :func:`runs_summary` counts its runs and versions;
+    :func:`find_run` fetches one MLflow run by name. Choosing among them is
+    :mod:`mlops_lab.run_comparison`, whose functions are here under the same names:
     :func:`plot_runs` draws a parameter or metric against another; :func:`best_run` picks by
     a metric, :func:`best_by_cost` by a business cost computed from the logged counts
-    (:func:`business_costs` gives every run's cost).
+    (:func:`business_costs` gives every run's cost); :func:`runs_by_user` says who ran what.
+    What a learner reads takes a ``language`` ("en" or "es").
 
 Example::
 
@@ -62,10 +65,18 @@ from typing import TYPE_CHECKING, Any
 from mlops_lab import model_files
 from mlops_lab.data import DataSettings
 from mlops_lab.environment import open_workspace
+from mlops_lab.i18n import translate
+
+# Choosing among runs lives in run_comparison; notebooks call it here, next to the runs it compares.
+from mlops_lab.run_comparison import Choice as Choice
+from mlops_lab.run_comparison import best_by_cost as best_by_cost
+from mlops_lab.run_comparison import best_run as best_run
+from mlops_lab.run_comparison import business_costs as business_costs
+from mlops_lab.run_comparison import plot_runs as plot_runs
+from mlops_lab.run_comparison import runs_by_user as runs_by_user
 
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.figure import Figure
     from mlflow import MlflowClient
     from sklearn.pipeline import Pipeline
 
@@ -211,6 +222,12 @@ class TrackingStore:
 
     def __repr__(self) -> str:
         return f"TrackingStore(experiment={self.experiment!r}, uri={self.uri!r})"
+
+    def summary(self, *, language: str = "en") -> str:
+        """Which experiment runs go to, and whether the store is this workspace's file or a shared server."""
+        if self.is_local:
+            return translate("experiment {name!r} in a local SQLite store", language=language, name=self.experiment)
+        return translate("experiment {name!r} in a shared store", language=language, name=self.experiment)
 
 
 def _empty_store_template() -> Path | None:
@@ -615,30 +632,54 @@ class Reproduction:
     data_matches: bool
     recorded: dict[str, float]
     rebuilt: dict[str, float]
+    language: str = field(default="en", repr=False, compare=False)
 
     @property
     def reproduced(self) -> bool:
         return self.data_matches and all(abs(self.rebuilt[k] - v) < 1e-9 for k, v in self.recorded.items())
 
     def __repr__(self) -> str:
-        lines = [f"Rebuilding run {self.run!r} from its recorded params"]
+        language = self.language
+        lines = [translate("Rebuilding run {run!r} from its recorded params", language=language, run=self.run)]
         if self.missing:
-            lines.append(f"  not recorded, defaults used: {', '.join(self.missing)}")
-        lines.append(f"  data fingerprint matches: {'yes' if self.data_matches else 'NO'}")
+            lines.append(
+                "  " + translate("not recorded, defaults used: {keys}", language=language, keys=", ".join(self.missing))
+            )
+        matches = translate("yes", language=language) if self.data_matches else translate("NO", language=language)
+        lines.append("  " + translate("data fingerprint matches: {answer}", language=language, answer=matches))
         for key, value in self.recorded.items():
-            mark = "same" if abs(self.rebuilt[key] - value) < 1e-9 else "DIFFERENT"
-            lines.append(f"  {key:<10} recorded {value:.4f}  rebuilt {self.rebuilt[key]:.4f}  {mark}")
-        lines.append("  REPRODUCED" if self.reproduced else "  NOT REPRODUCED")
+            same = abs(self.rebuilt[key] - value) < 1e-9
+            mark = translate("same", language=language) if same else translate("DIFFERENT", language=language)
+            lines.append(
+                f"  {key:<10} "
+                + translate(
+                    "recorded {recorded:.4f}  rebuilt {rebuilt:.4f}",
+                    language=language,
+                    recorded=value,
+                    rebuilt=self.rebuilt[key],
+                )
+                + f"  {mark}"
+            )
+        verdict = (
+            translate("REPRODUCED", language=language)
+            if self.reproduced
+            else translate("NOT REPRODUCED", language=language)
+        )
+        lines.append(f"  {verdict}")
         return "\n".join(lines)
 
 
 def reproduce_run(
-    run_name: str, *, store: TrackingStore | None = None, metrics: tuple[str, ...] = ("roc_auc", "recall")
+    run_name: str,
+    *,
+    store: TrackingStore | None = None,
+    metrics: tuple[str, ...] = ("roc_auc", "recall"),
+    language: str = "en",
 ) -> Reproduction:
     """Rebuild a :func:`train_and_log` run from its recorded params and compare data and metrics.
 
     Recipe keys the run did not record fall back to :data:`RECIPE_DEFAULTS` and are
-    listed in ``missing``: that is where a rebuild silently goes wrong.
+    listed in ``missing``: that is where a rebuild silently goes wrong. The result reads in ``language``.
     """
     from mlops_lab.data import fingerprint
 
@@ -652,6 +693,7 @@ def reproduce_run(
         data_matches=fingerprint(train) == run.data.tags.get(FINGERPRINT_TAG),
         recorded={k: float(run.data.metrics[k]) for k in metrics},
         rebuilt={k: float(rebuilt[k]) for k in metrics},
+        language=language,
     )
 
 
@@ -662,6 +704,7 @@ def compare_runs(
     params: list[str] | None = None,
     filter_string: str = "",
     latest_only: bool = True,
+    language: str = "en",
 ) -> pd.DataFrame:
     """The experiment's runs as a table: one row per run (indexed by run name, oldest first).
 
@@ -669,6 +712,8 @@ def compare_runs(
     data fingerprint and the code version. Run ids and timestamps are left out, so the
     table prints the same every time. A notebook run twice logs every run name twice:
     ``latest_only`` keeps the latest run of each name (the store keeps them all).
+    The columns are the names the runs logged, which code looks values up by, in every
+    language; only the index's label ("run") is in ``language``.
     """
     import pandas as pd
 
@@ -686,7 +731,7 @@ def compare_runs(
     columns[FINGERPRINT_TAG] = raw.get(f"tags.{FINGERPRINT_TAG}")
     columns[CODE_VERSION_TAG] = raw.get(f"tags.{CODE_VERSION_TAG}")
     table = pd.DataFrame({k: v for k, v in columns.items() if v is not None})
-    table.index = pd.Index(raw["tags.mlflow.runName"], name="run")
+    table.index = pd.Index(raw["tags.mlflow.runName"], name=translate("run", language=language))
     if latest_only:
         table = table[~table.index.duplicated(keep="last")]
     return table
@@ -715,65 +760,20 @@ def _runs_frame(store: TrackingStore, *, filter_string: str) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def business_costs(table: pd.DataFrame, *, missed_churner_cost: float, false_alarm_cost: float) -> pd.Series:
-    """Average cost per customer of each run's decisions, from its logged counts."""
-    needed = {"missed_churners", "false_alarms", "test_rows"} - set(table.columns)
-    if needed:
-        raise ValueError(f"the runs have no {sorted(needed)} metrics; log them with outcome_metrics()")
-    from mlops_lab.training import cost_per_customer
-
-    cost = cost_per_customer(
-        table["missed_churners"],
-        table["false_alarms"],
-        table["test_rows"],
-        missed_churner_cost=missed_churner_cost,
-        false_alarm_cost=false_alarm_cost,
+def runs_summary(table: pd.DataFrame, *, language: str = "en") -> str:
+    """How many runs a :func:`compare_runs` table holds, and how many data and code versions they used."""
+    runs = len(table)
+    data_versions = table[FINGERPRINT_TAG].nunique()
+    code_versions = table[CODE_VERSION_TAG].nunique()
+    parts = (
+        translate("{n} run", language=language, n=runs)
+        if runs == 1
+        else translate("{n} runs", language=language, n=runs),
+        translate("{n} data version", language=language, n=data_versions)
+        if data_versions == 1
+        else translate("{n} data versions", language=language, n=data_versions),
+        translate("{n} code version", language=language, n=code_versions)
+        if code_versions == 1
+        else translate("{n} code versions", language=language, n=code_versions),
     )
-    return cost.round(4).rename("cost")
-
-
-@dataclass(frozen=True)
-class Choice:
-    """The run a criterion picks, and its score."""
-
-    run: str
-    criterion: str
-    value: float
-
-    def __repr__(self) -> str:
-        return f"Best by {self.criterion}: {self.run} ({self.value:.4f})"
-
-
-def best_run(table: pd.DataFrame, *, metric: str, higher_is_better: bool = True) -> Choice:
-    """The run with the best value of ``metric`` (ties go to the earliest run)."""
-    if metric not in table.columns:
-        raise ValueError(f"no metric {metric!r} in the table; it has {list(table.columns)}")
-    values = table[metric].astype(float)
-    name = values.idxmax() if higher_is_better else values.idxmin()
-    return Choice(run=str(name), criterion=metric, value=float(values[name]))
-
-
-def best_by_cost(table: pd.DataFrame, *, missed_churner_cost: float, false_alarm_cost: float) -> Choice:
-    """The run whose decisions cost least per customer at these prices."""
-    costs = business_costs(table, missed_churner_cost=missed_churner_cost, false_alarm_cost=false_alarm_cost)
-    name = costs.idxmin()
-    return Choice(
-        run=str(name),
-        criterion=f"cost (missed churner {missed_churner_cost:g}, false alarm {false_alarm_cost:g})",
-        value=float(costs[name]),
-    )
-
-
-def plot_runs(table: pd.DataFrame, *, x: str, y: str, group: str | None = None, title: str | None = None) -> Figure:
-    """A scatter plot of runs: parameter or metric ``x`` against ``y``, one colour per ``group`` value."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    groups = table.groupby(group, sort=True) if group else [(None, table)]
-    for label, rows in groups:
-        ax.scatter(rows[x].astype(float), rows[y].astype(float), label=label, alpha=0.8)
-    if group:
-        ax.legend(title=group, fontsize="small")
-    ax.set(xlabel=x, ylabel=y, title=title or f"{y} by {x}, one point per run")
-    fig.tight_layout()
-    return fig
+    return ", ".join(parts)

@@ -20,6 +20,12 @@ def test_same_seed_same_bytes_and_other_seed_differs():
     assert _bytes(first) != _bytes(other)
 
 
+def test_the_summary_line_carries_the_same_numbers_in_both_languages():
+    frame = data.make_customers(seed=3, n_months=5, customers_per_month=40)
+    assert data.summary(frame) == "200 rows x 10 columns, months 2025-01 to 2025-05"
+    assert data.summary(frame, language="es") == "200 filas x 10 columnas, meses de 2025-01 a 2025-05"
+
+
 def test_schema_ranges_and_categories():
     frame = data.make_customers(seed=0, n_months=2, customers_per_month=500)
     assert list(frame.columns) == [data.ID_COLUMN, data.TIME_COLUMN, *data.FEATURES, data.TARGET]

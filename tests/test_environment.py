@@ -14,6 +14,12 @@ def test_check_environment_names_missing_and_different_versions(tmp_path):
     text = repr(report)
     assert "DIFFERENT VERSION" in text and "make install" in text
     assert not report.ok
+    # The Spanish report lists the same packages and versions, in the same columns.
+    spanish = repr(check_environment(lock, language="es"))
+    assert spanish != text and "OTRA VERSIÓN" in spanish and "make install" in spanish
+    assert "DIFFERENT" not in spanish and "pinned" not in spanish
+    english_rows, spanish_rows = text.splitlines()[2:-1], spanish.splitlines()[2:-1]
+    assert [row[:39] for row in spanish_rows] == [row[:39].replace("missing", "ninguna") for row in english_rows]
 
 
 def test_the_shipped_environment_matches_the_lock():
@@ -21,6 +27,7 @@ def test_the_shipped_environment_matches_the_lock():
     report = check_environment()
     assert report.ok, repr(report)
     assert repr(report).endswith("Everything is in place.")
+    assert repr(check_environment(language="es")).endswith("Todo está listo.")
 
 
 def test_configure_offline_keeps_values_already_set(monkeypatch):

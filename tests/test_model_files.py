@@ -40,6 +40,21 @@ def test_a_model_file_with_untrusted_types_is_refused_before_anything_runs(tmp_p
         model_files.load_model(path)
 
 
+def test_the_refusal_of_untrusted_types_reads_the_same_in_spanish(tmp_path):
+    import skops.io
+    from sklearn.preprocessing import FunctionTransformer
+
+    path = tmp_path / "evil.skops"
+    skops.io.dump(FunctionTransformer(func=os.system), path)
+    with pytest.raises(model_files.UntrustedModelError) as refused:
+        model_files.load_model(path)
+    assert refused.value.untrusted == ("posix.system",) and refused.value.path == str(path)
+    assert model_files.refusal_message(refused.value) == str(refused.value)
+    spanish = model_files.refusal_message(refused.value, language="es")
+    assert spanish.startswith(f"{path}: se rechaza la carga") and "posix.system" in spanish
+    assert "trusted=(...)" in spanish and "refusing" not in spanish
+
+
 def test_a_tree_model_needs_its_reviewed_type_on_the_allow_list(frames, tmp_path):
     forest = training.train_model(frames[0], kind="random_forest", params={"n_estimators": 5}, seed=1)
     path = tmp_path / "forest.skops"
@@ -54,8 +69,10 @@ def test_a_tree_model_needs_its_reviewed_type_on_the_allow_list(frames, tmp_path
 def test_a_file_that_is_not_a_skops_model_is_refused(tmp_path):
     path = tmp_path / "model.skops"
     path.write_bytes(b"\x80\x04not a zip")
-    with pytest.raises(model_files.UntrustedModelError, match="not a readable skops model file"):
+    with pytest.raises(model_files.UntrustedModelError, match="not a readable skops model file") as refused:
         model_files.load_model(path)
+    # The reading library's own error is quoted as it is, in every language.
+    assert model_files.refusal_message(refused.value, language="es") == str(refused.value)
 
 
 def test_saving_twice_gives_the_same_bytes_and_the_round_trip_keeps_the_predictions(logistic, frames, tmp_path):

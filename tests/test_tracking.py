@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,15 @@ SMALL = {"n_months": 4, "customers_per_month": 200, "train_months": 3}
 def store(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return tracking.open_store(tmp_path / "ws", experiment="tests")
+
+
+def test_the_store_says_what_it_is_in_both_languages(store):
+    assert store.summary() == "experiment 'tests' in a local SQLite store"
+    assert store.summary(language="es") == "experimento 'tests' en un almacén SQLite local"
+    shared = tracking.TrackingStore(
+        uri="http://mlflow:5000", experiment="class", experiment_id="1", artifact_location=""
+    )
+    assert shared.summary(language="es") == "experimento 'class' en un almacén compartido"
 
 
 def test_store_is_a_sqlite_file_in_the_workspace_created_on_first_use(store, tmp_path):
@@ -126,6 +136,10 @@ def test_compare_runs_lists_every_trial_in_order_with_who_ran_it(store):
     assert list(table.columns) == ["user", "i", "m", "data_fingerprint", "code_version"]
     assert table.loc["bo-1", "user"] == "bo"
     assert list(tracking.compare_runs(store=store, filter_string="tags.`mlflow.user` = 'bo'").index) == ["bo-1"]
+    # In Spanish only the index's label changes: the columns are the logged names code looks values up by.
+    spanish = tracking.compare_runs(store=store, metrics=["m"], params=["i"], language="es")
+    assert (table.index.name, spanish.index.name) == ("run", "ejecución")
+    pd.testing.assert_frame_equal(spanish.rename_axis("run"), table)
 
 
 COUNTS = pd.DataFrame(
@@ -146,6 +160,57 @@ def test_the_best_model_depends_on_the_business_cost():
     expensive_alarms = tracking.best_by_cost(COUNTS, missed_churner_cost=10, false_alarm_cost=10)
     assert (expensive_alarms.run, expensive_alarms.value) == ("cautious", 3.1)
     assert tracking.best_run(COUNTS, metric="missed_churners", higher_is_better=False).run == "eager"
+
+
+def test_a_choice_reads_in_spanish_with_the_same_run_and_numbers():
+    english = tracking.best_by_cost(COUNTS, missed_churner_cost=100, false_alarm_cost=10)
+    spanish = tracking.best_by_cost(COUNTS, missed_churner_cost=100, false_alarm_cost=10, language="es")
+    assert spanish == english  # the language changes the words only
+    assert repr(english) == "Best by cost (missed churner 100, false alarm 10): eager (13.0000)"
+    assert repr(spanish) == "Mejor por costo (abandono no detectado 100, falsa alarma 10): eager (13.0000)"
+    assert repr(tracking.best_run(COUNTS, metric="roc_auc", language="es")) == "Mejor por roc_auc: eager (0.8000)"
+
+
+def test_the_runs_summary_and_the_runs_by_user_carry_the_same_numbers_in_both_languages():
+    table = COUNTS.assign(user=["ana", "bo", "ana"], kind="lr", data_fingerprint=["d1", "d2", "d1"], code_version="c1")
+    assert tracking.runs_summary(table) == "3 runs, 2 data versions, 1 code version"
+    assert tracking.runs_summary(table, language="es") == "3 ejecuciones, 2 versiones de datos, 1 versión de código"
+    assert (
+        tracking.runs_summary(table.iloc[:1], language="es") == "1 ejecución, 1 versión de datos, 1 versión de código"
+    )
+    english = tracking.runs_by_user(table)
+    spanish = tracking.runs_by_user(table, language="es")
+    assert english.to_dict("index") == {"ana": {"runs": 2, "best_auc": 0.80}, "bo": {"runs": 1, "best_auc": 0.79}}
+    assert (spanish.index.name, list(spanish.columns)) == ("usuario", ["ejecuciones", "mejor_auc"])
+    assert spanish.to_numpy().tolist() == english.to_numpy().tolist()
+
+
+def test_a_reproduction_reads_in_spanish_with_the_same_numbers():
+    result = tracking.Reproduction(
+        run="forest",
+        missing=("seed",),
+        data_matches=True,
+        recorded={"roc_auc": 0.81234, "recall": 0.5},
+        rebuilt={"roc_auc": 0.8, "recall": 0.5},
+    )
+    english = repr(result)
+    spanish = repr(replace(result, language="es"))
+    assert english.splitlines() == [
+        "Rebuilding run 'forest' from its recorded params",
+        "  not recorded, defaults used: seed",
+        "  data fingerprint matches: yes",
+        "  roc_auc    recorded 0.8123  rebuilt 0.8000  DIFFERENT",
+        "  recall     recorded 0.5000  rebuilt 0.5000  same",
+        "  NOT REPRODUCED",
+    ]
+    assert spanish.splitlines() == [
+        "Se reconstruye la ejecución 'forest' a partir de sus parámetros registrados",
+        "  sin registrar, se usaron los valores predeterminados: seed",
+        "  la huella de los datos coincide: sí",
+        "  roc_auc    registrado 0.8123  reconstruido 0.8000  DISTINTO",
+        "  recall     registrado 0.5000  reconstruido 0.5000  igual",
+        "  NO REPRODUCIDA",
+    ]
 
 
 def test_choosing_by_something_that_was_not_logged_is_a_clear_error():
@@ -216,6 +281,16 @@ def test_register_move_aliases_and_load_by_alias(store):
         2: {"run": "rf", "aliases": "challenger, champion"},
     }
     assert registry.model_version("churn", alias="champion").version == 2
+    spanish = registry.registry_table("churn", language="es")
+    assert (spanish.index.name, list(spanish.columns)) == ("versión", ["ejecución", "alias"])
+    assert spanish.to_numpy().tolist() == table.to_numpy().tolist()
+    assert (
+        repr(registry.model_version("churn", version=2))
+        == "ModelVersion(churn v2 from run 'rf' @challenger, @champion)"
+    )
+    assert repr(registry.set_alias("churn", alias="champion", version=2, language="es")) == (
+        "ModelVersion(churn v2 de la ejecución 'rf' @challenger, @champion)"
+    )
 
 
 def test_registering_prints_nothing(store, capfd):

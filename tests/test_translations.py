@@ -99,6 +99,8 @@ NOT_OURS = [
         r"^\s*[\w.\[\]]+: (Input should be|Field required|Extra inputs are not permitted)",  # pydantic's 422 details
         r"^<Figure size \d+x\d+ with \d+ Axes>$",  # matplotlib's text stand-in for a figure; the learner sees the image
         r"^\s*column\s+check\s+failure_case$",  # the column names of pandera's failure_cases table, printed as is
+        # The customer table's header: its column names are the dataset's identifiers code uses (customers["month"]).
+        r"^\s*customer_id\s+month\s+tenure_months\b",
     )
 ]
 
@@ -133,6 +135,8 @@ def test_the_english_detector_finds_english_and_passes_spanish() -> None:
     assert not english_lines_of("contract = month-to-month   1853  0.852  APROBADO")
     assert not english_lines_of("P8. ¿Qué alias le da Vertex AI Model Registry a la primera versión de un modelo?")
     assert english_lines_of("Model Registry keeps every version of the model")
+    assert not english_lines_of("   a) Vertex AI Model Registry") and english_lines_of("the model registry")
+    assert not english_lines_of("<Figure size 700x300 with 1 Axes>")
 
 
 def english_lines_of(text: str) -> bool:

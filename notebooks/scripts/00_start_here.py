@@ -44,6 +44,7 @@ mode = "full"  # "full" or "smoke" (a quicker run with less data)
 from mlops_lab import data, exercise_checks
 from mlops_lab.environment import check_environment, configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
+from mlops_lab.i18n import translate
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
@@ -61,7 +62,7 @@ your_turn = ExerciseBook(
 # the kernel.
 
 # %%
-check_environment()
+check_environment(language=language)
 
 # %% [markdown]
 # ## 2. How each notebook works
@@ -163,9 +164,7 @@ check_environment()
 # %%
 n_months = 6 if mode == "smoke" else 12
 customers = data.make_customers(n_months=n_months, seed=seed)
-print(
-    f"{customers.shape[0]} rows x {customers.shape[1]} columns, months {customers['month'].min():%Y-%m} to {customers['month'].max():%Y-%m}"
-)
+print(data.summary(customers, language=language))
 customers.head()
 
 # %% [markdown]
@@ -180,9 +179,13 @@ drifting = data.make_customers(n_months=n_months, seed=seed, covariate_drift=1.0
 calm_rate = customers.groupby("month")["churned"].mean()
 drift_rate = drifting.groupby("month")["churned"].mean()
 fig, ax = plt.subplots(figsize=(7, 3))
-ax.plot(calm_rate.index, calm_rate.values, marker="o", label="calm year")
-ax.plot(drift_rate.index, drift_rate.values, marker="o", label="year with drift")
-ax.set(title="Monthly churn rate", xlabel="month", ylabel="share of customers who churned")
+ax.plot(calm_rate.index, calm_rate.values, marker="o", label=translate("calm year", language=language))
+ax.plot(drift_rate.index, drift_rate.values, marker="o", label=translate("year with drift", language=language))
+ax.set(
+    title=translate("Monthly churn rate", language=language),
+    xlabel=translate("month", language=language),
+    ylabel=translate("share of customers who churned", language=language),
+)
 ax.legend()
 plt.show()
 

@@ -46,6 +46,7 @@ mode = "full"  # "full" or "smoke" (a quicker run with less data)
 from mlops_lab import data, exercise_checks, model_files, registry, tracking, training
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
+from mlops_lab.i18n import translate
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
@@ -128,7 +129,11 @@ print(f"auc={auc:.4f}  auc2={auc2:.4f}  auc3={auc3:.4f}")
 for path in sorted(level0.iterdir()):
     print(path.name)
 shipped = model_files.load_model(level0 / "churn_model_final_v2_USE_THIS.skops")
-print("C =", shipped.get_params()["classifier__C"], "| training data? threshold? metrics? author? not recorded")
+print(
+    "C =",
+    shipped.get_params()["classifier__C"],
+    translate("| training data? threshold? metrics? author? not recorded", language=language),
+)
 
 # %% [markdown]
 # ## 3. The same work, tracked
@@ -145,7 +150,7 @@ print("C =", shipped.get_params()["classifier__C"], "| training data? threshold?
 import mlflow
 
 store = tracking.open_store(workspace, experiment="01_pain_points")
-print(f"experiment {store.experiment!r} in a {'local SQLite' if store.is_local else 'shared'} store")
+print(store.summary(language=language))
 
 # %% [markdown]
 # ### 3.1 One run, by hand
@@ -162,7 +167,8 @@ train, test = tracking.recipe_data(recipe)
 model = training.train_model(train, kind=recipe["kind"], seed=recipe["seed"])
 
 # MLflow records your login name as mlflow.user; naming the user keeps this notebook's output the same for everyone.
-with mlflow.start_run(run_name="baseline", tags={"mlflow.user": "you"}):
+you = translate("you", language=language)
+with mlflow.start_run(run_name="baseline", tags={"mlflow.user": you}):
     mlflow.log_params(recipe)
     mlflow.log_metrics(tracking.outcome_metrics(model, test, threshold=recipe["threshold"]))
     mlflow.set_tags({"data_fingerprint": data.fingerprint(train), "code_version": tracking.code_version()})
@@ -173,7 +179,7 @@ with mlflow.start_run(run_name="baseline", tags={"mlflow.user": "you"}):
         skops_trusted_types=list(model_files.TRUSTED_TYPES),
         pip_requirements=tracking.pip_requirements(),  # pinned, so MLflow does not have to guess them
     )
-print("logged run 'baseline'")
+print(translate("logged run {name!r}", language=language, name="baseline"))
 
 # %% [markdown]
 # `tracking.train_and_log(recipe, name=..., user=...)` does exactly these calls for any recipe, and
@@ -199,12 +205,10 @@ sweep = [
     {"kind": "gradient_boosting", "max_depth": 2, "n_estimators": 50, "threshold": 0.5},
     {"kind": "gradient_boosting", "max_depth": 2, "n_estimators": 50, "threshold": 0.2},
 ]
-trials = tracking.log_sweep(recipe, sweep, user="you", store=store)
+trials = tracking.log_sweep(recipe, sweep, user=you, store=store)
 
-runs = tracking.compare_runs(store=store)
-print(
-    f"{len(runs)} runs, {runs['data_fingerprint'].nunique()} data versions, {runs['code_version'].nunique()} code version"
-)
+runs = tracking.compare_runs(store=store, language=language)
+print(tracking.runs_summary(runs, language=language))
 shown = [
     "user",
     "kind",
@@ -229,7 +233,11 @@ runs[shown]
 import matplotlib.pyplot as plt
 
 tracking.plot_runs(
-    runs, x="false_alarms", y="missed_churners", group="kind", title="Each run's mistakes on the test months"
+    runs,
+    x="false_alarms",
+    y="missed_churners",
+    group="kind",
+    title=translate("Each run's mistakes on the test months", language=language),
 )
 plt.show()
 
@@ -249,9 +257,9 @@ found[["tags.mlflow.runName", "params.max_depth", "params.threshold", "metrics.r
 # per customer of each run follows from its logged counts, for any prices. Watch the winner change:
 
 # %%
-print(tracking.best_run(runs, metric="roc_auc"))
+print(tracking.best_run(runs, metric="roc_auc", language=language))
 for missed, alarm in [(100, 10), (40, 10), (20, 20), (10, 30)]:
-    print(tracking.best_by_cost(runs, missed_churner_cost=missed, false_alarm_cost=alarm))
+    print(tracking.best_by_cost(runs, missed_churner_cost=missed, false_alarm_cost=alarm, language=language))
 
 # %% [markdown]
 # No model is best in general. Record enough (here: the counts behind the cost) and you can answer "best for
@@ -278,8 +286,8 @@ tracking.train_and_log(
     user="bo",
     omit=("seed",),
 )
-runs = tracking.compare_runs(store=store)
-runs.groupby("user").agg(runs=("kind", "size"), best_auc=("roc_auc", "max"))
+runs = tracking.compare_runs(store=store, language=language)
+tracking.runs_by_user(runs, language=language)
 
 # %% [markdown]
 # ## 4. The model registry: names, versions and aliases
@@ -312,7 +320,7 @@ MlflowClient().set_registered_model_alias("churn-model", "champion", version.ver
 
 # %%
 registry.register_model("bo-1", name="churn-model", alias="challenger", store=store)
-registry.registry_table("churn-model")
+registry.registry_table("churn-model", language=language)
 
 # %% [markdown]
 # Serving code asks for `churn-model@champion`, never for a file name. `registry.load_model` downloads the
@@ -322,8 +330,15 @@ registry.registry_table("churn-model")
 # %%
 champion = registry.load_model("churn-model", alias="champion")
 recorded = runs.loc[team_choice.run, "recall"]
+loaded = training.evaluate_model(champion, test, threshold=runs.loc[team_choice.run, "threshold"]).recall
 print(
-    f"champion = {team_choice.run}; recall recorded {recorded:.4f}, recall of the loaded model {training.evaluate_model(champion, test, threshold=runs.loc[team_choice.run, 'threshold']).recall:.4f}"
+    translate(
+        "champion = {run}; recall recorded {recorded:.4f}, recall of the loaded model {loaded:.4f}",
+        language=language,
+        run=team_choice.run,
+        recorded=recorded,
+        loaded=loaded,
+    )
 )
 
 # %% [markdown]
@@ -340,7 +355,7 @@ model_files.save_model(FunctionTransformer(func=os.system), workspace / "suspici
 try:
     model_files.load_model(workspace / "suspicious.skops")
 except model_files.UntrustedModelError as error:
-    print(str(error).replace(str(workspace), "<workspace>"))
+    print(model_files.refusal_message(error, language=language).replace(str(workspace), "<workspace>"))
 
 # %% [markdown]
 # MLflow's own `mlflow.sklearn.load_model("models:/churn-model@champion")` works too, but it trusts the list of
@@ -353,7 +368,7 @@ except model_files.UntrustedModelError as error:
 # retrain, re-evaluate.
 
 # %%
-reproduction = tracking.reproduce_run(team_choice.run, store=store)
+reproduction = tracking.reproduce_run(team_choice.run, store=store, language=language)
 reproduction
 
 # %% [markdown]
@@ -361,7 +376,7 @@ reproduction
 # the default seed, and the metrics no longer match. One missing parameter is enough:
 
 # %%
-tracking.reproduce_run("bo-2", store=store)
+tracking.reproduce_run("bo-2", store=store, language=language)
 
 # %% [markdown]
 # ## 6. The questions again, one query each
@@ -369,14 +384,32 @@ tracking.reproduce_run("bo-2", store=store)
 # %%
 shipped_run = registry.model_version("churn-model", alias="champion").run
 print(
-    f"1. shipped model: churn-model v{version.version} from run {shipped_run}, data {runs.loc[shipped_run, 'data_fingerprint']}, code version recorded: {runs.loc[shipped_run, 'code_version'] == tracking.code_version()}"
+    translate(
+        "1. shipped model: churn-model v{version} from run {run}, data {data}, code version recorded: {recorded}",
+        language=language,
+        version=version.version,
+        run=shipped_run,
+        data=runs.loc[shipped_run, "data_fingerprint"],
+        recorded=runs.loc[shipped_run, "code_version"] == tracking.code_version(),
+    )
 )
 print(
-    f"2. trial-5 used {runs.loc['trial-5', 'kind']} max_depth={runs.loc['trial-5', 'max_depth']:g} threshold={runs.loc['trial-5', 'threshold']} and reached ROC AUC {runs.loc['trial-5', 'roc_auc']:.4f}"
+    translate(
+        "2. trial-5 used {kind} max_depth={max_depth:g} threshold={threshold} and reached ROC AUC {roc_auc:.4f}",
+        language=language,
+        kind=runs.loc["trial-5", "kind"],
+        max_depth=runs.loc["trial-5", "max_depth"],
+        threshold=runs.loc["trial-5", "threshold"],
+        roc_auc=runs.loc["trial-5", "roc_auc"],
+    )
 )
-print(f"3. {tracking.best_by_cost(runs, missed_churner_cost=100, false_alarm_cost=10)}")
-print(f"4. Bo ran {', '.join(runs.index[runs['user'] == 'bo'])}")
-print(f"5. {team_choice.run} reproduced: {reproduction.reproduced}")
+print(f"3. {tracking.best_by_cost(runs, missed_churner_cost=100, false_alarm_cost=10, language=language)}")
+print(translate("4. Bo ran {runs}", language=language, runs=", ".join(runs.index[runs["user"] == "bo"])))
+print(
+    translate(
+        "5. {run} reproduced: {reproduced}", language=language, run=team_choice.run, reproduced=reproduction.reproduced
+    )
+)
 
 # %% [markdown]
 # To browse the same store in MLflow's own web UI, run `make mlflow-ui` in a terminal in the workbook folder and

@@ -31,8 +31,10 @@
 #
 # Cada término se define donde aparece por primera vez y otra vez en el [glosario](../../GLOSSARY.md) del taller
 # (en inglés); la [lista de lecturas](../../READING.md) del curso dice qué buscar en cada lectura. En esta edición,
-# los textos, los cuestionarios y el marco de los comentarios de los ejercicios están en español; el código, sus
-# comentarios y lo que imprime (tablas, mensajes, gráficos) siguen en inglés, igual que en la edición original.
+# los textos, los cuestionarios, los comentarios de los ejercicios y lo que imprime el código (tablas, mensajes,
+# gráficos) están en español. El código y sus comentarios siguen en inglés, igual que en la edición original, y los
+# nombres que el código usa no cambian: las columnas (`month`, `churned`), los valores de los datos
+# (`month-to-month`) y los nombres de métricas (`roc_auc`).
 #
 # La primera celda de código reúne los ajustes que puedes cambiar: `seed`, la semilla de la que sale cada número
 # aleatorio (otra semilla da otros clientes, y las lecciones valen para cualquiera); `workspace`, la carpeta de tu
@@ -55,6 +57,7 @@ mode = "full"  # "full" or "smoke" (a quicker run with less data)
 from mlops_lab import data, exercise_checks
 from mlops_lab.environment import check_environment, configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
+from mlops_lab.i18n import translate
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
@@ -68,11 +71,11 @@ your_turn = ExerciseBook(
 #
 # El taller fija cada biblioteca a una versión exacta (`requirements.lock`), porque la deriva de dependencias es lo
 # que rompe la mayoría de los cuadernos de un curso un año después de escribirse. La comprobación de abajo compara
-# lo que está instalado con las versiones fijadas. Si algo dice MISSING (falta) o DIFFERENT VERSION (otra
-# versión), ejecuta `make install` en la carpeta del taller y reinicia el kernel.
+# lo que está instalado con las versiones fijadas. Si algo dice FALTA u OTRA VERSIÓN, ejecuta `make install` en la
+# carpeta del taller y reinicia el kernel.
 
 # %%
-check_environment()
+check_environment(language=language)
 
 # %% [markdown]
 # ## 2. Cómo funciona cada cuaderno
@@ -95,7 +98,7 @@ check_environment()
 # | cuaderno | tema del curso | qué construyes |
 # |---|---|---|
 # | `00_start_here` | cómo funciona el taller | la comprobación del entorno, el conjunto de datos, tu primer cuestionario |
-# | `01_pain_points` | las dificultades de quienes trabajan con ML | seguimiento de experimentos y un registro de modelos con MLflow |
+# | `01_pain_points` | los puntos débiles de quienes trabajan con ML | seguimiento de experimentos y un registro de modelos con MLflow |
 # | `02_devops_vs_mlops` | DevOps frente a MLOps | una canalización de CI con validación de datos y una puerta de validación del modelo |
 # | `03_ml_lifecycle` | el ciclo de vida del ML | una canalización de ML con caché y linaje, compilada para Vertex AI Pipelines |
 # | `04_maturity_levels` | automatizar el proceso de ML | los niveles 0, 1 y 2, simulados durante un año de datos con deriva |
@@ -121,7 +124,7 @@ check_environment()
 #
 # ### 4.2 Quién hace qué
 #
-# El curso enumera las personas que reúne un sistema de ML. En los traspasos entre ellas nace la dificultad de
+# El curso enumera las personas que reúne un sistema de ML. En los traspasos entre ellas nace el punto débil
 # "colaborar" (cuaderno 01):
 #
 # | rol | qué hace | dónde haces tú ese papel en este taller |
@@ -131,7 +134,7 @@ check_environment()
 # | ingeniero de ML | convierte el experimento en una canalización probada y automatiza el reentrenamiento y el despliegue | 03: la canalización; 04: los niveles 1 y 2 |
 # | desarrollador de aplicaciones | llama al modelo desde el producto a través de su API | 05: el endpoint HTTP y el esquema de sus solicitudes |
 # | ingeniero de fiabilidad de sitios (SRE) | mantiene fiable el servicio: latencia, capacidad, alertas, incidentes | 05: la división del tráfico, las alertas de supervisión |
-# | analista de negocio | define las medidas que importan y lee los resultados | 01: el coste de negocio que elige el mejor modelo |
+# | analista de negocio | define las medidas que importan y lee los resultados | 01: el costo de negocio que elige el mejor modelo |
 # | usuario de negocio | actúa según las predicciones (aquí, el equipo de retención) y juzga si ayudan | 02: el segmento al que un candidato sirve mal |
 #
 # ### 4.3 Qué hace difícil la ingeniería de ML
@@ -142,7 +145,7 @@ check_environment()
 # - **El código de ML es una parte pequeña de un sistema de ML.** Alrededor del modelo están la configuración, la
 #   recogida de datos, la extracción de características, la verificación de datos, los recursos de máquina, la
 #   infraestructura de servicio y la supervisión, que contienen la mayor parte del código y de los fallos.
-# - **Los sistemas de ML acumulan deuda técnica oculta**: costes que no se ven al lanzar, pero que crecen después.
+# - **Los sistemas de ML acumulan deuda técnica oculta**: costos que no se ven al lanzar, pero que crecen después.
 #   - El *entrelazamiento*, o **CACE** ("changing anything changes everything", cambiar cualquier cosa lo cambia
 #     todo): si cambias la escala de una característica o un ajuste, el modelo usa todas las demás características
 #     de otra manera. Ningún cambio es local.
@@ -163,7 +166,7 @@ check_environment()
 #
 # | pregunta | respuesta breve | dónde se responde |
 # |---|---|---|
-# | *¿Por qué es necesario MLOps?* | Un modelo es una instantánea de sus datos: se degrada en silencio mientras su código y sus pruebas siguen en verde, la mayor parte del sistema que lo rodea no es código de ML y, sin registros compartidos, se pierden versiones, experimentos y personas. | esta sección; 01 (las dificultades); 02, sección 2 (un modelo se degrada mientras pasan todas las pruebas) |
+# | *¿Por qué es necesario MLOps?* | Un modelo es una instantánea de sus datos: se degrada en silencio mientras su código y sus pruebas siguen en verde, la mayor parte del sistema que lo rodea no es código de ML y, sin registros compartidos, se pierden versiones, experimentos y personas. | esta sección; 01 (los puntos débiles); 02, sección 2 (un modelo se degrada mientras pasan todas las pruebas) |
 # | *¿Para qué sirve MLOps?* | Para lanzar modelos a menudo y mantenerlos buenos: registrar cada ejecución, validar datos y modelos, reentrenar automáticamente, supervisar la producción y saber qué produjo qué. | 01 (seguimiento, registro); 02 (CI, CD y entrenamiento continuo); 03 (canalizaciones y linaje); 04 (niveles de madurez) |
 # | *¿Cómo se aplica en el ecosistema de Google Cloud?* | Con Vertex AI, que ahora forma parte de Gemini Enterprise Agent Platform: Workbench, Pipelines, Experiments, ML Metadata, Model Registry, Feature Store, Endpoints, Model Monitoring y Explainable AI en una sola plataforma. | la tabla "En Google Cloud" al final de cada cuaderno; todo el 05, incluidos los nombres actuales de los productos |
 
@@ -182,17 +185,14 @@ check_environment()
 # %%
 n_months = 6 if mode == "smoke" else 12
 customers = data.make_customers(n_months=n_months, seed=seed)
-print(
-    f"{customers.shape[0]} rows x {customers.shape[1]} columns, months {customers['month'].min():%Y-%m} to {customers['month'].max():%Y-%m}"
-)
+print(data.summary(customers, language=language))
 customers.head()
 
 # %% [markdown]
 # El generador tiene controles para lo que falla en producción. Aquí está la tasa de abandono mensual de un año
 # tranquilo junto a la de un año con deriva: un cambio en la composición de los clientes a partir de julio, y un
 # cambio repentino en lo que hace que los clientes se vayan a partir de octubre. Los cuadernos posteriores detectan
-# y gestionan ambos. En el gráfico, *calm year* es el año tranquilo y *year with drift*, el año con deriva; el eje
-# vertical es la proporción de clientes que se dieron de baja cada mes (*month*).
+# y gestionan ambos. En el gráfico, el eje vertical es la proporción de clientes que se dieron de baja cada mes.
 
 # %%
 import matplotlib.pyplot as plt
@@ -201,9 +201,13 @@ drifting = data.make_customers(n_months=n_months, seed=seed, covariate_drift=1.0
 calm_rate = customers.groupby("month")["churned"].mean()
 drift_rate = drifting.groupby("month")["churned"].mean()
 fig, ax = plt.subplots(figsize=(7, 3))
-ax.plot(calm_rate.index, calm_rate.values, marker="o", label="calm year")
-ax.plot(drift_rate.index, drift_rate.values, marker="o", label="year with drift")
-ax.set(title="Monthly churn rate", xlabel="month", ylabel="share of customers who churned")
+ax.plot(calm_rate.index, calm_rate.values, marker="o", label=translate("calm year", language=language))
+ax.plot(drift_rate.index, drift_rate.values, marker="o", label=translate("year with drift", language=language))
+ax.set(
+    title=translate("Monthly churn rate", language=language),
+    xlabel=translate("month", language=language),
+    ylabel=translate("share of customers who churned", language=language),
+)
 ax.legend()
 plt.show()
 
@@ -215,7 +219,7 @@ plt.show()
 # **último trimestre** (tres meses) del año. Cambia el valor y ejecuta la celda.
 #
 # Debajo de cada ejercicio verás CORRECTO o INTÉNTALO DE NUEVO, seguido de lo que dice la comprobación sobre tu
-# valor (en inglés, como todo lo que imprime el código del taller).
+# valor.
 
 # %%
 train_months = 6  # your turn: change this value
