@@ -255,7 +255,7 @@ trial_runs = tracking.compare_runs(
 )
 print(
     translate("MLflow holds {n} runs of the study.", language=language, n=len(trial_runs)),
-    tracking.best_run(trial_runs, metric="roc_auc"),
+    tracking.best_run(trial_runs, metric="roc_auc", language=language),
 )
 
 # %% [markdown]
@@ -305,7 +305,7 @@ tracking.log_run(
     store=store,
 )
 registry.register_model("rf-defaults", name=registered, alias="default", store=store)
-registry.set_alias(registered, alias="champion", version=1)
+registry.set_alias(registered, alias="champion", version=1, language=language)
 
 # %% [markdown]
 # Version 2 is the same model with the study's best settings. It enters the registry as the `challenger`:
@@ -321,7 +321,7 @@ tracking.log_run(
     store=store,
 )
 registry.register_model("rf-tuned", name=registered, alias="challenger", store=store)
-registry.registry_table(registered)
+registry.registry_table(registered, language=language)
 
 # %% [markdown]
 # ```python
@@ -440,7 +440,7 @@ print(
     )
 )
 print(endpoint)
-registry.registry_table(registered)
+registry.registry_table(registered, language=language)
 
 # %% [markdown]
 # ```python

@@ -264,7 +264,7 @@ trial_runs = tracking.compare_runs(
 )
 print(
     translate("MLflow holds {n} runs of the study.", language=language, n=len(trial_runs)),
-    tracking.best_run(trial_runs, metric="roc_auc"),
+    tracking.best_run(trial_runs, metric="roc_auc", language=language),
 )
 
 # %% [markdown]
@@ -316,7 +316,7 @@ tracking.log_run(
     store=store,
 )
 registry.register_model("rf-defaults", name=registered, alias="default", store=store)
-registry.set_alias(registered, alias="champion", version=1)
+registry.set_alias(registered, alias="champion", version=1, language=language)
 
 # %% [markdown]
 # La versión 2 es el mismo modelo con la mejor configuración del estudio. Entra en el registro como `challenger`:
@@ -332,7 +332,7 @@ tracking.log_run(
     store=store,
 )
 registry.register_model("rf-tuned", name=registered, alias="challenger", store=store)
-registry.registry_table(registered)
+registry.registry_table(registered, language=language)
 
 # %% [markdown]
 # ```python
@@ -454,7 +454,7 @@ print(
     )
 )
 print(endpoint)
-registry.registry_table(registered)
+registry.registry_table(registered, language=language)
 
 # %% [markdown]
 # ```python
