@@ -215,7 +215,7 @@ plt.show()
 # **último trimestre** (tres meses) del año. Cambia el valor y ejecuta la celda.
 #
 # Debajo de cada ejercicio verás CORRECTO o INTÉNTALO DE NUEVO, seguido de lo que dice la comprobación sobre tu
-# valor (en inglés, como todo lo que imprime el código del taller).
+# valor.
 
 # %%
 train_months = 6  # your turn: change this value
