@@ -549,14 +549,17 @@ def check_lifecycle_order(value: list[str], *, language: str = "en") -> Feedback
     unknown = [v for v in given if v not in expected]
     if unknown or len(given) != len(expected) or set(given) != set(expected):
         missing = [e for e in expected if e not in given]
-        none = translate("none", language=language)
         return Feedback(
             False,
             translate(
-                "list each of the eight steps once; unknown: {unknown}, missing: {missing}.",
+                "list each of the eight steps once; {unknown}, {missing}.",
                 language=language,
-                unknown=unknown or none,
-                missing=missing or none,
+                unknown=translate("unknown: {steps}", language=language, steps=unknown)
+                if unknown
+                else translate("unknown: none", language=language),
+                missing=translate("missing: {steps}", language=language, steps=missing)
+                if missing
+                else translate("missing: none", language=language),
             ),
         )
     if given == expected:
