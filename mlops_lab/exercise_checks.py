@@ -543,7 +543,10 @@ def check_drift_threshold(value: Any, *, world: World, language: str = "en") -> 
 
 
 def check_lifecycle_order(value: list[str], *, language: str = "en") -> Feedback:
-    """Exercise check: are the eight lifecycle steps (their names, e.g. "data analysis") in order?"""
+    """Exercise check: are the eight lifecycle steps (their names, e.g. "data analysis") in order?
+
+    The feedback names a step by its name in ``language`` (the steps' table of names marks them translatable).
+    """
     expected = [s.stage for s in pipeline_steps.STEPS]
     given = [str(v).strip().lower() for v in value]
     unknown = [v for v in given if v not in expected]
@@ -557,7 +560,9 @@ def check_lifecycle_order(value: list[str], *, language: str = "en") -> Feedback
                 unknown=translate("unknown: {steps}", language=language, steps=unknown)
                 if unknown
                 else translate("unknown: none", language=language),
-                missing=translate("missing: {steps}", language=language, steps=missing)
+                missing=translate(
+                    "missing: {steps}", language=language, steps=[translate(m, language=language) for m in missing]
+                )
                 if missing
                 else translate("missing: none", language=language),
             ),
@@ -580,12 +585,16 @@ def check_lifecycle_order(value: list[str], *, language: str = "en") -> Feedback
                 language=language,
                 right=first_wrong,
                 wrong=first_wrong + 1,
-                given=given[first_wrong],
+                given=translate(given[first_wrong], language=language),
             ),
         )
     return Feedback(
         False,
-        translate("the order starts wrong: step 1 is not {given!r}.", language=language, given=given[first_wrong]),
+        translate(
+            "the order starts wrong: step 1 is not {given!r}.",
+            language=language,
+            given=translate(given[first_wrong], language=language),
+        ),
     )
 
 
