@@ -101,3 +101,34 @@ def test_a_spanish_message_reads_as_the_catalogue_says():
         "con train_months=6, el conjunto de prueba abarca 6 meses (de 2025-07 a 2025-12); "
         "debería abarcar los últimos 3."
     )
+
+
+def test_a_spanish_learners_record_keeps_what_they_read_and_is_graded_alike(tmp_path, capsys):
+    from mlops_lab import data
+    from mlops_lab.exercise_checks import check_time_split
+    from mlops_lab.exercises import ExerciseBook
+    from mlops_lab.grading import grade_submissions
+    from mlops_lab.progress import Progress
+
+    customers = data.make_customers(n_months=12, seed=42)
+    for language in ("en", "es"):
+        book = ExerciseBook(
+            "00_start_here", workspace=tmp_path / "class" / language, seed=42, mode="full", language=language
+        )
+        book.submit(
+            "train-months", 6, check=lambda v, lang=language: check_time_split(v, frame=customers, language=lang)
+        )
+    printed = capsys.readouterr().out.splitlines()
+    assert (
+        printed[1]
+        == f"[train-months] INTÉNTALO DE NUEVO: {check_exercise('00_start_here', 'train-months', 6, language='es').message}"
+    )
+    records = {
+        language: Progress.in_workspace(tmp_path / "class" / language).answers("00_start_here", "exercises")[
+            "train-months"
+        ]
+        for language in ("en", "es")
+    }
+    assert records["es"]["message"].startswith("con train_months=6") and records["en"]["message"].startswith("with")
+    rows = {r.learner: r for r in grade_submissions([tmp_path / "class"]).rows if r.item == "train-months"}
+    assert {learner: (r.status, r.flag) for learner, r in rows.items()} == {"en": ("failed", ""), "es": ("failed", "")}
