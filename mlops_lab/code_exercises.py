@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.exercises import Feedback
-from mlops_lab.hidden_tests import CODE_EXERCISES, CodeExercise, global_names
-from mlops_lab.i18n import message
+from mlops_lab.hidden_tests import CODE_EXERCISES, CodeExercise, Problem, global_names, problem
+from mlops_lab.i18n import message, translatable, translate
 from mlops_lab.progress import Progress
 
 if TYPE_CHECKING:
@@ -47,13 +47,13 @@ class TimeUp(BaseException):
 
 @dataclass(frozen=True)
 class CodeResult:
-    """What the hidden tests said about one function."""
+    """What the hidden tests said about one function (each failure renders in any language)."""
 
     exercise: str
     passed: bool
     n_passed: int
     n_cases: int
-    failures: tuple[str, ...] = ()
+    failures: tuple[Problem, ...] = ()
     timed_out: bool = False
 
     @property
@@ -61,11 +61,12 @@ class CodeResult:
         return self.feedback_in("en")
 
     def feedback_in(self, language: str) -> Feedback:
-        """The feedback with its frame in ``language``; each failure is the hidden test's own sentence."""
+        """The feedback in ``language``: its frame, then each hidden test's failure sentence."""
         if self.passed:
             return Feedback(True, message("code.all_passed", language=language, n=self.n_cases))
         lines = [message("code.some_passed", language=language, passed=self.n_passed, n=self.n_cases)]
-        lines.extend(f"  - {failure}" for failure in dict.fromkeys(self.failures))  # each failure once
+        failures = dict.fromkeys(failure.render(language=language) for failure in self.failures)  # each once
+        lines.extend(f"  - {failure}" for failure in failures)
         return Feedback(False, "\n".join(lines))
 
     def __repr__(self) -> str:
@@ -110,20 +111,25 @@ def run_hidden_tests(
     """Run every hidden test of ``exercise_id`` on ``function``; a test that raises counts as failed."""
     cases = code_exercise(exercise_id).cases()
     if not callable(function):
-        failure = f"expected a function, got {type(function).__name__}"
+        failure = problem(translatable("expected a function, got {type}"), type=type(function).__name__)
         return CodeResult(exercise_id, False, 0, len(cases), (failure,))
-    failures: list[str] = []
+    failures: list[Problem] = []
     try:
         with time_limit(time_limit_s):
             for case in cases:
                 try:
-                    problem = case.check(function)
+                    found = case.check(function)
                 except Exception as exc:  # the learner's function raised: name the situation and the error
-                    problem = f"{case.situation}: your function raised {_describe(exc)}"
-                if problem:
-                    failures.append(problem)
+                    found = problem(
+                        translatable("{situation}: your function raised {error}"),
+                        situation=problem(case.situation),
+                        error=_describe(exc),
+                    )
+                if found:
+                    failures.append(found)
     except TimeUp:
-        failures.append(f"the tests were stopped after {time_limit_s:g} s (an endless loop?)")
+        stopped = translatable("the tests were stopped after {seconds:g} s (an endless loop?)")
+        failures.append(problem(stopped, seconds=time_limit_s))
         return CodeResult(exercise_id, False, 0, len(cases), tuple(failures), timed_out=True)
     return CodeResult(exercise_id, not failures, len(cases) - len(failures), len(cases), tuple(failures))
 
@@ -246,12 +252,12 @@ def submit_code(book: ExerciseBook, exercise_id: str, function: Callable[..., An
     return function
 
 
-def outcomes(function: Callable[..., Any], inputs: Mapping[str, Any]) -> dict[str, str]:
+def outcomes(function: Callable[..., Any], inputs: Mapping[str, Any], *, language: str = "en") -> dict[str, str]:
     """``function`` applied to each input, as text: its result, or the error it raised (for a lab's demo table)."""
     shown = {}
     for label, value in inputs.items():
         try:
             shown[label] = repr(function(value))
         except Exception as exc:  # a learner's rule may crash on a faulty batch: show it, keep the notebook going
-            shown[label] = f"raised {_describe(exc)}"
+            shown[label] = translate("raised {error}", language=language, error=_describe(exc))
     return shown

@@ -39,58 +39,113 @@ from mlops_lab import (
 )
 from mlops_lab import features as feature_store
 from mlops_lab.exercises import Feedback
+from mlops_lab.i18n import check_language, translatable, translate
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from mlops_lab.explainability import Attributions
     from mlops_lab.maturity import World
-    from mlops_lab.maturity_levels import PolicySearch
+    from mlops_lab.maturity_levels import PolicyScore, PolicySearch
     from mlops_lab.tracking import TrackingStore
 
 MODES = ("full", "smoke")
 
 
-def check_time_split(train_months: int, *, frame: pd.DataFrame, test_months: int = 3) -> Feedback:
+def check_time_split(train_months: int, *, frame: pd.DataFrame, test_months: int = 3, language: str = "en") -> Feedback:
     """Exercise check: does ``train_months`` leave exactly the last ``test_months`` months for testing?"""
     train, test = data.split_by_month(frame, train_months=int(train_months))
     tested = test[data.TIME_COLUMN].dt.strftime("%Y-%m").unique()
     if len(tested) == test_months:
         return Feedback(
             True,
-            f"the model trains on {train[data.TIME_COLUMN].min():%Y-%m} to {train[data.TIME_COLUMN].max():%Y-%m} "
-            f"and is tested on {', '.join(tested)}.",
+            translate(
+                "the model trains on {first} to {last} and is tested on {tested}.",
+                language=language,
+                first=f"{train[data.TIME_COLUMN].min():%Y-%m}",
+                last=f"{train[data.TIME_COLUMN].max():%Y-%m}",
+                tested=", ".join(tested),
+            ),
         )
     return Feedback(
         False,
-        f"with train_months={train_months} the test set covers {len(tested)} months ({tested[0]} to {tested[-1]}); "
-        f"it should cover the last {test_months}.",
+        translate(
+            "with train_months={train_months} the test set covers {n} months ({first} to {last}); "
+            "it should cover the last {test_months}.",
+            language=language,
+            train_months=train_months,
+            n=len(tested),
+            first=tested[0],
+            last=tested[-1],
+            test_months=test_months,
+        ),
     )
 
 
-def check_segment_churn_rate(value: float, *, frame: pd.DataFrame, contract: str = "month-to-month") -> Feedback:
+def check_segment_churn_rate(
+    value: float, *, frame: pd.DataFrame, contract: str = "month-to-month", language: str = "en"
+) -> Feedback:
     """Exercise check: is ``value`` the churn rate of customers on ``contract``?"""
     truth = frame.loc[frame["contract"] == contract, data.TARGET].mean()
     overall = frame[data.TARGET].mean()
     if abs(float(value) - truth) <= 0.001:
-        return Feedback(True, f"{float(value):.4f} of {contract} customers churned, against {overall:.4f} overall.")
+        return Feedback(
+            True,
+            translate(
+                "{value:.4f} of {contract} customers churned, against {overall:.4f} overall.",
+                language=language,
+                value=float(value),
+                contract=contract,
+                overall=overall,
+            ),
+        )
     if abs(float(value) - overall) <= 0.001:
-        return Feedback(False, "that is the churn rate of all customers; filter on the contract column first.")
+        return Feedback(
+            False,
+            translate(
+                "that is the churn rate of all customers; filter on the contract column first.", language=language
+            ),
+        )
     return Feedback(
-        False, f"{float(value):.4f} is not the churn rate of {contract} customers; check the filter and the column."
+        False,
+        translate(
+            "{value:.4f} is not the churn rate of {contract} customers; check the filter and the column.",
+            language=language,
+            value=float(value),
+            contract=contract,
+        ),
     )
 
 
-def check_recorded_value(value: Any, *, table: pd.DataFrame, run: str, column: str) -> Feedback:
+def check_recorded_value(value: Any, *, table: pd.DataFrame, run: str, column: str, language: str = "en") -> Feedback:
     """Exercise check: is ``value`` what run ``run`` recorded in ``column``?"""
     if run not in table.index or column not in table.columns:
         raise ValueError(f"the table has no run {run!r} or no column {column!r}")
     truth = table.loc[run, column]
     if _same_value(value, truth):
-        return Feedback(True, f"{run} recorded {column} = {truth}; the store answers this in one query.")
+        return Feedback(
+            True,
+            translate(
+                "{run} recorded {column} = {truth}; the store answers this in one query.",
+                language=language,
+                run=run,
+                column=column,
+                truth=truth,
+            ),
+        )
     others = [name for name in table.index if _same_value(value, table.loc[name, column])]
-    hint = f" ({', '.join(others)} used that value)" if others else ""
-    return Feedback(False, f"{run} did not use {column} = {value}{hint}; look up the row {run!r} in the runs table.")
+    hint = translate(" ({others} used that value)", language=language, others=", ".join(others)) if others else ""
+    return Feedback(
+        False,
+        translate(
+            "{run} did not use {column} = {value}{hint}; look up the row {run!r} in the runs table.",
+            language=language,
+            run=run,
+            column=column,
+            value=value,
+            hint=hint,
+        ),
+    )
 
 
 def _same_value(a: Any, b: Any) -> bool:
@@ -101,22 +156,42 @@ def _same_value(a: Any, b: Any) -> bool:
 
 
 def check_cost_choice(
-    value: str, *, table: pd.DataFrame, missed_churner_cost: float, false_alarm_cost: float
+    value: str, *, table: pd.DataFrame, missed_churner_cost: float, false_alarm_cost: float, language: str = "en"
 ) -> Feedback:
     """Exercise check: is ``value`` the run with the lowest business cost at these prices?"""
     choice = tracking.best_by_cost(table, missed_churner_cost=missed_churner_cost, false_alarm_cost=false_alarm_cost)
     costs = tracking.business_costs(table, missed_churner_cost=missed_churner_cost, false_alarm_cost=false_alarm_cost)
     if value == choice.run:
-        return Feedback(True, f"{value} costs {choice.value:.4f} per customer, the least of all {len(table)} runs.")
+        return Feedback(
+            True,
+            translate(
+                "{run} costs {cost:.4f} per customer, the least of all {n} runs.",
+                language=language,
+                run=value,
+                cost=choice.value,
+                n=len(table),
+            ),
+        )
     if value not in costs.index:
-        return Feedback(False, f"there is no run named {value!r}; use a name from the runs table.")
+        return Feedback(
+            False,
+            translate("there is no run named {run!r}; use a name from the runs table.", language=language, run=value),
+        )
     return Feedback(
         False,
-        f"{value} costs {costs[value]:.4f} per customer at these prices; another run costs less. Compute the cost of every run.",
+        translate(
+            "{run} costs {cost:.4f} per customer at these prices; another run costs less. "
+            "Compute the cost of every run.",
+            language=language,
+            run=value,
+            cost=costs[value],
+        ),
     )
 
 
-def check_filter(value: str, *, expected: list[str], store: TrackingStore | None = None) -> Feedback:
+def check_filter(
+    value: str, *, expected: list[str], store: TrackingStore | None = None, language: str = "en"
+) -> Feedback:
     """Exercise check: does MLflow search filter ``value`` find exactly the runs ``expected``?
 
     The filter is handed to MLflow's search parser, never executed as code.
@@ -126,12 +201,33 @@ def check_filter(value: str, *, expected: list[str], store: TrackingStore | None
     try:
         found = list(tracking.compare_runs(store=store, filter_string=str(value)).index)
     except MlflowException as exc:
-        return Feedback(False, f"MLflow cannot parse this filter: {exc.message.splitlines()[0]}")
+        return Feedback(
+            False,
+            translate("MLflow cannot parse this filter: {error}", language=language, error=exc.message.splitlines()[0]),
+        )
     if sorted(found) == sorted(expected):
-        return Feedback(True, f"the filter finds exactly {', '.join(sorted(expected))}.")
+        return Feedback(
+            True,
+            translate("the filter finds exactly {runs}.", language=language, runs=", ".join(sorted(expected))),
+        )
+    if not found:
+        return Feedback(
+            False,
+            translate(
+                "the filter finds 0 run(s), none; it should find {expected}.",
+                language=language,
+                expected=", ".join(expected),
+            ),
+        )
     return Feedback(
         False,
-        f"the filter finds {len(found)} run(s), {', '.join(found) or 'none'}; it should find {', '.join(expected)}.",
+        translate(
+            "the filter finds {n} run(s), {found}; it should find {expected}.",
+            language=language,
+            n=len(found),
+            found=", ".join(found),
+            expected=", ".join(expected),
+        ),
     )
 
 
@@ -140,7 +236,36 @@ def _rule_text(rule: Mapping[str, Any]) -> str:
     return f"{rule['column']} ({', '.join(parts)})"
 
 
-def check_data_rule(spec: Any, *, clean: Mapping[str, pd.DataFrame], faulty: Mapping[str, pd.DataFrame]) -> Feedback:
+# How data validation names a check and describes what it found: the finding keeps data_validation's English,
+# the feedback shows it in the learner's language. (English prefix, its sentence, the sentence's placeholder.)
+_FINDING_PATTERNS = (
+    ("value range ", translatable("value range {bounds}"), "bounds"),
+    ("min ", translatable("min {bound}"), "bound"),
+    ("max ", translatable("max {bound}"), "bound"),
+    ("type ", translatable("type {dtype}"), "dtype"),
+    ("e.g. ", translatable("e.g. {examples}"), "examples"),
+)
+_FINDING_PHRASES = (
+    translatable("known categories"),
+    translatable("no missing values"),
+    translatable("required column"),
+    translatable("column is missing from the batch"),
+)
+
+
+def _finding_text(text: str, *, language: str) -> str:
+    """A data validation finding's check name or detail in ``language`` (unchanged if its wording is unknown)."""
+    if text in _FINDING_PHRASES:
+        return translate(text, language=language)
+    for prefix, sentence, placeholder in _FINDING_PATTERNS:
+        if text.startswith(prefix):
+            return translate(sentence, language=language, **{placeholder: text[len(prefix) :]})
+    return text
+
+
+def check_data_rule(
+    spec: Any, *, clean: Mapping[str, pd.DataFrame], faulty: Mapping[str, pd.DataFrame], language: str = "en"
+) -> Feedback:
     """Exercise check: does the learner's data rule catch a planted fault without false alarms on clean data?
 
     ``spec`` is a plain dict: ``{"column": ..., "min": ..., "max": ...}``, or
@@ -162,19 +287,40 @@ def check_data_rule(spec: Any, *, clean: Mapping[str, pd.DataFrame], faulty: Map
         first = found[0]
         return Feedback(
             False,
-            f"{_rule_text(rule)} raises false alarms on {len(alarms)} of {len(clean)} clean batches "
-            f"(first: {name!r}, {first.check}, {first.failing_rows} rows, {first.detail}); "
-            "a rule that fires on good data gets switched off: widen it to what valid data can hold.",
+            translate(
+                "{rule} raises false alarms on {n} of {total} clean batches "
+                "(first: {batch!r}, {check}, {rows} rows, {detail}); "
+                "a rule that fires on good data gets switched off: widen it to what valid data can hold.",
+                language=language,
+                rule=_rule_text(rule),
+                n=len(alarms),
+                total=len(clean),
+                batch=name,
+                check=_finding_text(first.check, language=language),
+                rows=first.failing_rows,
+                detail=_finding_text(first.detail, language=language),
+            ),
         )
     if not caught:
         return Feedback(
             False,
-            f"{_rule_text(rule)} passes every clean batch but catches none of the planted faults "
-            f"({', '.join(faulty)}); tighten it around a column a fault breaks.",
+            translate(
+                "{rule} passes every clean batch but catches none of the planted faults "
+                "({faults}); tighten it around a column a fault breaks.",
+                language=language,
+                rule=_rule_text(rule),
+                faults=", ".join(faulty),
+            ),
         )
     return Feedback(
         True,
-        f"{_rule_text(rule)} catches {', '.join(caught)} and passes all {len(clean)} clean batches.",
+        translate(
+            "{rule} catches {caught} and passes all {n} clean batches.",
+            language=language,
+            rule=_rule_text(rule),
+            caught=", ".join(caught),
+            n=len(clean),
+        ),
     )
 
 
@@ -187,13 +333,17 @@ def check_slice_rule(
     faulty: Any,
     metric: str = "f1",
     tolerance: float = 0.02,
+    language: str = "en",
 ) -> Feedback:
     """Exercise check: does the learner's slice spec block the faulty candidate and still promote the good one?"""
     try:
         pairs = model_validation.parse_slices([spec], data)
     except ValueError as exc:
         return Feedback(False, str(exc))
-    described = ", ".join(f"{c} = {v}" for c, v in pairs) if len(pairs) <= 2 else f"every value of {pairs[0][0]}"
+    if len(pairs) <= 2:
+        described = ", ".join(f"{c} = {v}" for c, v in pairs)
+    else:
+        described = translate("every value of {column}", language=language, column=pairs[0][0])
     faulty_gate = model_validation.validate_model(
         faulty, data=data, current=current, metric=metric, slices=[spec], tolerance=tolerance
     )
@@ -206,63 +356,142 @@ def check_slice_rule(
     if good_blocked:
         return Feedback(
             False,
-            f"slicing on {described} blocks the good candidate too ({', '.join(good_blocked)}): a false alarm.",
+            translate(
+                "slicing on {described} blocks the good candidate too ({blocked}): a false alarm.",
+                language=language,
+                described=described,
+                blocked=", ".join(good_blocked),
+            ),
         )
     if not caught:
-        shown = "; ".join(f"{r.scope}: {r.candidate:.3f} vs {r.current:.3f}" for r in faulty_slices[:4])
+        shown = "; ".join(
+            translate(
+                "{scope}: {candidate:.3f} vs {current:.3f}",
+                language=language,
+                scope=r.scope,
+                candidate=r.candidate,
+                current=r.current,
+            )
+            for r in faulty_slices[:4]
+        )
         return Feedback(
             False,
-            f"slicing on {described} does not block the faulty candidate ({metric} candidate vs current: {shown}); "
-            "look for the segment where it falls behind in the slice table.",
+            translate(
+                "slicing on {described} does not block the faulty candidate ({metric} candidate vs current: {shown}); "
+                "look for the segment where it falls behind in the slice table.",
+                language=language,
+                described=described,
+                metric=metric,
+                shown=shown,
+            ),
         )
     hit = caught[0]
     return Feedback(
         True,
-        f"slicing on {described} blocks the faulty candidate ({hit.scope}: {hit.candidate:.3f} vs "
-        f"{hit.current:.3f} for the current model) and still promotes the good one.",
+        translate(
+            "slicing on {described} blocks the faulty candidate ({scope}: {candidate:.3f} vs "
+            "{current:.3f} for the current model) and still promotes the good one.",
+            language=language,
+            described=described,
+            scope=hit.scope,
+            candidate=hit.candidate,
+            current=hit.current,
+        ),
     )
 
 
-def check_policy(choice: Any, *, world: World, search: PolicySearch) -> Feedback:
+def _policy_values(prefix: str, score: PolicyScore) -> dict[str, Any]:
+    """A policy's figures as placeholders ``{prefix}_trigger``..., for a sentence that describes it."""
+    return {
+        f"{prefix}_trigger": score.trigger,
+        f"{prefix}_threshold": score.threshold,
+        f"{prefix}_months": score.months_off_target,
+        f"{prefix}_retrains": score.retrains,
+        f"{prefix}_cost": score.mean_cost,
+    }
+
+
+def check_policy(choice: Any, *, world: World, search: PolicySearch, language: str = "en") -> Feedback:
     """Exercise check: does ``{"trigger": ..., "threshold": ...}`` match the best policy of the search?
 
     It passes with as few months off target as the best policy and at most one retrain more.
     """
     if not isinstance(choice, dict) or set(choice) != {"trigger", "threshold"}:
-        return Feedback(False, 'answer with a dict {"trigger": ..., "threshold": ...}')
+        return Feedback(False, translate('answer with a dict {"trigger": ..., "threshold": ...}', language=language))
     if choice["trigger"] not in maturity_levels.TRIGGER_KINDS:
         return Feedback(
-            False, f"unknown trigger {choice['trigger']!r}; choose from {list(maturity_levels.TRIGGER_KINDS)}"
+            False,
+            translate(
+                "unknown trigger {trigger!r}; choose from {kinds}",
+                language=language,
+                trigger=choice["trigger"],
+                kinds=list(maturity_levels.TRIGGER_KINDS),
+            ),
         )
     try:
         threshold = float(choice["threshold"])
         mine = maturity_levels.score_policy(world, trigger=choice["trigger"], threshold=threshold)
     except (TypeError, ValueError) as exc:
-        return Feedback(False, f"the threshold must be a positive number ({exc})")
+        return Feedback(
+            False, translate("the threshold must be a positive number ({error})", language=language, error=exc)
+        )
     best = search.best
     if mine.months_off_target <= best.months_off_target and mine.retrains <= best.retrains + 1:
-        return Feedback(True, f"your policy, {mine}, is as good as the best one found by the search: {best}.")
+        return Feedback(
+            True,
+            translate(
+                "your policy, {mine_trigger} with threshold {mine_threshold:g}: {mine_months} months off target, "
+                "{mine_retrains} retrains, mean cost {mine_cost:.2f}, is as good as the best one found by the "
+                "search: {best_trigger} with threshold {best_threshold:g}: {best_months} months off target, "
+                "{best_retrains} retrains, mean cost {best_cost:.2f}.",
+                language=language,
+                **_policy_values("mine", mine),
+                **_policy_values("best", best),
+            ),
+        )
     if mine.months_off_target > best.months_off_target:
-        hint = "quality stays off target longer: which trigger reacts to what the business feels?"
+        hint = translate(
+            "quality stays off target longer: which trigger reacts to what the business feels?", language=language
+        )
     else:
-        hint = (
-            "quality is on target, but it retrains more often than it needs to: raise the threshold or change trigger."
+        hint = translate(
+            "quality is on target, but it retrains more often than it needs to: raise the threshold or change trigger.",
+            language=language,
         )
     # The target is given as figures only: naming the best trigger and threshold would hand over the answer.
-    target = f"{best.months_off_target} months off target with {best.retrains} retrains"
-    return Feedback(False, f"your policy, {mine}; the search found one with {target}. {hint}")
+    return Feedback(
+        False,
+        translate(
+            "your policy, {mine_trigger} with threshold {mine_threshold:g}: {mine_months} months off target, "
+            "{mine_retrains} retrains, mean cost {mine_cost:.2f}; the search found one with {best_months} months "
+            "off target with {best_retrains} retrains. {hint}",
+            language=language,
+            **_policy_values("mine", mine),
+            best_months=best.months_off_target,
+            best_retrains=best.retrains,
+            hint=hint,
+        ),
+    )
 
 
-def check_drift_threshold(value: Any, *, world: World) -> Feedback:
+def check_drift_threshold(value: Any, *, world: World, language: str = "en") -> Feedback:
     """Exercise check: does a monitoring threshold alert during the covariate shift, before the concept change,
     without a false alarm in the calm months before the shift? (The data-incident month is left out: data
     validation handles it.)"""
     try:
         threshold = float(value)
     except (TypeError, ValueError):
-        return Feedback(False, f"the threshold must be a number between 0 and 1, got {value!r}")
+        return Feedback(
+            False,
+            translate("the threshold must be a number between 0 and 1, got {value!r}", language=language, value=value),
+        )
     if not 0 < threshold <= 1:
-        return Feedback(False, f"the threshold must be between 0 and 1, got {threshold:g}")
+        return Feedback(
+            False,
+            translate(
+                "the threshold must be between 0 and 1, got {threshold:g}", language=language, threshold=threshold
+            ),
+        )
     scenario = world.scenario
     timeline = world.drift_timeline()
     largest = {
@@ -280,61 +509,136 @@ def check_drift_threshold(value: Any, *, world: World) -> Feedback:
     ]
     if false_alarms:
         return Feedback(
-            False, f"threshold {threshold:g} raises false alarms in calm months ({', '.join(false_alarms)}): raise it."
+            False,
+            translate(
+                "threshold {threshold:g} raises false alarms in calm months ({months}): raise it.",
+                language=language,
+                threshold=threshold,
+                months=", ".join(false_alarms),
+            ),
         )
     if not during_shift:
         return Feedback(
             False,
-            f"threshold {threshold:g} never alerts during the covariate shift; the largest distance before the concept "
-            f"change is {max(d for m, d in largest.items() if m < scenario.concept_drift_month):.3f}: lower it.",
+            translate(
+                "threshold {threshold:g} never alerts during the covariate shift; the largest distance before the "
+                "concept change is {largest:.3f}: lower it.",
+                language=language,
+                threshold=threshold,
+                largest=max(d for m, d in largest.items() if m < scenario.concept_drift_month),
+            ),
         )
     first = during_shift[0]
     return Feedback(
         True,
-        f"threshold {threshold:g} first alerts in {world.labels[first]}, "
-        f"{scenario.concept_drift_month - first} months before the concept change, with no false alarm before the shift.",
+        translate(
+            "threshold {threshold:g} first alerts in {month}, {lead} months before the concept change, "
+            "with no false alarm before the shift.",
+            language=language,
+            threshold=threshold,
+            month=world.labels[first],
+            lead=scenario.concept_drift_month - first,
+        ),
     )
 
 
-def check_lifecycle_order(value: list[str]) -> Feedback:
-    """Exercise check: are the eight lifecycle steps (their names, e.g. "data analysis") in order?"""
+def check_lifecycle_order(value: list[str], *, language: str = "en") -> Feedback:
+    """Exercise check: are the eight lifecycle steps (their names, e.g. "data analysis") in order?
+
+    The feedback names a step by its name in ``language`` (the steps' table of names marks them translatable).
+    """
     expected = [s.stage for s in pipeline_steps.STEPS]
     given = [str(v).strip().lower() for v in value]
     unknown = [v for v in given if v not in expected]
     if unknown or len(given) != len(expected) or set(given) != set(expected):
         missing = [e for e in expected if e not in given]
         return Feedback(
-            False, f"list each of the eight steps once; unknown: {unknown or 'none'}, missing: {missing or 'none'}."
+            False,
+            translate(
+                "list each of the eight steps once; {unknown}, {missing}.",
+                language=language,
+                unknown=translate("unknown: {steps}", language=language, steps=unknown)
+                if unknown
+                else translate("unknown: none", language=language),
+                missing=translate(
+                    "missing: {steps}", language=language, steps=[translate(m, language=language) for m in missing]
+                )
+                if missing
+                else translate("missing: none", language=language),
+            ),
         )
     if given == expected:
         return Feedback(
             True,
-            "data comes first (extraction, analysis, preparation), then the model (training, "
-            "evaluation, validation), then operations (serving, monitoring), which starts the next iteration.",
+            translate(
+                "data comes first (extraction, analysis, preparation), then the model (training, "
+                "evaluation, validation), then operations (serving, monitoring), which starts the next iteration.",
+                language=language,
+            ),
         )
     first_wrong = next(i for i, (g, e) in enumerate(zip(given, expected, strict=True)) if g != e)
-    where = f"the order is right up to step {first_wrong}, but" if first_wrong else "the order starts wrong:"
-    return Feedback(False, f"{where} step {first_wrong + 1} is not {given[first_wrong]!r}.")
+    if first_wrong:
+        return Feedback(
+            False,
+            translate(
+                "the order is right up to step {right}, but step {wrong} is not {given!r}.",
+                language=language,
+                right=first_wrong,
+                wrong=first_wrong + 1,
+                given=translate(given[first_wrong], language=language),
+            ),
+        )
+    return Feedback(
+        False,
+        translate(
+            "the order starts wrong: step 1 is not {given!r}.",
+            language=language,
+            given=translate(given[first_wrong], language=language),
+        ),
+    )
 
 
-def check_rerun_prediction(value: list[str], *, parameter: str) -> Feedback:
+def check_rerun_prediction(value: list[str], *, parameter: str, language: str = "en") -> Feedback:
     """Exercise check: does ``value`` name exactly the steps that rerun when ``parameter`` changes?"""
     expected = pipeline_steps.steps_affected_by(parameter)
     given = [str(v).strip() for v in value]
     unknown = sorted(set(given) - set(pipeline_steps.STEP_NAMES))
     if unknown:
-        return Feedback(False, f"{unknown} are not step names; use names such as 'train_model'.")
+        return Feedback(
+            False,
+            translate(
+                "{unknown} are not step names; use names such as 'train_model'.", language=language, unknown=unknown
+            ),
+        )
     if set(given) == set(expected):
         return Feedback(
             True,
-            f"{len(expected)} steps rerun: {parameter} feeds {expected[0]}, and everything downstream reads its outputs.",
+            translate(
+                "{n} steps rerun: {parameter} feeds {first}, and everything downstream reads its outputs.",
+                language=language,
+                n=len(expected),
+                parameter=parameter,
+                first=expected[0],
+            ),
         )
     extra, missing = sorted(set(given) - set(expected)), [e for e in expected if e not in given]
     if missing and not extra:
         return Feedback(
-            False, "some steps are missing: a step reruns when any of its inputs changes, not only its parameters."
+            False,
+            translate(
+                "some steps are missing: a step reruns when any of its inputs changes, not only its parameters.",
+                language=language,
+            ),
         )
-    return Feedback(False, f"{extra} do not depend on {parameter}, directly or through their inputs; they stay cached.")
+    return Feedback(
+        False,
+        translate(
+            "{extra} do not depend on {parameter}, directly or through their inputs; they stay cached.",
+            language=language,
+            extra=extra,
+            parameter=parameter,
+        ),
+    )
 
 
 def check_point_in_time_value(
@@ -344,6 +648,7 @@ def check_point_in_time_value(
     features: pd.DataFrame,
     customer_id: str,
     column: str = "support_calls",
+    language: str = "en",
 ) -> Feedback:
     """Exercise check: is ``value`` the ``column`` value known for ``customer_id`` at its prediction time?"""
     row = labels[labels[data.ID_COLUMN] == customer_id]
@@ -353,49 +658,114 @@ def check_point_in_time_value(
     leaked = feature_store.latest_values_join(row, features)[column].iloc[0]
     if float(value) == float(truth):
         return Feedback(
-            True, f"{customer_id} had {column}={truth:g} when the prediction was made; later rows are ignored."
+            True,
+            translate(
+                "{customer} had {column}={truth:g} when the prediction was made; later rows are ignored.",
+                language=language,
+                customer=customer_id,
+                column=column,
+                truth=truth,
+            ),
         )
     if float(value) == float(leaked):
         return Feedback(
             False,
-            f"{value:g} was recorded after the prediction time: that is the leaking value. Use point_in_time_join.",
+            translate(
+                "{value:g} was recorded after the prediction time: that is the leaking value. Use point_in_time_join.",
+                language=language,
+                value=value,
+            ),
         )
-    return Feedback(False, f"{value:g} is not what was known about {customer_id} at its prediction time.")
+    return Feedback(
+        False,
+        translate(
+            "{value:g} is not what was known about {customer} at its prediction time.",
+            language=language,
+            value=value,
+            customer=customer_id,
+        ),
+    )
 
 
 def check_canary_split(
-    value: Mapping[str, int], *, champion: str = "champion", challenger: str = "challenger", share: int = 20
+    value: Mapping[str, int],
+    *,
+    champion: str = "champion",
+    challenger: str = "challenger",
+    share: int = 20,
+    language: str = "en",
 ) -> Feedback:
     """Exercise check: is ``value`` a valid traffic split sending ``share`` percent to the challenger?"""
     if not isinstance(value, Mapping):
         return Feedback(
             False,
-            f"a traffic split is a dict of model id to percentage, like {{{champion!r}: 90, {challenger!r}: 10}}.",
+            translate(
+                "a traffic split is a dict of model id to percentage, like {example}.",
+                language=language,
+                example=f"{{{champion!r}: 90, {challenger!r}: 10}}",
+            ),
         )
     try:
         split = serving.check_traffic_split(dict(value), [champion, challenger])
     except ValueError as exc:
-        return Feedback(False, f"Vertex AI would refuse this split: {exc}.")
+        return Feedback(False, translate("Vertex AI would refuse this split: {error}.", language=language, error=exc))
     if split[challenger] != share:
         return Feedback(
-            False, f"the challenger gets {split[challenger]}% of the traffic; the canary should get {share}%."
+            False,
+            translate(
+                "the challenger gets {got}% of the traffic; the canary should get {share}%.",
+                language=language,
+                got=split[challenger],
+                share=share,
+            ),
         )
     routed = sum(serving.route(f"request-{i}", split) == challenger for i in range(1000))
     return Feedback(
-        True, f"{champion} keeps {split[champion]}%; of 1000 request ids, {routed} would reach the {challenger}."
+        True,
+        translate(
+            "{champion} keeps {kept}%; of 1000 request ids, {routed} would reach the {challenger}.",
+            language=language,
+            champion=champion,
+            kept=split[champion],
+            routed=routed,
+            challenger=challenger,
+        ),
     )
 
 
-def check_top_feature(value: str, *, attributions: Attributions) -> Feedback:
+def check_top_feature(value: str, *, attributions: Attributions, language: str = "en") -> Feedback:
     """Exercise check: is ``value`` the feature with the largest attribution?"""
     ranking = list(attributions.table.index)
     if value == ranking[0]:
-        return Feedback(True, f"shuffling {value} costs the most {attributions.scoring}: the model relies on it most.")
+        return Feedback(
+            True,
+            translate(
+                "shuffling {feature} costs the most {scoring}: the model relies on it most.",
+                language=language,
+                feature=value,
+                scoring=attributions.scoring,
+            ),
+        )
     if value in ranking:
         return Feedback(
-            False, f"{value} ranks {ranking.index(value) + 1} of {len(ranking)}; look for the largest importance."
+            False,
+            translate(
+                "{feature} ranks {rank} of {n}; look for the largest importance.",
+                language=language,
+                feature=value,
+                rank=ranking.index(value) + 1,
+                n=len(ranking),
+            ),
         )
-    return Feedback(False, f"{value!r} is not an input feature; choose one of {', '.join(ranking)}.")
+    return Feedback(
+        False,
+        translate(
+            "{feature!r} is not an input feature; choose one of {features}.",
+            language=language,
+            feature=value,
+            features=", ".join(ranking),
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -478,7 +848,7 @@ class ExerciseCheck:
     """One exercise's check, runnable from the stored value and the learner's parameters alone.
 
     ``state(seed, mode)`` rebuilds what the check needs (``None``: only the notebook has it);
-    ``judge(value, state)`` runs the notebook-form check; ``solve(seed, mode)`` is a reference
+    ``judge(value, state, language)`` runs the notebook-form check; ``solve(seed, mode)`` is a reference
     solution (``None``: only the bank's constant, valid for the seed it was written for).
     ``seeded`` says whether the rebuilt state (and so the verdict) depends on the seed;
     ``grader_reruns`` is false for a check too slow to rebuild for a class.
@@ -486,7 +856,7 @@ class ExerciseCheck:
 
     notebook: str
     exercise: str
-    judge: Callable[[Any, Any], Feedback]
+    judge: Callable[[Any, Any, str], Feedback]
     state: Callable[[int, str], Any] | None
     solve: Callable[[int, str], Any] | None
     seeded: bool
@@ -496,16 +866,25 @@ class ExerciseCheck:
     def can_regrade(self) -> bool:
         return self.state is not None
 
-    def check(self, value: Any, *, seed: int = 42, mode: str = "full") -> Feedback:
-        """The check's verdict on ``value`` for a learner who ran the notebook with ``seed`` and ``mode``."""
+    def check(self, value: Any, *, seed: int = 42, mode: str = "full", language: str = "en") -> Feedback:
+        """The check's verdict on ``value`` for a learner who ran the notebook with ``seed`` and ``mode``.
+
+        ``language`` is the language of the feedback's message; the verdict is the same in every language.
+        """
         seed, mode = _parameters(seed, mode)
+        check_language(language)
         if self.state is None:
             raise RegradeUnavailable(f"{self.notebook}/{self.exercise}: the check needs a full notebook run")
         state = self.state(seed, mode)
         try:
-            return self.judge(value, state)
+            return self.judge(value, state, language)
         except Exception as exc:  # a learner's odd value must produce a verdict, not a traceback
-            return Feedback(False, f"the check could not use this value ({exc.__class__.__name__})")
+            return Feedback(
+                False,
+                translate(
+                    "the check could not use this value ({error})", language=language, error=exc.__class__.__name__
+                ),
+            )
 
     def reference_solution(self, seed: int = 42, mode: str = "full") -> Any:
         """A value the check accepts for ``seed`` and ``mode`` (plain data, as the ``solutions`` parameter takes)."""
@@ -528,7 +907,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "00_start_here",
             "train-months",
-            lambda v, frame: check_time_split(v, frame=frame, test_months=3),
+            lambda v, frame, language: check_time_split(v, frame=frame, test_months=3, language=language),
             lambda seed, mode: _start_here_customers(0, mode),  # the months are the same for every seed
             lambda seed, mode: 3 if mode == "smoke" else 9,
             seeded=False,
@@ -536,7 +915,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "00_start_here",
             "m2m-churn-rate",
-            lambda v, frame: check_segment_churn_rate(v, frame=frame),
+            lambda v, frame, language: check_segment_churn_rate(v, frame=frame, language=language),
             _start_here_customers,
             lambda seed, mode: _segment_rate(_start_here_customers(seed, mode)),
             seeded=True,
@@ -544,7 +923,9 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "01_pain_points",
             "trial-threshold",
-            lambda v, table: check_recorded_value(v, table=table, run="trial-7", column="threshold"),
+            lambda v, table, language: check_recorded_value(
+                v, table=table, run="trial-7", column="threshold", language=language
+            ),
             lambda seed, mode: _trial_table(),
             _same(0.2),
             seeded=False,
@@ -552,7 +933,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "01_pain_points",
             "bo-filter",
-            lambda v, store: check_filter(v, expected=["bo-1", "bo-2"], store=store),
+            lambda v, store, language: check_filter(v, expected=["bo-1", "bo-2"], store=store, language=language),
             None,
             _same("tags.`mlflow.user` = 'bo'"),
             seeded=False,
@@ -560,7 +941,9 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "01_pain_points",
             "cost-choice",
-            lambda v, table: check_cost_choice(v, table=table, missed_churner_cost=50, false_alarm_cost=25),
+            lambda v, table, language: check_cost_choice(
+                v, table=table, missed_churner_cost=50, false_alarm_cost=25, language=language
+            ),
             None,
             None,
             seeded=True,
@@ -568,7 +951,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "02_devops_vs_mlops",
             "data-check",
-            lambda v, batches: check_data_rule(v, clean=batches[0], faulty=batches[1]),
+            lambda v, batches, language: check_data_rule(v, clean=batches[0], faulty=batches[1], language=language),
             lambda seed, mode: _devops_batches(seed),
             _same({"column": "tenure_months", "min": 0, "max": 72}),
             seeded=True,
@@ -576,7 +959,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "02_devops_vs_mlops",
             "slice-check",
-            lambda v, models: check_slice_rule(v, **models),
+            lambda v, models, language: check_slice_rule(v, **models, language=language),
             None,
             _same({"column": "payment_method", "value": "mailed-check"}),
             seeded=False,
@@ -584,7 +967,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "03_ml_lifecycle",
             "lifecycle-order",
-            lambda v, _: check_lifecycle_order(v),
+            lambda v, _, language: check_lifecycle_order(v, language=language),
             _same(None),
             _same(lifecycle),
             seeded=False,
@@ -592,7 +975,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "03_ml_lifecycle",
             "rerun-prediction",
-            lambda v, _: check_rerun_prediction(v, parameter="train_months"),
+            lambda v, _, language: check_rerun_prediction(v, parameter="train_months", language=language),
             _same(None),
             lambda seed, mode: pipeline_steps.steps_affected_by("train_months"),
             seeded=False,
@@ -600,7 +983,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "04_maturity_levels",
             "drift-threshold",
-            lambda v, world: check_drift_threshold(v, world=world),
+            lambda v, world, language: check_drift_threshold(v, world=world, language=language),
             _world,
             _drift_threshold_solution,
             seeded=True,
@@ -608,7 +991,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "04_maturity_levels",
             "best-trigger",
-            lambda v, state: check_policy(v, world=state[0], search=state[1]),
+            lambda v, state, language: check_policy(v, world=state[0], search=state[1], language=language),
             lambda seed, mode: (_world(seed, mode), _policy_search(seed, mode)),
             lambda seed, mode: {
                 "trigger": _policy_search(seed, mode).best.trigger,
@@ -620,7 +1003,9 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "05_vertex_ai",
             "point-in-time-value",
-            lambda v, h: check_point_in_time_value(v, labels=h[0], features=h[1], customer_id=h[2]),
+            lambda v, h, language: check_point_in_time_value(
+                v, labels=h[0], features=h[1], customer_id=h[2], language=language
+            ),
             _feature_history,
             lambda seed, mode: _point_in_time_solution(*_feature_history(seed, mode)),
             seeded=True,
@@ -628,7 +1013,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "05_vertex_ai",
             "canary-split",
-            lambda v, _: check_canary_split(v),
+            lambda v, _, language: check_canary_split(v, language=language),
             _same(None),
             _same({"champion": 80, "challenger": 20}),
             seeded=False,
@@ -636,7 +1021,7 @@ def _entries() -> dict[tuple[str, str], ExerciseCheck]:
         ExerciseCheck(
             "05_vertex_ai",
             "top-feature",
-            lambda v, attributions: check_top_feature(v, attributions=attributions),
+            lambda v, attributions, language: check_top_feature(v, attributions=attributions, language=language),
             None,
             None,
             seeded=True,
@@ -670,9 +1055,11 @@ def get_check(notebook: str, exercise_id: str) -> ExerciseCheck:
     return REGISTRY[(notebook, exercise_id)]
 
 
-def check_exercise(notebook: str, exercise_id: str, value: Any, *, seed: int = 42, mode: str = "full") -> Feedback:
-    """Rerun one exercise's check on ``value`` for a learner's ``seed`` and ``mode``."""
-    return get_check(notebook, exercise_id).check(value, seed=seed, mode=mode)
+def check_exercise(
+    notebook: str, exercise_id: str, value: Any, *, seed: int = 42, mode: str = "full", language: str = "en"
+) -> Feedback:
+    """Rerun one exercise's check on ``value`` for a learner's ``seed`` and ``mode``, its message in ``language``."""
+    return get_check(notebook, exercise_id).check(value, seed=seed, mode=mode, language=language)
 
 
 def reference_solution(notebook: str, exercise_id: str, *, seed: int = 42, mode: str = "full") -> Any:

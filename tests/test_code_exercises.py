@@ -6,9 +6,10 @@ import textwrap
 
 import pytest
 
+from mlops_lab import i18n
 from mlops_lab.code_exercises import function_source, load_function, run_hidden_tests, solution_code_problem
 from mlops_lab.exercises import ExerciseBook
-from mlops_lab.hidden_tests import CODE_EXERCISES
+from mlops_lab.hidden_tests import CODE_EXERCISES, problem
 from mlops_lab.progress import Progress
 from mlops_lab.quiz import QuizBankError, bank_path, load_bank
 
@@ -446,3 +447,33 @@ def test_the_notebooks_starting_point_runs_but_does_not_pass(exercise_id):
     assert any(f'your_turn.submit_code("{exercise_id}", {spec.function})' in c for c in cells)
     result = run_hidden_tests(exercise_id, namespace[spec.function])
     assert 0 < result.n_passed < result.n_cases  # a working start that the learner has to improve
+
+
+@pytest.mark.parametrize("exercise_id", sorted(WRONG))
+def test_the_hidden_tests_feedback_reads_in_spanish_with_the_same_verdict(exercise_id):
+    spec = CODE_EXERCISES[exercise_id]
+    catalogue = i18n.translations("es")
+    for code, _ in WRONG[exercise_id]:
+        result = run_hidden_tests(exercise_id, load_function(code, spec.function))
+        english, spanish = result.feedback_in("en"), result.feedback_in("es")
+        assert spanish.passed == english.passed is False
+        assert spanish.message.startswith(f"{result.n_passed} de {result.n_cases} pruebas ocultas superadas.")
+        assert len(spanish.message.splitlines()) == len(english.message.splitlines())
+        for failure in result.failures:
+            assert failure.text in catalogue, failure.text
+            assert failure.render(language="es") in spanish.message
+            assert failure.render(language="es") != failure.render(language="en")
+
+
+def test_a_failure_keeps_its_values_and_names_the_situation_in_spanish():
+    starting_point = WRONG["validate-batch"][0][0]
+    result = run_hidden_tests("validate-batch", load_function(starting_point, "validate_batch"))
+    assert "  - una columna que falta: tu función lanzó KeyError: 'data_usage_gb'" in result.feedback_in("es").message
+    rendered = problem(
+        "a {percent}% canary should send about {percent}% of customers to the challenger; yours sent {got:.0%}",
+        percent=20,
+        got=0.5,
+    ).render(language="es")
+    assert (
+        rendered == "un canario del 20% debería enviar al aspirante cerca del 20% de los clientes; el tuyo envió el 50%"
+    )

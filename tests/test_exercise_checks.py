@@ -1,6 +1,8 @@
 """The exercise-check registry: every bank exercise has an entry, reference solutions pass for the seed they were
 computed for, wrong values fail, and the parameters are checked."""
 
+import re
+
 import pytest
 
 from mlops_lab.exercise_checks import REGISTRY, RegradeUnavailable, check_exercise, get_check, reference_solution
@@ -57,3 +59,76 @@ def test_parameters_are_checked_and_unavailable_checks_say_so():
     solution = reference_solution("05_vertex_ai", "canary-split")
     solution["challenger"] = 99  # a caller's change does not leak into the next learner's comparison
     assert reference_solution("05_vertex_ai", "canary-split")["challenger"] == 20
+
+
+# A wrong answer for each check the grader reruns: the Spanish feedback must reach the same verdict.
+WRONG = {
+    "train-months": 6,
+    "m2m-churn-rate": 0.5,
+    "trial-threshold": 0.5,
+    "data-check": {"column": "tenure_months", "min": 1, "max": 60},
+    "lifecycle-order": ["model training", "data extraction"],
+    "rerun-prediction": ["train_model"],
+    "drift-threshold": 0.9,
+    "point-in-time-value": -1,
+    "canary-split": {"champion": 90, "challenger": 10},
+}
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+@pytest.mark.parametrize("key", CHEAP, ids="/".join)
+def test_a_spanish_check_gives_the_same_verdict_with_a_spanish_message(key):
+    assert {exercise for _, exercise in CHEAP} == set(WRONG)
+    for value in (reference_solution(*key, seed=7, mode="smoke"), WRONG[key[1]], None):
+        english = check_exercise(*key, value, seed=7, mode="smoke")
+        spanish = check_exercise(*key, value, seed=7, mode="smoke", language="es")
+        assert spanish.passed == english.passed, (key, value)
+        if value is None:  # refused by the package's input validation, whose errors may stay English
+            continue
+        assert spanish.message != english.message, (key, value)
+        # The same figures, in the order Spanish puts them.
+        assert sorted(NUMBER.findall(spanish.message)) == sorted(NUMBER.findall(english.message)), spanish.message
+    assert check_exercise(*key, WRONG[key[1]], seed=7, mode="smoke", language="en") == check_exercise(
+        *key, WRONG[key[1]], seed=7, mode="smoke"
+    )
+    with pytest.raises(ValueError, match="language must be one of"):
+        check_exercise(*key, None, language="fr")
+
+
+def test_a_spanish_message_reads_as_the_catalogue_says():
+    feedback = check_exercise("00_start_here", "train-months", 6, seed=42, mode="full", language="es")
+    assert feedback.message == (
+        "con train_months=6, el conjunto de prueba abarca 6 meses (de 2025-07 a 2025-12); "
+        "debería abarcar los últimos 3."
+    )
+
+
+def test_a_spanish_learners_record_keeps_what_they_read_and_is_graded_alike(tmp_path, capsys):
+    from mlops_lab import data
+    from mlops_lab.exercise_checks import check_time_split
+    from mlops_lab.exercises import ExerciseBook
+    from mlops_lab.grading import grade_submissions
+    from mlops_lab.progress import Progress
+
+    customers = data.make_customers(n_months=12, seed=42)
+    for language in ("en", "es"):
+        book = ExerciseBook(
+            "00_start_here", workspace=tmp_path / "class" / language, seed=42, mode="full", language=language
+        )
+        book.submit(
+            "train-months", 6, check=lambda v, lang=language: check_time_split(v, frame=customers, language=lang)
+        )
+    printed = capsys.readouterr().out.splitlines()
+    assert (
+        printed[1]
+        == f"[train-months] INTÉNTALO DE NUEVO: {check_exercise('00_start_here', 'train-months', 6, language='es').message}"
+    )
+    records = {
+        language: Progress.in_workspace(tmp_path / "class" / language).answers("00_start_here", "exercises")[
+            "train-months"
+        ]
+        for language in ("en", "es")
+    }
+    assert records["es"]["message"].startswith("con train_months=6") and records["en"]["message"].startswith("with")
+    rows = {r.learner: r for r in grade_submissions([tmp_path / "class"]).rows if r.item == "train-months"}
+    assert {learner: (r.status, r.flag) for learner, r in rows.items()} == {"en": ("failed", ""), "es": ("failed", "")}

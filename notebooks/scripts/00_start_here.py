@@ -203,7 +203,7 @@ train_months = 6  # your turn: change this value
 train_months = your_turn.submit(
     "train-months",
     train_months,
-    check=lambda value: exercise_checks.check_time_split(value, frame=customers, test_months=3),
+    check=lambda value: exercise_checks.check_time_split(value, frame=customers, test_months=3, language=language),
 )
 
 # %% [markdown]
@@ -218,7 +218,7 @@ m2m_churn_rate = customers["churned"].mean()  # your turn: only month-to-month c
 m2m_churn_rate = your_turn.submit(
     "m2m-churn-rate",
     m2m_churn_rate,
-    check=lambda value: exercise_checks.check_segment_churn_rate(value, frame=customers),
+    check=lambda value: exercise_checks.check_segment_churn_rate(value, frame=customers, language=language),
 )
 
 # %% [markdown]

@@ -427,7 +427,9 @@ trial_7_threshold = 0.5  # your turn: the threshold trial-7 recorded
 trial_7_threshold = your_turn.submit(
     "trial-threshold",
     trial_7_threshold,
-    check=lambda value: exercise_checks.check_recorded_value(value, table=runs, run="trial-7", column="threshold"),
+    check=lambda value: exercise_checks.check_recorded_value(
+        value, table=runs, run="trial-7", column="threshold", language=language
+    ),
 )
 
 # %% [markdown]
@@ -441,7 +443,7 @@ bo_filter = "params.kind = 'gradient_boosting'"  # your turn: a filter that find
 bo_filter = your_turn.submit(
     "bo-filter",
     bo_filter,
-    check=lambda value: exercise_checks.check_filter(value, expected=["bo-1", "bo-2"], store=store),
+    check=lambda value: exercise_checks.check_filter(value, expected=["bo-1", "bo-2"], store=store, language=language),
 )
 
 # %% [markdown]
@@ -457,7 +459,7 @@ best_for_marketing = your_turn.submit(
     "cost-choice",
     best_for_marketing,
     check=lambda value: exercise_checks.check_cost_choice(
-        value, table=runs, missed_churner_cost=50, false_alarm_cost=25
+        value, table=runs, missed_churner_cost=50, false_alarm_cost=25, language=language
     ),
 )
 
@@ -480,9 +482,15 @@ def pick_run(runs, *, metric, min_recall):
 
 
 # %%
+from mlops_lab.i18n import translate
+
 pick_run = your_turn.submit_code("pick-run", pick_run)
 print(
-    f"Your rule's pick, the best ROC AUC with a recall of at least 0.7: {pick_run(runs, metric='roc_auc', min_recall=0.7)}"
+    translate(
+        "Your rule's pick, the best ROC AUC with a recall of at least 0.7: {pick}",
+        language=language,
+        pick=pick_run(runs, metric="roc_auc", min_recall=0.7),
+    )
 )
 
 # %% [markdown]

@@ -474,7 +474,9 @@ faulty_batches = {fault: data.inject_faults(clean, faults=[fault], seed=seed) fo
 my_data_check = your_turn.submit(
     "data-check",
     my_data_check,
-    check=lambda rule: exercise_checks.check_data_rule(rule, clean=clean_months, faulty=faulty_batches),
+    check=lambda rule: exercise_checks.check_data_rule(
+        rule, clean=clean_months, faulty=faulty_batches, language=language
+    ),
 )
 
 # %% [markdown]
@@ -515,7 +517,7 @@ my_slice_check = your_turn.submit(
     "slice-check",
     my_slice_check,
     check=lambda spec: exercise_checks.check_slice_rule(
-        spec, data=holdout, current=current_model, good=run_a.candidate, faulty=candidate_b
+        spec, data=holdout, current=current_model, good=run_a.candidate, faulty=candidate_b, language=language
     ),
 )
 
@@ -549,7 +551,7 @@ def validate_batch(batch):
 from mlops_lab.code_exercises import outcomes
 
 validate_batch = your_turn.submit_code("validate-batch", validate_batch)
-for batch_name, verdict in outcomes(validate_batch, {**clean_months, **faulty_batches}).items():
+for batch_name, verdict in outcomes(validate_batch, {**clean_months, **faulty_batches}, language=language).items():
     print(f"{batch_name:<18}{verdict}")
 
 # %% [markdown]

@@ -311,7 +311,11 @@ lifecycle_order = [
 ]  # your turn: reorder this list
 
 # %%
-lifecycle_order = your_turn.submit("lifecycle-order", lifecycle_order, check=exercise_checks.check_lifecycle_order)
+lifecycle_order = your_turn.submit(
+    "lifecycle-order",
+    lifecycle_order,
+    check=lambda value: exercise_checks.check_lifecycle_order(value, language=language),
+)
 
 # %% [markdown]
 # **Exercise 2.** Predict before you run: you change `train_months` from 9 to 8 (the model trains on one month
@@ -326,7 +330,7 @@ rerun_prediction = ["train_model"]  # your turn: every step that will run again
 rerun_prediction = your_turn.submit(
     "rerun-prediction",
     rerun_prediction,
-    check=lambda value: exercise_checks.check_rerun_prediction(value, parameter="train_months"),
+    check=lambda value: exercise_checks.check_rerun_prediction(value, parameter="train_months", language=language),
 )
 
 # %%
@@ -355,11 +359,17 @@ def cache_key(step, params, inputs):
 
 
 # %%
+from mlops_lab.i18n import translate
+
 cache_key = your_turn.submit_code("cache-key", cache_key)
 same_settings = {"train_months": 9, "model_params": {"C": 0.05}}
 old_data = cache_key("train_model", same_settings, {"train": train.content_hash})
 new_data = cache_key("train_model", same_settings, {"train": test.content_hash})
-print(f"Training data replaced, same settings: the key {'changes' if old_data != new_data else 'stays the same'}.")
+print(
+    translate("Training data replaced, same settings: the key changes.", language=language)
+    if old_data != new_data
+    else translate("Training data replaced, same settings: the key stays the same.", language=language)
+)
 
 # %% [markdown]
 # ## 6. Lab: the same pipeline on Kubeflow Pipelines, compiled for Vertex AI

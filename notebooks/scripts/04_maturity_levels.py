@@ -322,7 +322,9 @@ drift_threshold = 0.3  # your turn: change this value
 
 # %%
 drift_threshold = your_turn.submit(
-    "drift-threshold", drift_threshold, check=lambda value: exercise_checks.check_drift_threshold(value, world=world)
+    "drift-threshold",
+    drift_threshold,
+    check=lambda value: exercise_checks.check_drift_threshold(value, world=world, language=language),
 )
 
 # %% [markdown]
@@ -337,7 +339,9 @@ my_policy = {"trigger": "schedule", "threshold": 1}  # your turn: change the tri
 # %%
 search = maturity_levels.search_policies(world)
 my_policy = your_turn.submit(
-    "best-trigger", my_policy, check=lambda value: exercise_checks.check_policy(value, world=world, search=search)
+    "best-trigger",
+    my_policy,
+    check=lambda value: exercise_checks.check_policy(value, world=world, search=search, language=language),
 )
 
 # %% [markdown]
@@ -376,6 +380,8 @@ def should_retrain(report, *, drift_threshold=0.3, max_recall_drop=0.05):
 
 
 # %%
+from mlops_lab.i18n import translate
+
 should_retrain = your_turn.submit_code("retrain-trigger", should_retrain)
 december_drift = monitoring.detect_drift(november, december)
 december_report = {
@@ -384,7 +390,13 @@ december_report = {
     "recall": None,  # December's churn labels arrive in January
     "baseline_recall": 0.7,
 }
-print(f"December 2025, drift against November: retrain? {should_retrain(december_report)}")
+print(
+    translate(
+        "December 2025, drift against November: retrain? {decision}",
+        language=language,
+        decision=should_retrain(december_report),
+    )
+)
 
 # %% [markdown]
 # ## 7. Quiz

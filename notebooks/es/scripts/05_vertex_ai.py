@@ -623,7 +623,7 @@ known_support_calls = your_turn.submit(
     "point-in-time-value",
     float(known_support_calls),
     check=lambda value: exercise_checks.check_point_in_time_value(
-        value, labels=labels, features=feature_rows, customer_id=churner
+        value, labels=labels, features=feature_rows, customer_id=churner, language=language
     ),
 )
 
@@ -636,7 +636,9 @@ known_support_calls = your_turn.submit(
 next_canary = {"champion": 90, "challenger": 10}  # your turn
 
 # %%
-next_canary = your_turn.submit("canary-split", next_canary, check=exercise_checks.check_canary_split)
+next_canary = your_turn.submit(
+    "canary-split", next_canary, check=lambda value: exercise_checks.check_canary_split(value, language=language)
+)
 
 # %% [markdown]
 # **Ejercicio 3 (Explainable AI).** ¿En qué característica de entrada se apoya más el modelo en servicio? Léelo en
@@ -647,7 +649,9 @@ top_feature = "region"  # your turn
 
 # %%
 top_feature = your_turn.submit(
-    "top-feature", top_feature, check=lambda value: exercise_checks.check_top_feature(value, attributions=attributions)
+    "top-feature",
+    top_feature,
+    check=lambda value: exercise_checks.check_top_feature(value, attributions=attributions, language=language),
 )
 
 # %% [markdown]
@@ -678,10 +682,19 @@ def route_request(request, canary_percent):
 
 
 # %%
+from mlops_lab.i18n import translate
+
 route_request = your_turn.submit_code("canary-route", route_request)
 requests = [{"request_id": f"r-{n}", "customer_id": c} for n, c in enumerate(production["customer_id"].head(1000))]
 share = sum(route_request(r, 20) == "challenger" for r in requests) / len(requests)
-print(f"A 20% canary sends {share:.1%} of {len(requests)} production requests to the challenger.")
+print(
+    translate(
+        "A 20% canary sends {share:.1%} of {n} production requests to the challenger.",
+        language=language,
+        share=share,
+        n=len(requests),
+    )
+)
 
 # %% [markdown]
 # ## 11. Cuestionario
