@@ -103,6 +103,12 @@ NOT_OURS = [
 
 # Hyphenated or underscored tokens are identifiers and data values (month-to-month, trial-7, train_months).
 IDENTIFIER = re.compile(r"\w+(?:[-_.]\w+)+")
+# "model" is also a name: the pipeline's artifact (quoted, before its fingerprint or type, in a list of artifact names,
+# or alone in a table cell at the line's end), ML Metadata's artifact type Model, and a word of Google Cloud product
+# names, which stay English (Vertex AI Model Monitoring, Model Registry).
+MODEL_NAME = re.compile(
+    r"\bModel\b(?= [A-Z][a-z]| \d|\)| ')|'model'|\bmodel(?= [0-9a-f]{12}\b| \(Model\)|,|\s*$)|(?<=, )model\b"
+)
 
 
 def english_lines(notebook: Path) -> list[str]:
@@ -124,11 +130,16 @@ def test_the_english_detector_finds_english_and_passes_spanish() -> None:
     assert not english_lines_of("3/3 comprobaciones superadas: se PROMUEVE el candidato")
     assert not english_lines_of("Successfully registered model 'churn-model'.")
     assert not english_lines_of("contract = month-to-month   1853  0.852  APROBADO")
+    assert not english_lines_of("4  entrenamiento del modelo  train_model  model (Model)  Vertex AI Model Monitoring")
+    assert not english_lines_of("Artifact(Model 'model', huella 23fb9624f007)  train-model  model, test  model")
+    assert english_lines_of("model ROC AUC 0.7917, baseline rule ROC AUC 0.7015")
+    assert english_lines_of("Model ROC AUC 0.7917")
 
 
 def english_lines_of(text: str) -> bool:
     """Whether ``text`` reads as English once identifiers, data values and other libraries' messages are set aside."""
-    return bool(ENGLISH_WORDS.search(IDENTIFIER.sub(" ", text))) and not any(p.search(text) for p in NOT_OURS)
+    words = MODEL_NAME.sub(" ", IDENTIFIER.sub(" ", text))
+    return bool(ENGLISH_WORDS.search(words)) and not any(p.search(text) for p in NOT_OURS)
 
 
 @pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks" / "es").glob("*.ipynb")), ids=lambda p: p.stem)
