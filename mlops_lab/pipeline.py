@@ -266,6 +266,9 @@ def draw_pipeline(run: PipelineRun | None = None, *, ax: Axes | None = None, lan
     colours = {"COMPLETE": "#f4b183", "CACHED": "#a9d18e", "FAILED": "#ff6b6b"}
     spacing, half_width, half_height = 1.8, 0.8, 0.35
     position = {s.name: i * spacing for i, s in enumerate(STEPS)}
+    stages = {s.name: translate(s.stage, language=language) for s in STEPS}
+    # A box holds about 21 italic characters at 7.5 points: longer stage names (Spanish ones) all get a smaller font.
+    stage_size = min(7.5, 7.5 * 21 / max(len(stage) for stage in stages.values()))
     # Arcs that skip steps leave and enter a box at different points, so they stay apart.
     outgoing = {s.name: 0 for s in STEPS}
     incoming = {s.name: 0 for s in STEPS}
@@ -282,7 +285,7 @@ def draw_pipeline(run: PipelineRun | None = None, *, ax: Axes | None = None, lan
             )
         )
         ax.text(x, 0.1, s.name, ha="center", va="center", fontsize=8, fontweight="bold")
-        ax.text(x, -0.15, translate(s.stage, language=language), ha="center", va="center", fontsize=7.5, style="italic")
+        ax.text(x, -0.15, stages[s.name], ha="center", va="center", fontsize=stage_size, style="italic")
         for source in sorted(s.upstream, key=position.get, reverse=True):
             sx = position[source]
             hops = round((x - sx) / spacing)

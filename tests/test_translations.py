@@ -97,6 +97,7 @@ NOT_OURS = [
         r"^(Successfully registered model|Created version) '",  # MLflow's own log lines
         r"Input X contains infinity or a value too large",  # scikit-learn's error, shown as the failure it is
         r"^\s*[\w.\[\]]+: (Input should be|Field required|Extra inputs are not permitted)",  # pydantic's 422 details
+        r"^<Figure size \d+x\d+ with \d+ Axes>$",  # matplotlib's text stand-in for a figure (the learner sees the image)
     )
 ]
 
