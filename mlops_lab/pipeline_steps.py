@@ -92,10 +92,26 @@ class Artifact:
     def read_json(self) -> dict[str, Any]:
         return json.loads(self.path.read_text(encoding="utf-8"))
 
-    def __repr__(self) -> str:
+    def describe(self, *, language: str = "en") -> str:
+        """What :func:`repr` shows, in ``language``: type, name, and the hash (or fingerprint and file hash)."""
         if self.fingerprint == self.content_hash:
             return f"Artifact({self.type} {self.name!r}, sha256 {self.content_hash})"
-        return f"Artifact({self.type} {self.name!r}, fingerprint {self.fingerprint}, file sha256 {self.content_hash})"
+        return translate(
+            "Artifact({type} {name!r}, fingerprint {fingerprint}, file sha256 {content_hash})",
+            language=language,
+            type=self.type,
+            name=self.name,
+            fingerprint=self.fingerprint,
+            content_hash=self.content_hash,
+        )
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+
+def describe_artifacts(*artifacts: Artifact, language: str = "en") -> str:
+    """One line per artifact, as :meth:`Artifact.describe` shows it in ``language``."""
+    return "\n".join(artifact.describe(language=language) for artifact in artifacts)
 
 
 def content_hash(path: str | os.PathLike[str]) -> str:

@@ -126,7 +126,7 @@ train, test = pipeline_steps.prepare_data(
     snapshot.path, statistics.path, by_hand / "train.csv", by_hand / "test.csv", train_months=9
 )
 stats = statistics.read_json()
-print(snapshot, statistics, train, test, sep="\n")
+print(pipeline_steps.describe_artifacts(snapshot, statistics, train, test, language=language))
 print(
     translate(
         "{rows} rows, months {first} to {last}, churn rate {rate:.3f}",
@@ -145,7 +145,7 @@ pipeline_steps.describe_statistics(statistics, language=language)
 
 # %%
 model = pipeline_steps.train_model(train.path, by_hand / "model.skops", seed=seed)
-print(model)
+print(pipeline_steps.describe_artifacts(model, language=language))
 
 # %% [markdown]
 # The model has two hashes. The **file sha256** is the hash of the file's bytes: the honest check that a file has
@@ -165,7 +165,7 @@ print(model)
 metrics = pipeline_steps.evaluate_model(model.path, test.path, by_hand / "metrics.json")
 validation = pipeline_steps.validate_model(metrics.path, by_hand / "validation.json", min_roc_auc=0.7)
 scores = metrics.read_json()
-print(metrics, validation, sep="\n")
+print(pipeline_steps.describe_artifacts(metrics, validation, language=language))
 print(
     translate(
         "model ROC AUC {model:.4f}, baseline rule ROC AUC {baseline:.4f}",

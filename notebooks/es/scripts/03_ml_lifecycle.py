@@ -132,7 +132,7 @@ train, test = pipeline_steps.prepare_data(
     snapshot.path, statistics.path, by_hand / "train.csv", by_hand / "test.csv", train_months=9
 )
 stats = statistics.read_json()
-print(snapshot, statistics, train, test, sep="\n")
+print(pipeline_steps.describe_artifacts(snapshot, statistics, train, test, language=language))
 print(
     translate(
         "{rows} rows, months {first} to {last}, churn rate {rate:.3f}",
@@ -151,14 +151,14 @@ pipeline_steps.describe_statistics(statistics, language=language)
 
 # %%
 model = pipeline_steps.train_model(train.path, by_hand / "model.skops", seed=seed)
-print(model)
+print(pipeline_steps.describe_artifacts(model, language=language))
 
 # %% [markdown]
-# El modelo tiene dos hashes. El **file sha256** es el hash de los bytes del archivo: la comprobación honesta de que un
+# El modelo tiene dos hashes. El **sha256 del archivo** es el hash de sus bytes: la comprobación honesta de que un
 # archivo no cambió en esta máquina. Pero el entrenamiento es aritmética de punto flotante, y los distintos procesadores
 # (y el código de biblioteca matemática elegido para cada uno) redondean de forma distinta los últimos bits de un número
 # (hacia su 16.º dígito), así que los mismos datos y la misma semilla dan un modelo cuyo archivo difiere en unos pocos
-# bits de una laptop a otra: probablemente tu file sha256 no sea el que vio el autor del taller. La
+# bits de una laptop a otra: probablemente tu sha256 del archivo no sea el que vio el autor del taller. La
 # **huella** (*fingerprint*) es el hash de los parámetros del modelo redondeados a 6 cifras significativas, muy por
 # encima de ese ruido y muy por debajo de cualquier cambio real, así que es la misma en todas las máquinas: es el nombre
 # del modelo en la canalización, en sus registros y en su linaje. Reproducible significa "el mismo modelo", no siempre
@@ -172,7 +172,7 @@ print(model)
 metrics = pipeline_steps.evaluate_model(model.path, test.path, by_hand / "metrics.json")
 validation = pipeline_steps.validate_model(metrics.path, by_hand / "validation.json", min_roc_auc=0.7)
 scores = metrics.read_json()
-print(metrics, validation, sep="\n")
+print(pipeline_steps.describe_artifacts(metrics, validation, language=language))
 print(
     translate(
         "model ROC AUC {model:.4f}, baseline rule ROC AUC {baseline:.4f}",
