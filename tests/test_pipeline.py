@@ -604,3 +604,14 @@ def test_spanish_kubeflow_summaries_carry_the_same_numbers(history, tmp_path):
 
     compiled = yaml.safe_load(compile_pipeline(tmp_path, language="es").read_text())
     assert compiled["pipelineInfo"]["description"].startswith("Los ocho pasos del ciclo de vida del ML")
+
+
+def test_spanish_artifact_lines_name_the_same_hashes(history):
+    _, (first, *_) = history
+    model, snapshot = first.artifacts["train_model.model"], first.artifacts["extract_data.snapshot"]
+    assert pipeline_steps.describe_artifacts(snapshot, model) == f"{snapshot!r}\n{model!r}"
+    spanish = pipeline_steps.describe_artifacts(snapshot, model, language="es").splitlines()
+    assert spanish[0] == repr(snapshot)  # a data file has one hash, and no word to translate
+    assert spanish[1] == (
+        f"Artifact(Model 'model', huella {model.fingerprint}, sha256 del archivo {model.content_hash})"
+    )
