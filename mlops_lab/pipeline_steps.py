@@ -39,6 +39,7 @@ import hashlib
 import inspect
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -332,6 +333,17 @@ def validate_model(
     ]
     _write_json(validation, {"approved": all(c["passed"] for c in checks), "checks": checks})
     return _artifact("validation", "ValidationResult", validation)
+
+
+def validation_lines(validation: Artifact, *, language: str = "en") -> str:
+    """The validation step's checks, one line each: PASS or FAIL, then what was compared, in ``language``."""
+    lines = []
+    for check in validation.read_json()["checks"]:
+        verdict = translate("PASS", language=language) if check["passed"] else translate("FAIL", language=language)
+        # The record names the no-ML rule in English, as validate_model wrote it; the line names it in language.
+        compared = re.sub(r"\bbaseline\b", translate("baseline", language=language), check["check"])
+        lines.append(f"  {verdict}  {compared}")
+    return "\n".join(lines)
 
 
 def deploy_model(

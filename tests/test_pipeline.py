@@ -615,3 +615,15 @@ def test_spanish_artifact_lines_name_the_same_hashes(history):
     assert spanish[1] == (
         f"Artifact(Model 'model', huella {model.fingerprint}, sha256 del archivo {model.content_hash})"
     )
+
+
+def test_validation_lines_give_each_verdict_with_the_same_numbers(history):
+    _, runs = history
+    refused = runs[3].artifacts["validate_model.validation"]  # min_roc_auc=0.99: the first check fails
+    checks = refused.read_json()["checks"]
+    english = pipeline_steps.validation_lines(refused).splitlines()
+    assert english == [f"  {'PASS' if c['passed'] else 'FAIL'}  {c['check']}" for c in checks]
+    spanish = pipeline_steps.validation_lines(refused, language="es").splitlines()
+    assert spanish[0] == f"  FALLIDA  {checks[0]['check']}" and spanish[0].endswith(">= 0.9900")
+    assert spanish[1].startswith("  SUPERADA  roc_auc ") and " > referencia " in spanish[1]
+    assert spanish[1].split()[-1] == english[1].split()[-1]  # the baseline's ROC AUC

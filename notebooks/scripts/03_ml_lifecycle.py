@@ -174,9 +174,7 @@ print(
         baseline=scores["baseline"]["roc_auc"],
     )
 )
-for check in validation.read_json()["checks"]:
-    verdict = translate("PASS", language=language) if check["passed"] else translate("FAIL", language=language)
-    print(f"  {verdict}  {check['check']}")
+print(pipeline_steps.validation_lines(validation, language=language))
 
 # %% [markdown]
 # **Model serving and monitoring.** The approved model goes to the (local) endpoint, which answers three test

@@ -181,9 +181,7 @@ print(
         baseline=scores["baseline"]["roc_auc"],
     )
 )
-for check in validation.read_json()["checks"]:
-    verdict = translate("PASS", language=language) if check["passed"] else translate("FAIL", language=language)
-    print(f"  {verdict}  {check['check']}")
+print(pipeline_steps.validation_lines(validation, language=language))
 
 # %% [markdown]
 # **Servicio y supervisión del modelo.** El modelo aprobado va al endpoint (local), que responde tres solicitudes de
