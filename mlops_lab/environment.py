@@ -116,7 +116,11 @@ class EnvironmentReport:
                 status = translate("MISSING", language=language)
             else:
                 status = translate("DIFFERENT VERSION", language=language)
-            installed = translate("missing", language=language) if p.installed == "missing" else p.installed
+            installed = (
+                translate("missing", language=language, context="installed version")
+                if p.installed == "missing"
+                else p.installed
+            )
             lines.append(f"{p.name:<15}{p.pinned or '-':<12}{installed:<12}{status}")
         if self.ok:
             lines.append(translate("Everything is in place.", language=language))

@@ -128,14 +128,17 @@ def _translations(language: str) -> dict[str, str]:
     return found
 
 
-def translate(text: str, /, *, language: str = "en", **values: Any) -> str:
+def translate(text: str, /, *, language: str = "en", context: str = "", **values: Any) -> str:
     """``text`` (the package's English) in ``language``, with ``values`` filled in as ``str.format`` does.
 
+    ``context`` tells apart one English text that other languages say in several ways (gettext's
+    ``pgettext``): ``translate("none", context="alerts")`` is looked up as ``"alerts|none"``.
     A text the catalogue lacks stays English rather than failing a learner's cell; the tests make sure
     no text the package shows is missing.
     """
     if check_language(language) != "en":
-        text = _translations(language).get(text, text)
+        key = f"{context}|{text}" if context else text
+        text = _translations(language).get(key, text)
     return text.format(**values) if values else text
 
 

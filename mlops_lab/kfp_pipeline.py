@@ -28,11 +28,12 @@ import inspect
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.environment import open_workspace
+from mlops_lab.i18n import translate
 from mlops_lab.pipeline_steps import PIPELINE_NAME, STEPS, PipelineParameters, artifact_fingerprint, content_hash
 
 if TYPE_CHECKING:
@@ -194,13 +195,14 @@ def _pipeline_signature() -> inspect.Signature:
     return inspect.Signature(parameters, return_annotation=Metrics)
 
 
-def build_pipeline(*, base_image: str = BASE_IMAGE, last_step: str = STEPS[-1].name) -> Any:
+def build_pipeline(*, base_image: str = BASE_IMAGE, last_step: str = STEPS[-1].name, language: str = "en") -> Any:
     """The KFP pipeline (a ``GraphComponent``): one lightweight Python component per lifecycle step.
 
     ``last_step`` ends the pipeline early (at model evaluation or later): a local demo can run
     the steps up to the validation gate, while the compiled pipeline holds all eight. The tasks
     are wired as :data:`~mlops_lab.pipeline_steps.STEPS` declares (each step's inputs and parameters),
-    so the in-process runner and Kubeflow run the same graph.
+    so the in-process runner and Kubeflow run the same graph. ``language`` is the language of
+    the pipeline's description.
     """
     steps = STEPS[: _check_last_step(last_step) + 1]
     from kfp import dsl
@@ -225,23 +227,28 @@ def build_pipeline(*, base_image: str = BASE_IMAGE, last_step: str = STEPS[-1].n
         return outputs["evaluate_model.metrics"]
 
     churn_lifecycle.__signature__ = signature  # what KFP reads as the pipeline's parameters
-    description = "The eight steps of the ML lifecycle on the MLOps Lab churn data."
+    description = translate("The eight steps of the ML lifecycle on the MLOps Lab churn data.", language=language)
     return dsl.pipeline(name=PIPELINE_NAME, description=description)(churn_lifecycle)
 
 
-def compile_pipeline(workspace: str | os.PathLike[str] | None = None, *, base_image: str = BASE_IMAGE) -> Path:
-    """Compile the pipeline to the PipelineSpec YAML that Vertex AI Pipelines accepts; return its path."""
+def compile_pipeline(
+    workspace: str | os.PathLike[str] | None = None, *, base_image: str = BASE_IMAGE, language: str = "en"
+) -> Path:
+    """Compile the pipeline to the PipelineSpec YAML that Vertex AI Pipelines accepts; return its path.
+
+    ``language`` is the language of the description the file carries.
+    """
     from kfp import compiler
 
     target = open_workspace(workspace) / KFP_DIR / PIPELINE_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
-    compiler.Compiler().compile(build_pipeline(base_image=base_image), package_path=str(target))
+    compiler.Compiler().compile(build_pipeline(base_image=base_image, language=language), package_path=str(target))
     return target
 
 
 @dataclass(frozen=True)
 class PipelineSpecSummary:
-    """The essentials of a compiled pipeline: format version, parameters and the task graph."""
+    """The essentials of a compiled pipeline: format version, parameters and the task graph (shown in ``language``)."""
 
     name: str
     schema_version: str
@@ -249,23 +256,39 @@ class PipelineSpecSummary:
     parameters: dict[str, str]
     tasks: tuple[dict[str, Any], ...]
     images: tuple[str, ...]
+    language: str = field(default="en", repr=False, compare=False)
 
     def table(self) -> "pd.DataFrame":
         import pandas as pd
 
-        return pd.DataFrame(list(self.tasks), columns=["task", "component", "runs after", "reads", "writes"]).set_index(
-            "task"
-        )
+        columns = {
+            "task": translate("task", language=self.language),
+            "component": translate("component", language=self.language),
+            "runs after": translate("runs after", language=self.language),
+            "reads": translate("reads", language=self.language),
+            "writes": translate("writes", language=self.language),
+        }
+        frame = pd.DataFrame(list(self.tasks), columns=list(columns)).rename(columns=columns)
+        return frame.set_index(columns["task"])
 
     def __repr__(self) -> str:
-        return (
-            f"pipeline {self.name!r}: schemaVersion {self.schema_version}, {self.sdk_version}, "
-            f"{len(self.tasks)} tasks, {len(self.parameters)} parameters, image {', '.join(self.images)}"
+        return translate(
+            "pipeline {name!r}: schemaVersion {schema}, {sdk}, {tasks} tasks, {parameters} parameters, image {images}",
+            language=self.language,
+            name=self.name,
+            schema=self.schema_version,
+            sdk=self.sdk_version,
+            tasks=len(self.tasks),
+            parameters=len(self.parameters),
+            images=", ".join(self.images),
         )
 
 
-def describe_pipeline_spec(path: str | os.PathLike[str]) -> PipelineSpecSummary:
-    """Read a compiled pipeline YAML back: it must parse, and it names every task and what it depends on."""
+def describe_pipeline_spec(path: str | os.PathLike[str], *, language: str = "en") -> PipelineSpecSummary:
+    """Read a compiled pipeline YAML back: it must parse, and it names every task and what it depends on.
+
+    The summary is shown in ``language``.
+    """
     import yaml
 
     spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -295,6 +318,7 @@ def describe_pipeline_spec(path: str | os.PathLike[str]) -> PipelineSpecSummary:
         parameters={name: p["parameterType"] for name, p in parameters.items()},
         tasks=tuple(tasks),
         images=tuple(sorted({e["container"]["image"] for e in executors})),
+        language=language,
     )
 
 
@@ -310,11 +334,16 @@ class KfpRun:
     log_file: Path
     log_lines: int
     seconds: float
+    language: str = field(default="en", repr=False, compare=False)
 
     def __repr__(self) -> str:
-        return (
-            f"KFP local run: {self.status}, {len(self.tasks)} tasks in separate processes "
-            f"({', '.join(self.tasks)}); the runner's log is in {KFP_DIR}/{LOG_FILE}"
+        return translate(
+            "KFP local run: {status}, {n} tasks in separate processes ({tasks}); the runner's log is in {log}",
+            language=self.language,
+            status=self.status,
+            n=len(self.tasks),
+            tasks=", ".join(self.tasks),
+            log=f"{KFP_DIR}/{LOG_FILE}",
         )
 
 
@@ -381,9 +410,14 @@ class KfpJob:
     process: Any
     workspace: Path
     result_file: Path
+    language: str = field(default="en", repr=False, compare=False)
 
     def __repr__(self) -> str:
-        return f"KfpJob: pipeline {PIPELINE_NAME!r} submitted to the local SubprocessRunner in a background process"
+        return translate(
+            "KfpJob: pipeline {name!r} submitted to the local SubprocessRunner in a background process",
+            language=self.language,
+            name=PIPELINE_NAME,
+        )
 
     def done(self) -> bool:
         return self.process.poll() is not None
@@ -398,7 +432,14 @@ class KfpJob:
             tail = "\n".join(job_log.read_text(encoding="utf-8").splitlines()[-15:]) if job_log.exists() else ""
             raise RuntimeError(f"the background KFP run failed (exit code {code}); log: {job_log}\n{tail}")
         record = json.loads(self.result_file.read_text(encoding="utf-8"))
-        return KfpRun(**{**record, "tasks": tuple(record["tasks"]), "log_file": Path(record["log_file"])})
+        return KfpRun(
+            **{
+                **record,
+                "tasks": tuple(record["tasks"]),
+                "log_file": Path(record["log_file"]),
+                "language": self.language,
+            }
+        )
 
 
 def submit_local_run(
@@ -406,11 +447,13 @@ def submit_local_run(
     *,
     parameters: PipelineParameters | None = None,
     last_step: str = STEPS[-1].name,
+    language: str = "en",
     **overrides: Any,
 ) -> KfpJob:
     """Compile the pipeline and run it locally in a background process; ``.wait()`` returns the :class:`KfpRun`.
 
     The compiled file always holds all eight steps; ``last_step`` ends the local run early.
+    ``language`` is the language of the job's and the run's summaries and of the compiled description.
 
     Each KFP task starts a fresh Python process that imports pandas and scikit-learn, so the
     whole run takes several seconds; in the background it overlaps with the notebook's
@@ -437,24 +480,25 @@ def submit_local_run(
                 json.dumps(params),
                 str(result_file),
                 last_step,
+                language,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    return KfpJob(process=process, workspace=home.parent, result_file=result_file)
+    return KfpJob(process=process, workspace=home.parent, result_file=result_file, language=language)
 
 
 def main(argv: list[str]) -> int:
-    """``python -m mlops_lab.kfp_pipeline WORKSPACE PARAMETERS_JSON RESULT_FILE [LAST_STEP]``.
+    """``python -m mlops_lab.kfp_pipeline WORKSPACE PARAMETERS_JSON RESULT_FILE [LAST_STEP [LANGUAGE]]``.
 
-    Compiles the whole pipeline, runs it locally (up to LAST_STEP), writes the result.
+    Compiles the whole pipeline (its description in LANGUAGE), runs it locally (up to LAST_STEP), writes the result.
     """
     import json
     from dataclasses import asdict
 
     workspace, params, target = Path(argv[0]), json.loads(argv[1]), Path(argv[2])
-    compile_pipeline(workspace)
+    compile_pipeline(workspace, language=argv[4] if len(argv) > 4 else "en")
     run = run_local(workspace, last_step=argv[3] if len(argv) > 3 else STEPS[-1].name, **params)
     record = {**asdict(run), "log_file": str(run.log_file)}
     target.with_suffix(".tmp").write_text(json.dumps(record, indent=1), encoding="utf-8")
@@ -462,30 +506,33 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def compare_runs(in_process: Any, kfp_run: KfpRun) -> "pd.DataFrame":
+def compare_runs(in_process: Any, kfp_run: KfpRun, *, language: str = "en") -> "pd.DataFrame":
     """Artifact by artifact: the fingerprint from the in-process run next to the KFP run's, and whether the bytes match.
 
     Both runs happen on this machine, so even a model file is byte for byte the same; the table
     shows fingerprints, which are the same on every machine. An artifact of a step the KFP run
-    did not include (see ``last_step``) is marked "not run".
+    did not include (see ``last_step``) is marked "not run". Headers and answers are in ``language``.
     """
     import pandas as pd
 
+    artifact_column = translate("artifact", language=language)
     rows = []
     for key, artifact in in_process.artifacts.items():
         if task_name(key.split(".")[0]) not in kfp_run.tasks:
-            identical = "not run"
+            identical = translate("not run", language=language)
+        elif kfp_run.artifacts.get(key) == artifact.content_hash:
+            identical = translate("yes", language=language)
         else:
-            identical = "yes" if kfp_run.artifacts.get(key) == artifact.content_hash else "NO"
+            identical = "NO"
         rows.append(
             {
-                "artifact": key,
-                "in-process": artifact.fingerprint,
+                artifact_column: key,
+                translate("in-process", language=language): artifact.fingerprint,
                 "kubeflow (local)": kfp_run.fingerprints.get(key, "-"),
-                "identical bytes": identical,
+                translate("identical bytes", language=language): identical,
             }
         )
-    return pd.DataFrame(rows).set_index("artifact")
+    return pd.DataFrame(rows).set_index(artifact_column)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.environment import open_workspace
+from mlops_lab.i18n import translatable, translate
 from mlops_lab.pipeline_steps import PIPELINE_NAME, STEP_NAMES, Artifact, Step, content_hash
 
 if TYPE_CHECKING:
@@ -90,21 +91,33 @@ class MetadataStore:
         with self._connect() as db:
             return db.execute(sql, args).fetchall()
 
-    def summary(self) -> pd.DataFrame:
-        """How many records of each ML Metadata kind the store holds, broken down by type or state."""
+    def summary(self, *, language: str = "en") -> pd.DataFrame:
+        """How many records of each ML Metadata kind the store holds, broken down by type or state.
+
+        The labels are in ``language``; the types and states are ML Metadata's identifiers.
+        """
         import pandas as pd
 
+        record = translate("record", language=language)
+        count = translate("count", language=language)
+        breakdown = translate("breakdown", language=language)
         rows = []
         for kind, table, column in (
-            ("artifacts", "artifacts", "type"),
-            ("executions", "executions", "state"),
-            ("events", "events", "type"),
-            ("contexts", "contexts", "type"),
+            (translatable("artifacts"), "artifacts", "type"),
+            (translatable("executions"), "executions", "state"),
+            (translatable("events"), "events", "type"),
+            (translatable("contexts"), "contexts", "type"),
         ):
             counts = self.query(f"SELECT {column} AS k, COUNT(*) AS n FROM {table} GROUP BY {column} ORDER BY {column}")
             total = sum(r["n"] for r in counts)
-            rows.append({"record": kind, "count": total, "breakdown": ", ".join(f"{r['k']} {r['n']}" for r in counts)})
-        return pd.DataFrame(rows).set_index("record")
+            rows.append(
+                {
+                    record: translate(kind, language=language),
+                    count: total,
+                    breakdown: ", ".join(f"{r['k']} {r['n']}" for r in counts),
+                }
+            )
+        return pd.DataFrame(rows).set_index(record)
 
     # writing (the runner's side)
     def _uri(self, path: Path) -> str:
@@ -303,10 +316,13 @@ class MetadataStore:
 # --- lineage questions --------------------------------------------------------------------------
 
 
-def model_lineage(workspace: str | os.PathLike[str] | None = None, *, model: str | None = None) -> pd.DataFrame:
+def model_lineage(
+    workspace: str | os.PathLike[str] | None = None, *, model: str | None = None, language: str = "en"
+) -> pd.DataFrame:
     """What produced a model (default: the deployed one): run, data snapshot, code, parameters, evaluation.
 
-    ``model`` is a model's fingerprint (or a prefix). The answer is a two-column table.
+    ``model`` is a model's fingerprint (or a prefix). The answer is a two-column table, its questions
+    in ``language``.
     """
     import pandas as pd
 
@@ -330,25 +346,60 @@ def model_lineage(workspace: str | os.PathLike[str] | None = None, *, model: str
         "WHERE e.artifact_id = ? AND e.type = 'OUTPUT' AND x.state = 'CACHED' AND c.type = 'PipelineRun' ORDER BY c.id",
         model_id,
     )
+    deployed = store.deployed_model() == model_id
     rows = [
-        ("model", f"{model_artifact.path.name} fingerprint {model_artifact.fingerprint}"),
-        ("deployed now", "yes" if store.deployed_model() == model_id else "no"),
-        ("produced by run", training_run["run"]),
-        ("reused (cached) by runs", ", ".join(r["name"] for r in reused_by) or "-"),
-        ("data snapshot", f"{snapshot.path.name} sha256 {snapshot.content_hash}"),
-        ("training split", f"{train_split.path.name} sha256 {train_split.content_hash}"),
-        ("code version", ", ".join(f"{name} {chain[name]['code_version']}" for name in STEP_NAMES if name in chain)),
-        ("parameters", ", ".join(f"{k}={canonical_json(v)}" for k, v in sorted(parameters.items()))),
+        (
+            translate("model", language=language),
+            translate(
+                "{file} fingerprint {fingerprint}",
+                language=language,
+                file=model_artifact.path.name,
+                fingerprint=model_artifact.fingerprint,
+            ),
+        ),
+        (translate("deployed now", language=language), _yes_no(deployed, language=language)),
+        (translate("produced by run", language=language), training_run["run"]),
+        (translate("reused (cached) by runs", language=language), ", ".join(r["name"] for r in reused_by) or "-"),
+        (translate("data snapshot", language=language), f"{snapshot.path.name} sha256 {snapshot.content_hash}"),
+        (translate("training split", language=language), f"{train_split.path.name} sha256 {train_split.content_hash}"),
+        (
+            translate("code version", language=language),
+            ", ".join(f"{name} {chain[name]['code_version']}" for name in STEP_NAMES if name in chain),
+        ),
+        (
+            translate("parameters", language=language),
+            ", ".join(f"{k}={canonical_json(v)}" for k, v in sorted(parameters.items())),
+        ),
     ]
     if metrics:
-        rows += [(f"evaluation: {k}", f"{v:.4f}") for k, v in metrics["model"].items() if k != "n_rows"]
-        rows.append(("evaluation: baseline roc_auc", f"{metrics['baseline']['roc_auc']:.4f}"))
-    return pd.DataFrame(rows, columns=["question", "answer"]).set_index("question")
+        rows += [
+            (translate("evaluation: {metric}", language=language, metric=k), f"{v:.4f}")
+            for k, v in metrics["model"].items()
+            if k != "n_rows"
+        ]
+        rows.append(
+            (translate("evaluation: baseline roc_auc", language=language), f"{metrics['baseline']['roc_auc']:.4f}")
+        )
+    columns = [translate("question", language=language), translate("answer", language=language)]
+    return pd.DataFrame(rows, columns=columns).set_index(columns[0])
 
 
-def models_from_snapshot(workspace: str | os.PathLike[str] | None = None, *, snapshot: str) -> pd.DataFrame:
-    """Every model a data snapshot (given by its fingerprint, its content hash, or a prefix) fed, with how each was trained."""
+def _yes_no(value: bool, *, language: str) -> str:
+    return translate("yes", language=language) if value else translate("no", language=language)
+
+
+def models_from_snapshot(
+    workspace: str | os.PathLike[str] | None = None, *, snapshot: str, language: str = "en"
+) -> pd.DataFrame:
+    """Every model a data snapshot (given by its fingerprint, its content hash, or a prefix) fed, with how each was trained.
+
+    The human headers and the yes/no answers are in ``language``; the parameter and metric columns keep their names.
+    """
     import pandas as pd
+
+    model_column = translate("model (fingerprint)", language=language)
+    run_column = translate("run", language=language)
+    deployed_column = translate("deployed now", language=language)
 
     store = MetadataStore(workspace)
     snapshot_id = store.artifact_by_hash(snapshot, type="Dataset")
@@ -369,14 +420,14 @@ def models_from_snapshot(workspace: str | os.PathLike[str] | None = None, *, sna
         params = json.loads(execution["parameters"])
         rows.append(
             {
-                "model (fingerprint)": model.fingerprint,
-                "run": producer["run"],
+                model_column: model.fingerprint,
+                run_column: producer["run"],
                 "model_kind": params["model_kind"],
                 "model_params": canonical_json(params["model_params"]),
                 "roc_auc": f"{auc:.4f}" if auc is not None else "-",
-                "deployed now": "yes" if model_id == deployed else "no",
+                deployed_column: _yes_no(model_id == deployed, language=language),
             }
         )
-    columns = ["model (fingerprint)", "run", "model_kind", "model_params", "roc_auc", "deployed now"]
-    frame = pd.DataFrame(rows, columns=columns).drop_duplicates("model (fingerprint)")
+    columns = [model_column, run_column, "model_kind", "model_params", "roc_auc", deployed_column]
+    frame = pd.DataFrame(rows, columns=columns).drop_duplicates(model_column)
     return frame.reset_index(drop=True)

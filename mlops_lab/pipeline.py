@@ -42,11 +42,12 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.errors import PipelineStepError
+from mlops_lab.i18n import translatable, translate
 from mlops_lab.metadata import MetadataStore, canonical_json
 from mlops_lab.pipeline_steps import PIPELINE_NAME, STEPS, Artifact, PipelineParameters, Step
 
@@ -56,6 +57,13 @@ if TYPE_CHECKING:
 
 
 # --- the in-process runner ----------------------------------------------------------------------
+
+# How a table names what a run did with a step (the store keeps ML Metadata's states: COMPLETE, CACHED, FAILED).
+_STATE_WORDS = {
+    "COMPLETE": translatable("executed"),
+    "CACHED": translatable("cached"),
+    "FAILED": translatable("failed"),
+}
 
 
 @dataclass(frozen=True)
@@ -70,13 +78,18 @@ class StepRun:
 
 @dataclass(frozen=True)
 class PipelineRun:
-    """The result of :func:`run_pipeline`: which steps ran, what they wrote, and the model's metrics."""
+    """The result of :func:`run_pipeline`: which steps ran, what they wrote, and the model's metrics.
+
+    ``language`` is the language of its table and summary; ML Metadata's states (COMPLETE, CACHED)
+    and the step and artifact names are identifiers, the same in every language.
+    """
 
     name: str
     workspace: Path
     parameters: PipelineParameters
     steps: tuple[StepRun, ...]
     artifacts: dict[str, Artifact]  # "step.output" -> Artifact
+    language: str = field(default="en", repr=False, compare=False)
 
     @property
     def executed(self) -> list[str]:
@@ -102,12 +115,15 @@ class PipelineRun:
         """One row per step: what the run did with it and the fingerprint of each output."""
         import pandas as pd
 
+        language = self.language
         return pd.DataFrame(
             [
                 {
-                    "step": s.step,
-                    "state": "executed" if s.state == "COMPLETE" else s.state.lower(),
-                    "outputs (fingerprint)": ", ".join(f"{a.name} {a.fingerprint}" for a in s.outputs),
+                    translate("step", language=language): s.step,
+                    translate("state", language=language): translate(_STATE_WORDS[s.state], language=language),
+                    translate("outputs (fingerprint)", language=language): ", ".join(
+                        f"{a.name} {a.fingerprint}" for a in s.outputs
+                    ),
                 }
                 for s in self.steps
             ],
@@ -115,7 +131,15 @@ class PipelineRun:
         )
 
     def __repr__(self) -> str:
-        lines = [f"PipelineRun {self.name}: {len(self.executed)} executed, {len(self.cached)} cached"]
+        lines = [
+            translate(
+                "PipelineRun {name}: {executed} executed, {cached} cached",
+                language=self.language,
+                name=self.name,
+                executed=len(self.executed),
+                cached=len(self.cached),
+            )
+        ]
         lines += [
             f"  {s.step:<15} {s.state:<9} " + ", ".join(f"{a.name} {a.fingerprint}" for a in s.outputs)
             for s in self.steps
@@ -141,6 +165,7 @@ def run_pipeline(
     parameters: PipelineParameters | None = None,
     data: pd.DataFrame | None = None,
     cache: bool = True,
+    language: str = "en",
     **overrides: Any,
 ) -> PipelineRun:
     """Run the eight lifecycle steps in order, reusing cached steps, and record the run's lineage.
@@ -150,6 +175,7 @@ def run_pipeline(
     generated data in the extraction step (its fingerprint becomes a parameter, so new data
     reruns the pipeline). ``cache=False`` executes every step. A failing step is recorded
     as FAILED and raises :class:`PipelineStepError`; the steps before it stay cached.
+    ``language`` is the language the returned run's table and summary are shown in.
     """
     from mlops_lab.data import fingerprint
 
@@ -219,14 +245,18 @@ def run_pipeline(
         parameters=PipelineParameters(**params),
         steps=tuple(records),
         artifacts=produced,
+        language=language,
     )
 
 
 # --- the diagram --------------------------------------------------------------------------------
 
 
-def draw_pipeline(run: PipelineRun | None = None, *, ax: Axes | None = None) -> Axes:
-    """Draw the step graph from :data:`STEPS`; with ``run``, colour each step by executed or cached."""
+def draw_pipeline(run: PipelineRun | None = None, *, ax: Axes | None = None, language: str = "en") -> Axes:
+    """Draw the step graph from :data:`STEPS`; with ``run``, colour each step by executed or cached.
+
+    The stages, legend and title are in ``language``; the boxes keep the steps' function names.
+    """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch
 
@@ -236,6 +266,9 @@ def draw_pipeline(run: PipelineRun | None = None, *, ax: Axes | None = None) -> 
     colours = {"COMPLETE": "#f4b183", "CACHED": "#a9d18e", "FAILED": "#ff6b6b"}
     spacing, half_width, half_height = 1.8, 0.8, 0.35
     position = {s.name: i * spacing for i, s in enumerate(STEPS)}
+    stages = {s.name: translate(s.stage, language=language) for s in STEPS}
+    # A box holds about 21 italic characters at 7.5 points: longer stage names (Spanish ones) all get a smaller font.
+    stage_size = min(7.5, 7.5 * 21 / max(len(stage) for stage in stages.values()))
     # Arcs that skip steps leave and enter a box at different points, so they stay apart.
     outgoing = {s.name: 0 for s in STEPS}
     incoming = {s.name: 0 for s in STEPS}
@@ -252,7 +285,7 @@ def draw_pipeline(run: PipelineRun | None = None, *, ax: Axes | None = None) -> 
             )
         )
         ax.text(x, 0.1, s.name, ha="center", va="center", fontsize=8, fontweight="bold")
-        ax.text(x, -0.15, s.stage, ha="center", va="center", fontsize=7.5, style="italic")
+        ax.text(x, -0.15, stages[s.name], ha="center", va="center", fontsize=stage_size, style="italic")
         for source in sorted(s.upstream, key=position.get, reverse=True):
             sx = position[source]
             hops = round((x - sx) / spacing)
@@ -272,12 +305,24 @@ def draw_pipeline(run: PipelineRun | None = None, *, ax: Axes | None = None) -> 
             )
     if run:
         handles = [plt.Rectangle((0, 0), 1, 1, facecolor=colours[k]) for k in ("COMPLETE", "CACHED")]
-        ax.legend(handles, ["executed", "cached"], loc="lower right", fontsize=8, ncol=2, frameon=False)
-        ax.set_title(
-            f"{PIPELINE_NAME}, {run.name}: {len(run.executed)} executed, {len(run.cached)} cached", fontsize=10
+        labels = [translate(_STATE_WORDS[k], language=language) for k in ("COMPLETE", "CACHED")]
+        ax.legend(handles, labels, loc="lower right", fontsize=8, ncol=2, frameon=False)
+        title = translate(
+            "{pipeline}, {run}: {executed} executed, {cached} cached",
+            language=language,
+            pipeline=PIPELINE_NAME,
+            run=run.name,
+            executed=len(run.executed),
+            cached=len(run.cached),
         )
     else:
-        ax.set_title(f"{PIPELINE_NAME}: {len(STEPS)} steps; each arrow passes an artifact downstream", fontsize=10)
+        title = translate(
+            "{pipeline}: {n} steps; each arrow passes an artifact downstream",
+            language=language,
+            pipeline=PIPELINE_NAME,
+            n=len(STEPS),
+        )
+    ax.set_title(title, fontsize=10)
     ax.set_xlim(-half_width - 0.2, position[STEPS[-1].name] + half_width + 0.2)
     ax.set_ylim(-0.8 if run else -0.5, 2.0)
     ax.axis("off")

@@ -39,6 +39,7 @@ import hashlib
 import inspect
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -55,6 +56,7 @@ from mlops_lab.data import (
     VALID_RANGES,
     DataSettings,
 )
+from mlops_lab.i18n import translatable, translate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,10 +93,26 @@ class Artifact:
     def read_json(self) -> dict[str, Any]:
         return json.loads(self.path.read_text(encoding="utf-8"))
 
-    def __repr__(self) -> str:
+    def describe(self, *, language: str = "en") -> str:
+        """What :func:`repr` shows, in ``language``: type, name, and the hash (or fingerprint and file hash)."""
         if self.fingerprint == self.content_hash:
             return f"Artifact({self.type} {self.name!r}, sha256 {self.content_hash})"
-        return f"Artifact({self.type} {self.name!r}, fingerprint {self.fingerprint}, file sha256 {self.content_hash})"
+        return translate(
+            "Artifact({type} {name!r}, fingerprint {fingerprint}, file sha256 {content_hash})",
+            language=language,
+            type=self.type,
+            name=self.name,
+            fingerprint=self.fingerprint,
+            content_hash=self.content_hash,
+        )
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+
+def describe_artifacts(*artifacts: Artifact, language: str = "en") -> str:
+    """One line per artifact, as :meth:`Artifact.describe` shows it in ``language``."""
+    return "\n".join(artifact.describe(language=language) for artifact in artifacts)
 
 
 def content_hash(path: str | os.PathLike[str]) -> str:
@@ -163,15 +181,26 @@ def extract_data(
     return _artifact("snapshot", "Dataset", snapshot)
 
 
-def describe_statistics(statistics: Artifact) -> pd.DataFrame:
-    """The numeric columns' statistics from :func:`analyze_data`, one row per feature."""
+def describe_statistics(statistics: Artifact, *, language: str = "en") -> pd.DataFrame:
+    """The numeric columns' statistics from :func:`analyze_data`, one row per feature, labelled in ``language``."""
     import pandas as pd
 
     numeric = statistics.read_json()["numeric"]
-    columns = ["min", "mean", "max", "missing", "out_of_range"]
+    columns = {
+        "min": translate("min", language=language),
+        "mean": translate("mean", language=language),
+        "max": translate("max", language=language),
+        "missing": translate("missing", language=language),
+        "out_of_range": translate("out_of_range", language=language),
+    }
+    feature = translate("feature", language=language)
     return pd.DataFrame(
-        [{"feature": name, **{c: numeric[name][c] for c in columns}} for name in NUMERIC_FEATURES if name in numeric]
-    ).set_index("feature")
+        [
+            {feature: name, **{label: numeric[name][key] for key, label in columns.items()}}
+            for name in NUMERIC_FEATURES
+            if name in numeric
+        ]
+    ).set_index(feature)
 
 
 def analyze_data(snapshot: str | os.PathLike[str], statistics: str | os.PathLike[str]) -> Artifact:
@@ -306,6 +335,17 @@ def validate_model(
     return _artifact("validation", "ValidationResult", validation)
 
 
+def validation_lines(validation: Artifact, *, language: str = "en") -> str:
+    """The validation step's checks, one line each: PASS or FAIL, then what was compared, in ``language``."""
+    lines = []
+    for check in validation.read_json()["checks"]:
+        verdict = translate("PASS", language=language) if check["passed"] else translate("FAIL", language=language)
+        # The record names the no-ML rule in English, as validate_model wrote it; the line names it in language.
+        compared = re.sub(r"\bbaseline\b", translate("baseline", language=language), check["check"])
+        lines.append(f"  {verdict}  {compared}")
+    return "\n".join(lines)
+
+
 def deploy_model(
     model: str | os.PathLike[str],
     validation: str | os.PathLike[str],
@@ -419,7 +459,7 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step(
         "extract_data",
-        "data extraction",
+        translatable("data extraction"),
         extract_data,
         {},
         {"snapshot": ("Dataset", "snapshot.csv")},
@@ -428,7 +468,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "analyze_data",
-        "data analysis",
+        translatable("data analysis"),
         analyze_data,
         {"snapshot": "extract_data.snapshot"},
         {"statistics": ("Statistics", "statistics.json")},
@@ -437,7 +477,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "prepare_data",
-        "data preparation",
+        translatable("data preparation"),
         prepare_data,
         {"snapshot": "extract_data.snapshot", "statistics": "analyze_data.statistics"},
         {"train": ("Dataset", "train.csv"), "test": ("Dataset", "test.csv")},
@@ -446,7 +486,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "train_model",
-        "model training",
+        translatable("model training"),
         train_model,
         {"train": "prepare_data.train"},
         {"model": ("Model", "model.skops")},
@@ -455,7 +495,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "evaluate_model",
-        "model evaluation",
+        translatable("model evaluation"),
         evaluate_model,
         {"model": "train_model.model", "test": "prepare_data.test"},
         {"metrics": ("Metrics", "metrics.json")},
@@ -464,25 +504,25 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "validate_model",
-        "model validation",
+        translatable("model validation"),
         validate_model,
         {"metrics": "evaluate_model.metrics"},
         {"validation": ("ValidationResult", "validation.json")},
         ("min_roc_auc",),
-        "a gate in Vertex AI Pipelines, Model Registry",
+        translatable("a gate in Vertex AI Pipelines, Model Registry"),
     ),
     Step(
         "deploy_model",
-        "model serving",
+        translatable("model serving"),
         deploy_model,
         {"model": "train_model.model", "validation": "validate_model.validation", "test": "prepare_data.test"},
         {"deployment": ("Deployment", "deployment.json")},
         (),
-        "Vertex AI Endpoints, batch prediction",
+        translatable("Vertex AI Endpoints, batch prediction"),
     ),
     Step(
         "monitor_model",
-        "model monitoring",
+        translatable("model monitoring"),
         monitor_model,
         {
             "model": "train_model.model",
@@ -506,19 +546,26 @@ def step(name: str) -> Step:
     raise KeyError(f"no step {name!r}; the steps are {list(STEP_NAMES)}")
 
 
-def steps_table() -> pd.DataFrame:
-    """The pipeline definition as a table: stage, step, inputs, outputs, parameters, Vertex AI service."""
+def steps_table(*, language: str = "en") -> pd.DataFrame:
+    """The pipeline definition as a table: stage, step, inputs, outputs, parameters, Vertex AI service.
+
+    Headers, stages and services are in ``language``; step, artifact and parameter names are identifiers.
+    """
     import pandas as pd
 
     return pd.DataFrame(
         [
             {
-                "lifecycle step": s.stage,
-                "function": s.name,
-                "reads": ", ".join(s.inputs.values()) or "-",
-                "writes": ", ".join(f"{arg} ({kind})" for arg, (kind, _) in s.outputs.items()),
-                "parameters": ", ".join(s.parameters) or "-",
-                "at scale on Google Cloud": s.vertex_service,
+                translate("lifecycle step", language=language): translate(s.stage, language=language),
+                translate("function", language=language): s.name,
+                translate("reads", language=language): ", ".join(s.inputs.values()) or "-",
+                translate("writes", language=language): ", ".join(
+                    f"{arg} ({kind})" for arg, (kind, _) in s.outputs.items()
+                ),
+                translate("parameters", language=language): ", ".join(s.parameters) or "-",
+                translate("at scale on Google Cloud", language=language): translate(
+                    s.vertex_service, language=language
+                ),
             }
             for s in STEPS
         ],

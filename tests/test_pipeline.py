@@ -488,3 +488,142 @@ def test_a_store_written_before_fingerprints_is_upgraded(tmp_path):
     assert (
         store.artifact(1).fingerprint == "abc123abc123" == store.artifact(store.artifact_by_hash("abc1")).content_hash
     )
+
+
+# --- the Spanish edition: the same numbers, other words ----------------------------------------------
+
+
+def test_spanish_lineage_summary_and_statistics_carry_the_same_numbers(history, tmp_path):
+    workspace, runs = history
+    english, spanish = metadata.model_lineage(workspace), metadata.model_lineage(workspace, language="es")
+    assert spanish.index.name == "pregunta" and spanish.columns.tolist() == ["respuesta"]
+    assert spanish.index.tolist()[:3] == ["modelo", "desplegado ahora", "producido por la ejecución"]
+    assert spanish.index.tolist()[-1] == "evaluación: roc_auc de la regla de referencia"
+    assert spanish.loc["modelo", "respuesta"] == english.loc["model", "answer"].replace("fingerprint", "huella")
+    assert spanish.loc["desplegado ahora", "respuesta"] == "sí"
+    # Every other answer (runs, hashes, code versions, parameters, metrics) is the same text in both editions.
+    assert spanish["respuesta"].tolist()[2:] == english["answer"].tolist()[2:]
+
+    snapshot = runs[0].artifacts["extract_data.snapshot"].content_hash
+    models = metadata.models_from_snapshot(workspace, snapshot=snapshot, language="es")
+    assert models.columns.tolist() == [
+        "modelo (huella)",
+        "ejecución",
+        "model_kind",
+        "model_params",
+        "roc_auc",
+        "desplegado ahora",
+    ]
+    assert models["desplegado ahora"].tolist() == ["no", "sí"]
+    assert models.iloc[:, :5].to_numpy().tolist() == (
+        metadata.models_from_snapshot(workspace, snapshot=snapshot).iloc[:, :5].to_numpy().tolist()
+    )
+
+    summary = metadata.MetadataStore(workspace).summary(language="es")
+    assert summary.loc["ejecuciones", "cantidad"] == 32 and summary.loc["ejecuciones", "desglose"] == (
+        "CACHED 16, COMPLETE 16"
+    )
+
+    snapshot_file = pipeline_steps.extract_data(tmp_path / "s.csv", n_months=2, customers_per_month=30)
+    statistics = pipeline_steps.analyze_data(snapshot_file.path, tmp_path / "stats.json")
+    english_stats = pipeline_steps.describe_statistics(statistics)
+    spanish_stats = pipeline_steps.describe_statistics(statistics, language="es")
+    assert spanish_stats.index.name == "característica" and "faltantes" in spanish_stats.columns
+    assert spanish_stats.to_numpy().tolist() == english_stats.to_numpy().tolist()
+
+
+def test_spanish_steps_table_translates_words_and_keeps_identifiers():
+    english, spanish = pipeline_steps.steps_table(), pipeline_steps.steps_table(language="es")
+    assert spanish.columns.tolist()[:2] == ["paso del ciclo de vida", "función"]
+    assert spanish["paso del ciclo de vida"].tolist()[0] == "extracción de datos"
+    for english_column, spanish_column in (("function", "función"), ("reads", "lee"), ("writes", "escribe")):
+        assert spanish[spanish_column].tolist() == english[english_column].tolist()
+    services = spanish["a escala en Google Cloud"].tolist()
+    assert services[0] == "BigQuery / Cloud Storage" and services[6] == "Vertex AI Endpoints, predicción por lotes"
+
+
+def test_spanish_run_table_summary_and_diagram(history, tmp_path):
+    import dataclasses
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _, runs = history
+    spanish = dataclasses.replace(runs[2], language="es")
+    assert spanish == runs[2]  # the language changes the words, never what the run is
+    table = spanish.table()
+    assert table.columns.tolist() == ["paso", "estado", "salidas (huella)"]
+    assert table["estado"].tolist() == ["en caché"] * 3 + ["ejecutado"] * 5
+    assert table["salidas (huella)"].tolist() == runs[2].table()["outputs (fingerprint)"].tolist()
+    assert repr(spanish).splitlines()[0] == "PipelineRun run-3: 5 ejecutados, 3 en caché"
+    assert repr(spanish).splitlines()[1:] == repr(runs[2]).splitlines()[1:]
+    assert pipeline.run_pipeline(tmp_path, **SMALL, language="es").language == "es"
+
+    ax = pipeline.draw_pipeline(spanish, language="es")
+    texts = {t.get_text() for t in ax.texts}
+    assert "entrenamiento del modelo" in texts and "model training" not in texts
+    assert set(pipeline_steps.STEP_NAMES) <= texts and len(ax.texts) == len(pipeline.draw_pipeline(runs[2]).texts)
+    assert ax.get_title() == "churn-lifecycle, run-3: 5 ejecutados, 3 en caché"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ejecutado", "en caché"]
+
+
+def test_spanish_kubeflow_summaries_carry_the_same_numbers(history, tmp_path):
+    import yaml
+
+    from mlops_lab.kfp_pipeline import KfpJob, KfpRun, PipelineSpecSummary, compare_runs, compile_pipeline
+
+    _, runs = history
+    hashes = {key: a.content_hash for key, a in runs[0].artifacts.items() if not key.startswith("monitor_model")}
+    fingerprints = {key: a.fingerprint for key, a in runs[0].artifacts.items() if key in hashes}
+    tasks = tuple(step.replace("_", "-") for step in pipeline_steps.STEP_NAMES[:7])
+    run = KfpRun("SUCCESS", tasks, hashes, fingerprints, runs[0].metrics, tmp_path / "log", 0, 0.0, language="es")
+    assert repr(run).startswith("Ejecución local de KFP: SUCCESS, 7 tareas en procesos separados (extract-data, ")
+    table = compare_runs(runs[0], run, language="es")
+    assert table.columns.tolist() == ["en el proceso", "kubeflow (local)", "bytes idénticos"]
+    assert table["bytes idénticos"].tolist() == ["sí"] * 8 + ["no ejecutado"]
+    english = compare_runs(runs[0], run)
+    assert table.iloc[:, :2].to_numpy().tolist() == english.iloc[:, :2].to_numpy().tolist()
+
+    job = KfpJob(process=None, workspace=tmp_path, result_file=tmp_path / "r.json", language="es")
+    assert repr(job).startswith("KfpJob: canalización 'churn-lifecycle' enviada")
+    spec = PipelineSpecSummary(
+        "churn-lifecycle",
+        "2.1.0",
+        "kfp-2.16.1",
+        {"seed": "NUMBER_INTEGER"},
+        ({"task": "extract-data", "component": "comp-extract-data", "runs after": "-", "reads": "-", "writes": "x"},),
+        ("mlops-lab/python:3.11",),
+        language="es",
+    )
+    assert repr(spec) == (
+        "canalización 'churn-lifecycle': schemaVersion 2.1.0, kfp-2.16.1, 1 tareas, 1 parámetros, "
+        "imagen mlops-lab/python:3.11"
+    )
+    assert spec.table().loc["extract-data"].tolist() == ["comp-extract-data", "-", "-", "x"]
+    assert spec.table().index.name == "tarea"
+
+    compiled = yaml.safe_load(compile_pipeline(tmp_path, language="es").read_text())
+    assert compiled["pipelineInfo"]["description"].startswith("Los ocho pasos del ciclo de vida del ML")
+
+
+def test_spanish_artifact_lines_name_the_same_hashes(history):
+    _, (first, *_) = history
+    model, snapshot = first.artifacts["train_model.model"], first.artifacts["extract_data.snapshot"]
+    assert pipeline_steps.describe_artifacts(snapshot, model) == f"{snapshot!r}\n{model!r}"
+    spanish = pipeline_steps.describe_artifacts(snapshot, model, language="es").splitlines()
+    assert spanish[0] == repr(snapshot)  # a data file has one hash, and no word to translate
+    assert spanish[1] == (
+        f"Artifact(Model 'model', huella {model.fingerprint}, sha256 del archivo {model.content_hash})"
+    )
+
+
+def test_validation_lines_give_each_verdict_with_the_same_numbers(history):
+    _, runs = history
+    refused = runs[3].artifacts["validate_model.validation"]  # min_roc_auc=0.99: the first check fails
+    checks = refused.read_json()["checks"]
+    english = pipeline_steps.validation_lines(refused).splitlines()
+    assert english == [f"  {'PASS' if c['passed'] else 'FAIL'}  {c['check']}" for c in checks]
+    spanish = pipeline_steps.validation_lines(refused, language="es").splitlines()
+    assert spanish[0] == f"  FALLIDA  {checks[0]['check']}" and spanish[0].endswith(">= 0.9900")
+    assert spanish[1].startswith("  SUPERADA  roc_auc ") and " > referencia " in spanish[1]
+    assert spanish[1].split()[-1] == english[1].split()[-1]  # the baseline's ROC AUC

@@ -34,7 +34,8 @@ def marked_texts(source: str) -> list[tuple[str, int]]:
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         first = node.args[0]
         if name in MARKERS and isinstance(first, ast.Constant) and isinstance(first.value, str):
-            found.append((first.value, node.lineno))
+            context = next((k.value.value for k in node.keywords if k.arg == "context"), "")
+            found.append((f"{context}|{first.value}" if context else first.value, node.lineno))
     return found
 
 
@@ -56,6 +57,8 @@ def test_the_markers_are_found_and_translation_falls_back_to_english() -> None:
     assert marked_texts(source) == [("{n} runs", 1), ("stage", 2)]
     assert i18n.translate("{n} of {m}", language="en", n=1, m=2) == "1 of 2"
     assert i18n.translate("a text nobody translated", language="es") == "a text nobody translated"
+    assert marked_texts('translate("none", language=language, context="alerts")') == [("alerts|none", 1)]
+    assert i18n.translate("none", language="es", context="alerts") != i18n.translate("none", language="es")
     with pytest.raises(ValueError, match="language must be one of"):
         i18n.translate("x", language="fr")
 
@@ -113,6 +116,12 @@ IDENTIFIER = re.compile(r"\w+(?:[-_.]\w+)+")
 PROPER_NAMES = re.compile(
     r"\b(Model (Registry|Monitoring|Evaluation)|Explainable AI|Hidden Technical Debt in Machine Learning Systems)\b"
 )
+# "model" is also a name: the pipeline's artifact (quoted, before its fingerprint or type, in a list of artifact names,
+# or alone in a table cell at the line's end), ML Metadata's artifact type Model, and a word of Google Cloud product
+# names, which stay English (Vertex AI Model Monitoring, Model Registry).
+MODEL_NAME = re.compile(
+    r"\bModel\b(?= [A-Z][a-z]| \d|\)| ')|'model'|\bmodel(?= [0-9a-f]{12}\b| \(Model\)|,|\s*$)|(?<=, )model\b"
+)
 
 
 def english_lines(notebook: Path) -> list[str]:
@@ -138,11 +147,15 @@ def test_the_english_detector_finds_english_and_passes_spanish() -> None:
     assert english_lines_of("Model Registry keeps every version of the model")
     assert not english_lines_of("   a) Vertex AI Model Registry") and english_lines_of("the model registry")
     assert not english_lines_of("<Figure size 700x300 with 1 Axes>")
+    assert not english_lines_of("4  entrenamiento del modelo  train_model  model (Model)  Vertex AI Model Monitoring")
+    assert not english_lines_of("Artifact(Model 'model', huella 23fb9624f007)  train-model  model, test  model")
+    assert english_lines_of("model ROC AUC 0.7917, baseline rule ROC AUC 0.7015")
+    assert english_lines_of("Model ROC AUC 0.7917")
 
 
 def english_lines_of(text: str) -> bool:
     """Whether ``text`` reads as English once identifiers, data values and other libraries' messages are set aside."""
-    words = PROPER_NAMES.sub(" ", IDENTIFIER.sub(" ", text))
+    words = MODEL_NAME.sub(" ", PROPER_NAMES.sub(" ", IDENTIFIER.sub(" ", text)))
     return bool(ENGLISH_WORDS.search(words)) and not any(p.search(text) for p in NOT_OURS)
 
 

@@ -35,13 +35,14 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress and pipeline runs (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
-language = "en"  # "en" or "es": the language of the quiz, the feedback and the scorecard
+language = "en"  # "en" or "es": the language of the quiz, the feedback, the tables and the printed results
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
 from mlops_lab import exercise_checks, kfp_pipeline, metadata, pipeline, pipeline_steps
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
+from mlops_lab.i18n import translate
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
@@ -63,7 +64,7 @@ size = {"seed": seed, "customers_per_month": 300 if mode == "smoke" else 1000}
 # is missing and submits it there; a second job is harmless, since each job writes its own result file.
 
 # %%
-kfp_job = kfp_pipeline.submit_local_run(lab, last_step="validate_model", **size)
+kfp_job = kfp_pipeline.submit_local_run(lab, last_step="validate_model", language=language, **size)
 kfp_job
 
 # %% [markdown]
@@ -78,7 +79,7 @@ kfp_job
 import pandas as pd
 
 pd.set_option("display.max_colwidth", None)  # the tables below hold long text: show it in full
-pipeline_steps.steps_table()
+pipeline_steps.steps_table(language=language)
 
 # %% [markdown]
 # A few things to notice:
@@ -125,11 +126,18 @@ train, test = pipeline_steps.prepare_data(
     snapshot.path, statistics.path, by_hand / "train.csv", by_hand / "test.csv", train_months=9
 )
 stats = statistics.read_json()
-print(snapshot, statistics, train, test, sep="\n")
+print(pipeline_steps.describe_artifacts(snapshot, statistics, train, test, language=language))
 print(
-    f"{stats['rows']} rows, months {stats['months'][0]} to {stats['months'][-1]}, churn rate {stats['churn_rate']:.3f}"
+    translate(
+        "{rows} rows, months {first} to {last}, churn rate {rate:.3f}",
+        language=language,
+        rows=stats["rows"],
+        first=stats["months"][0],
+        last=stats["months"][-1],
+        rate=stats["churn_rate"],
+    )
 )
-pipeline_steps.describe_statistics(statistics)
+pipeline_steps.describe_statistics(statistics, language=language)
 
 # %% [markdown]
 # **Model training, evaluation and validation.** Training fits the churn model on the training months and
@@ -137,7 +145,7 @@ pipeline_steps.describe_statistics(statistics)
 
 # %%
 model = pipeline_steps.train_model(train.path, by_hand / "model.skops", seed=seed)
-print(model)
+print(pipeline_steps.describe_artifacts(model, language=language))
 
 # %% [markdown]
 # The model has two hashes. The **file sha256** is the hash of the file's bytes: the honest check that a file has
@@ -157,10 +165,16 @@ print(model)
 metrics = pipeline_steps.evaluate_model(model.path, test.path, by_hand / "metrics.json")
 validation = pipeline_steps.validate_model(metrics.path, by_hand / "validation.json", min_roc_auc=0.7)
 scores = metrics.read_json()
-print(metrics, validation, sep="\n")
-print(f"model ROC AUC {scores['model']['roc_auc']:.4f}, baseline rule ROC AUC {scores['baseline']['roc_auc']:.4f}")
-for check in validation.read_json()["checks"]:
-    print(f"  {'PASS' if check['passed'] else 'FAIL'}  {check['check']}")
+print(pipeline_steps.describe_artifacts(metrics, validation, language=language))
+print(
+    translate(
+        "model ROC AUC {model:.4f}, baseline rule ROC AUC {baseline:.4f}",
+        language=language,
+        model=scores["model"]["roc_auc"],
+        baseline=scores["baseline"]["roc_auc"],
+    )
+)
+print(pipeline_steps.validation_lines(validation, language=language))
 
 # %% [markdown]
 # **Model serving and monitoring.** The approved model goes to the (local) endpoint, which answers three test
@@ -173,12 +187,26 @@ for check in validation.read_json()["checks"]:
 deployment = pipeline_steps.deploy_model(model.path, validation.path, test.path, by_hand / "deployment.json")
 report = pipeline_steps.monitor_model(model.path, train.path, test.path, deployment.path, by_hand / "monitoring.json")
 served, watched = deployment.read_json(), report.read_json()
-print(f"deployed to {served['endpoint']}: {served['deployed']}; smoke-test churn probabilities {served['smoke_test']}")
 print(
-    f"monitoring {watched['month']}: predicted churn {watched['predicted_churn_rate']:.3f}, actual {watched['actual_churn_rate']:.3f}, "
-    f"alerts: {watched['alerts'] or 'none'}"
+    translate(
+        "deployed to {endpoint}: {deployed}; smoke-test churn probabilities {probabilities}",
+        language=language,
+        endpoint=served["endpoint"],
+        deployed=served["deployed"],
+        probabilities=served["smoke_test"],
+    )
 )
-pd.Series(watched["drift"], name="drift score").to_frame()
+print(
+    translate(
+        "monitoring {month}: predicted churn {predicted:.3f}, actual {actual:.3f}, alerts: {alerts}",
+        language=language,
+        month=watched["month"],
+        predicted=watched["predicted_churn_rate"],
+        actual=watched["actual_churn_rate"],
+        alerts=watched["alerts"] or translate("none", language=language, context="alerts"),
+    )
+)
+pd.Series(watched["drift"], name=translate("drift score", language=language)).to_frame()
 
 # %% [markdown]
 # Eight calls, eight artifacts, and it works. But look at what is *not* recorded anywhere: which snapshot the
@@ -195,7 +223,7 @@ pd.Series(watched["drift"], name="drift score").to_frame()
 # %%
 import matplotlib.pyplot as plt
 
-pipeline.draw_pipeline()
+pipeline.draw_pipeline(language=language)
 plt.show()
 
 # %% [markdown]
@@ -210,7 +238,7 @@ plt.show()
 # the folder `03_ml_lifecycle/pipeline` in your workspace.)
 
 # %%
-first = pipeline.run_pipeline(lab, **size)
+first = pipeline.run_pipeline(lab, language=language, **size)
 first
 
 # %% [markdown]
@@ -218,9 +246,19 @@ first
 # cache hit, and the run takes a fraction of a second.
 
 # %%
-second = pipeline.run_pipeline(lab, **size)
-print(f"{second.name}: {len(second.executed)} steps executed, {len(second.cached)} reused from the cache")
-print(f"same metrics as {first.name}: {second.metrics == first.metrics}")
+second = pipeline.run_pipeline(lab, language=language, **size)
+print(
+    translate(
+        "{run}: {executed} steps executed, {cached} reused from the cache",
+        language=language,
+        run=second.name,
+        executed=len(second.executed),
+        cached=len(second.cached),
+    )
+)
+print(
+    translate("same metrics as {run}: {same}", language=language, run=first.name, same=second.metrics == first.metrics)
+)
 
 # %% [markdown]
 # **Predict before you run.** The next cells change one parameter and run the pipeline again. Look at the drawing
@@ -242,8 +280,8 @@ show_quiz(
 # The data steps are reused.
 
 # %%
-changed = pipeline.run_pipeline(lab, **size, model_params={"C": 0.05})
-pipeline.draw_pipeline(changed)
+changed = pipeline.run_pipeline(lab, **size, model_params={"C": 0.05}, language=language)
+pipeline.draw_pipeline(changed, language=language)
 plt.show()
 changed.table()
 
@@ -271,7 +309,7 @@ changed.table()
 
 # %%
 store = metadata.MetadataStore(lab)
-store.summary()
+store.summary(language=language)
 
 # %% [markdown]
 # **Question 1: where does the deployed model come from?** The query starts at the model now on the endpoint,
@@ -279,7 +317,7 @@ store.summary()
 # evaluation of the model.
 
 # %%
-metadata.model_lineage(lab)
+metadata.model_lineage(lab, language=language)
 
 # %% [markdown]
 # The "code version" is a hash of each step function's source code: editing a step changes it, and
@@ -290,7 +328,7 @@ metadata.model_lineage(lab)
 # leaked labels), this is the list of models to retrain or withdraw.
 
 # %%
-metadata.models_from_snapshot(lab, snapshot=first.artifacts["extract_data.snapshot"].fingerprint)
+metadata.models_from_snapshot(lab, snapshot=first.artifacts["extract_data.snapshot"].fingerprint, language=language)
 
 # %% [markdown]
 # ## 5. Your turn
@@ -334,9 +372,9 @@ rerun_prediction = your_turn.submit(
 )
 
 # %%
-shorter = pipeline.run_pipeline(lab, **size, train_months=8)
-print(f"{shorter.name} executed: {', '.join(shorter.executed)}")
-print(f"{shorter.name} reused:   {', '.join(shorter.cached)}")
+shorter = pipeline.run_pipeline(lab, **size, train_months=8, language=language)
+print(translate("{run} executed: {steps}", language=language, run=shorter.name, steps=", ".join(shorter.executed)))
+print(translate("{run} reused:   {steps}", language=language, run=shorter.name, steps=", ".join(shorter.cached)))
 
 # %% [markdown]
 # **Exercise 3: write a cache key.** This time you write code, and hidden tests check it. `run_pipeline` skips a
@@ -383,7 +421,7 @@ print(
 # %%
 # A kernel restart forgets the job submitted at the top of the notebook: submit it again here if so.
 if "kfp_job" not in globals():
-    kfp_job = kfp_pipeline.submit_local_run(lab, last_step="validate_model", **size)
+    kfp_job = kfp_pipeline.submit_local_run(lab, last_step="validate_model", language=language, **size)
 kfp_run = kfp_job.wait()
 kfp_run
 
@@ -394,8 +432,15 @@ kfp_run
 # the workbook's tests run all eight steps with Kubeflow and compare those artifacts too.)
 
 # %%
-print(f"same metrics: {kfp_run.metrics == first.metrics} (ROC AUC {kfp_run.metrics['roc_auc']:.4f})")
-kfp_pipeline.compare_runs(first, kfp_run)
+print(
+    translate(
+        "same metrics: {same} (ROC AUC {auc:.4f})",
+        language=language,
+        same=kfp_run.metrics == first.metrics,
+        auc=kfp_run.metrics["roc_auc"],
+    )
+)
+kfp_pipeline.compare_runs(first, kfp_run, language=language)
 
 # %% [markdown]
 # The compiler turned the pipeline into a YAML file (a *PipelineSpec*), saved in the workspace. That file, not
@@ -406,7 +451,7 @@ kfp_pipeline.compare_runs(first, kfp_run)
 # %%
 spec_path = lab / kfp_pipeline.KFP_DIR / kfp_pipeline.PIPELINE_FILE
 print("\n".join(spec_path.read_text().splitlines()[:10]))
-spec = kfp_pipeline.describe_pipeline_spec(spec_path)
+spec = kfp_pipeline.describe_pipeline_spec(spec_path, language=language)
 print(spec)
 spec.table()
 

@@ -37,13 +37,14 @@ seed = 42  # every random number in the notebook comes from this seed
 workspace = None  # folder for your progress and pipeline runs (None: $MLOPS_LAB_WORKSPACE or ./workspace)
 quiz_answers = {}  # leave empty: you answer with the Check buttons
 solutions = {}  # leave empty: your answers go in the "Your turn" cells
-language = "es"  # "en" or "es": the language of the quiz, the feedback and the scorecard
+language = "es"  # "en" or "es": the language of the quiz, the feedback, the tables and the printed results
 mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
 from mlops_lab import exercise_checks, kfp_pipeline, metadata, pipeline, pipeline_steps
 from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.exercises import ExerciseBook
+from mlops_lab.i18n import translate
 from mlops_lab.quiz import scorecard, show_quiz
 
 configure_offline()
@@ -67,7 +68,7 @@ size = {"seed": seed, "customers_per_month": 300 if mode == "smoke" else 1000}
 # archivo de resultados.
 
 # %%
-kfp_job = kfp_pipeline.submit_local_run(lab, last_step="validate_model", **size)
+kfp_job = kfp_pipeline.submit_local_run(lab, last_step="validate_model", language=language, **size)
 kfp_job
 
 # %% [markdown]
@@ -76,13 +77,13 @@ kfp_job
 # La guía de arquitectura de Google Cloud *MLOps: Canalizaciones de automatización y entrega continua en el aprendizaje
 # automático* describe el ciclo de vida de un modelo en ocho pasos. En este taller, cada paso es una
 # simple función de Python de `mlops_lab.pipeline`: lee archivos, escribe archivos y devuelve un registro de lo que
-# escribió. La tabla se construye a partir de la propia definición de la canalización (y se muestra en inglés).
+# escribió. La tabla se construye a partir de la propia definición de la canalización.
 
 # %%
 import pandas as pd
 
 pd.set_option("display.max_colwidth", None)  # the tables below hold long text: show it in full
-pipeline_steps.steps_table()
+pipeline_steps.steps_table(language=language)
 
 # %% [markdown]
 # Algunas cosas para notar:
@@ -131,11 +132,18 @@ train, test = pipeline_steps.prepare_data(
     snapshot.path, statistics.path, by_hand / "train.csv", by_hand / "test.csv", train_months=9
 )
 stats = statistics.read_json()
-print(snapshot, statistics, train, test, sep="\n")
+print(pipeline_steps.describe_artifacts(snapshot, statistics, train, test, language=language))
 print(
-    f"{stats['rows']} rows, months {stats['months'][0]} to {stats['months'][-1]}, churn rate {stats['churn_rate']:.3f}"
+    translate(
+        "{rows} rows, months {first} to {last}, churn rate {rate:.3f}",
+        language=language,
+        rows=stats["rows"],
+        first=stats["months"][0],
+        last=stats["months"][-1],
+        rate=stats["churn_rate"],
+    )
 )
-pipeline_steps.describe_statistics(statistics)
+pipeline_steps.describe_statistics(statistics, language=language)
 
 # %% [markdown]
 # **Entrenamiento, evaluación y validación del modelo.** El entrenamiento ajusta el modelo de abandono con los meses de
@@ -143,14 +151,14 @@ pipeline_steps.describe_statistics(statistics)
 
 # %%
 model = pipeline_steps.train_model(train.path, by_hand / "model.skops", seed=seed)
-print(model)
+print(pipeline_steps.describe_artifacts(model, language=language))
 
 # %% [markdown]
-# El modelo tiene dos hashes. El **file sha256** es el hash de los bytes del archivo: la comprobación honesta de que un
+# El modelo tiene dos hashes. El **sha256 del archivo** es el hash de sus bytes: la comprobación honesta de que un
 # archivo no cambió en esta máquina. Pero el entrenamiento es aritmética de punto flotante, y los distintos procesadores
 # (y el código de biblioteca matemática elegido para cada uno) redondean de forma distinta los últimos bits de un número
 # (hacia su 16.º dígito), así que los mismos datos y la misma semilla dan un modelo cuyo archivo difiere en unos pocos
-# bits de una laptop a otra: probablemente tu file sha256 no sea el que vio el autor del taller. La
+# bits de una laptop a otra: probablemente tu sha256 del archivo no sea el que vio el autor del taller. La
 # **huella** (*fingerprint*) es el hash de los parámetros del modelo redondeados a 6 cifras significativas, muy por
 # encima de ese ruido y muy por debajo de cualquier cambio real, así que es la misma en todas las máquinas: es el nombre
 # del modelo en la canalización, en sus registros y en su linaje. Reproducible significa "el mismo modelo", no siempre
@@ -158,16 +166,22 @@ print(model)
 
 # %% [markdown]
 # La evaluación puntúa el modelo con los meses de prueba, junto a la regla de referencia sin ML. La validación convierte
-# esas cifras en una decisión (PASS: aprobada; FAIL: fallida).
+# esas cifras en una decisión: cada comprobación queda SUPERADA o FALLIDA.
 
 # %%
 metrics = pipeline_steps.evaluate_model(model.path, test.path, by_hand / "metrics.json")
 validation = pipeline_steps.validate_model(metrics.path, by_hand / "validation.json", min_roc_auc=0.7)
 scores = metrics.read_json()
-print(metrics, validation, sep="\n")
-print(f"model ROC AUC {scores['model']['roc_auc']:.4f}, baseline rule ROC AUC {scores['baseline']['roc_auc']:.4f}")
-for check in validation.read_json()["checks"]:
-    print(f"  {'PASS' if check['passed'] else 'FAIL'}  {check['check']}")
+print(pipeline_steps.describe_artifacts(metrics, validation, language=language))
+print(
+    translate(
+        "model ROC AUC {model:.4f}, baseline rule ROC AUC {baseline:.4f}",
+        language=language,
+        model=scores["model"]["roc_auc"],
+        baseline=scores["baseline"]["roc_auc"],
+    )
+)
+print(pipeline_steps.validation_lines(validation, language=language))
 
 # %% [markdown]
 # **Servicio y supervisión del modelo.** El modelo aprobado va al endpoint (local), que responde tres solicitudes de
@@ -180,12 +194,26 @@ for check in validation.read_json()["checks"]:
 deployment = pipeline_steps.deploy_model(model.path, validation.path, test.path, by_hand / "deployment.json")
 report = pipeline_steps.monitor_model(model.path, train.path, test.path, deployment.path, by_hand / "monitoring.json")
 served, watched = deployment.read_json(), report.read_json()
-print(f"deployed to {served['endpoint']}: {served['deployed']}; smoke-test churn probabilities {served['smoke_test']}")
 print(
-    f"monitoring {watched['month']}: predicted churn {watched['predicted_churn_rate']:.3f}, actual {watched['actual_churn_rate']:.3f}, "
-    f"alerts: {watched['alerts'] or 'none'}"
+    translate(
+        "deployed to {endpoint}: {deployed}; smoke-test churn probabilities {probabilities}",
+        language=language,
+        endpoint=served["endpoint"],
+        deployed=served["deployed"],
+        probabilities=served["smoke_test"],
+    )
 )
-pd.Series(watched["drift"], name="drift score").to_frame()
+print(
+    translate(
+        "monitoring {month}: predicted churn {predicted:.3f}, actual {actual:.3f}, alerts: {alerts}",
+        language=language,
+        month=watched["month"],
+        predicted=watched["predicted_churn_rate"],
+        actual=watched["actual_churn_rate"],
+        alerts=watched["alerts"] or translate("none", language=language, context="alerts"),
+    )
+)
+pd.Series(watched["drift"], name=translate("drift score", language=language)).to_frame()
 
 # %% [markdown]
 # Ocho llamadas, ocho artefactos, y funciona. Pero mira lo que *no* queda registrado en ninguna parte: con qué
@@ -201,7 +229,7 @@ pd.Series(watched["drift"], name="drift score").to_frame()
 # %%
 import matplotlib.pyplot as plt
 
-pipeline.draw_pipeline()
+pipeline.draw_pipeline(language=language)
 plt.show()
 
 # %% [markdown]
@@ -216,17 +244,27 @@ plt.show()
 # reinicios. Para empezar desde cero, borra la carpeta `03_ml_lifecycle/pipeline` de tu espacio de trabajo).
 
 # %%
-first = pipeline.run_pipeline(lab, **size)
+first = pipeline.run_pipeline(lab, language=language, **size)
 first
 
 # %% [markdown]
 # Vuelve a ejecutarla exactamente con las mismas entradas. Nada cambió, así que no hace falta ejecutar nada: cada paso
-# es un acierto de caché, y la ejecución tarda una fracción de segundo (la celda siguiente lo imprime en inglés).
+# es un acierto de caché, y la ejecución tarda una fracción de segundo.
 
 # %%
-second = pipeline.run_pipeline(lab, **size)
-print(f"{second.name}: {len(second.executed)} steps executed, {len(second.cached)} reused from the cache")
-print(f"same metrics as {first.name}: {second.metrics == first.metrics}")
+second = pipeline.run_pipeline(lab, language=language, **size)
+print(
+    translate(
+        "{run}: {executed} steps executed, {cached} reused from the cache",
+        language=language,
+        run=second.name,
+        executed=len(second.executed),
+        cached=len(second.cached),
+    )
+)
+print(
+    translate("same metrics as {run}: {same}", language=language, run=first.name, same=second.metrics == first.metrics)
+)
 
 # %% [markdown]
 # **Predice antes de ejecutar.** Las celdas siguientes cambian un parámetro y vuelven a ejecutar la canalización. Mira
@@ -248,8 +286,8 @@ show_quiz(
 # pasos posteriores al modelo. Los pasos de datos se reutilizan.
 
 # %%
-changed = pipeline.run_pipeline(lab, **size, model_params={"C": 0.05})
-pipeline.draw_pipeline(changed)
+changed = pipeline.run_pipeline(lab, **size, model_params={"C": 0.05}, language=language)
+pipeline.draw_pipeline(changed, language=language)
 plt.show()
 changed.table()
 
@@ -277,7 +315,7 @@ changed.table()
 
 # %%
 store = metadata.MetadataStore(lab)
-store.summary()
+store.summary(language=language)
 
 # %% [markdown]
 # **Pregunta 1: ¿de dónde viene el modelo desplegado?** La consulta empieza en el modelo que está ahora en el endpoint,
@@ -285,7 +323,7 @@ store.summary()
 # evaluación del modelo.
 
 # %%
-metadata.model_lineage(lab)
+metadata.model_lineage(lab, language=language)
 
 # %% [markdown]
 # La "versión del código" (*code version*) es un hash del código fuente de la función de cada paso: editar un paso la
@@ -296,7 +334,7 @@ metadata.model_lineage(lab)
 # (una unión incorrecta, etiquetas filtradas), esta es la lista de modelos que hay que volver a entrenar o retirar.
 
 # %%
-metadata.models_from_snapshot(lab, snapshot=first.artifacts["extract_data.snapshot"].fingerprint)
+metadata.models_from_snapshot(lab, snapshot=first.artifacts["extract_data.snapshot"].fingerprint, language=language)
 
 # %% [markdown]
 # ## 5. Tu turno
@@ -341,9 +379,9 @@ rerun_prediction = your_turn.submit(
 )
 
 # %%
-shorter = pipeline.run_pipeline(lab, **size, train_months=8)
-print(f"{shorter.name} executed: {', '.join(shorter.executed)}")
-print(f"{shorter.name} reused:   {', '.join(shorter.cached)}")
+shorter = pipeline.run_pipeline(lab, **size, train_months=8, language=language)
+print(translate("{run} executed: {steps}", language=language, run=shorter.name, steps=", ".join(shorter.executed)))
+print(translate("{run} reused:   {steps}", language=language, run=shorter.name, steps=", ".join(shorter.cached)))
 
 # %% [markdown]
 # **Ejercicio 3: escribe una clave de caché.** Esta vez escribes código, y unas pruebas ocultas lo comprueban.
@@ -391,7 +429,7 @@ print(
 # %%
 # A kernel restart forgets the job submitted at the top of the notebook: submit it again here if so.
 if "kfp_job" not in globals():
-    kfp_job = kfp_pipeline.submit_local_run(lab, last_step="validate_model", **size)
+    kfp_job = kfp_pipeline.submit_local_run(lab, last_step="validate_model", language=language, **size)
 kfp_run = kfp_job.wait()
 kfp_run
 
@@ -403,8 +441,15 @@ kfp_run
 # también comparan esos artefactos).
 
 # %%
-print(f"same metrics: {kfp_run.metrics == first.metrics} (ROC AUC {kfp_run.metrics['roc_auc']:.4f})")
-kfp_pipeline.compare_runs(first, kfp_run)
+print(
+    translate(
+        "same metrics: {same} (ROC AUC {auc:.4f})",
+        language=language,
+        same=kfp_run.metrics == first.metrics,
+        auc=kfp_run.metrics["roc_auc"],
+    )
+)
+kfp_pipeline.compare_runs(first, kfp_run, language=language)
 
 # %% [markdown]
 # El compilador convirtió la canalización en un archivo YAML (una *PipelineSpec*), guardado en el espacio de trabajo.
@@ -415,7 +460,7 @@ kfp_pipeline.compare_runs(first, kfp_run)
 # %%
 spec_path = lab / kfp_pipeline.KFP_DIR / kfp_pipeline.PIPELINE_FILE
 print("\n".join(spec_path.read_text().splitlines()[:10]))
-spec = kfp_pipeline.describe_pipeline_spec(spec_path)
+spec = kfp_pipeline.describe_pipeline_spec(spec_path, language=language)
 print(spec)
 spec.table()
 
