@@ -6,7 +6,7 @@ Usage: python benchmarks/grading.py [--learners 1000] [--regrade-seeds 8] [--out
   together, each with its own injected-parameters cell: seed, mode and quiz answers) and workspace/progress.json
   (quiz records and exercise records as the notebooks write them).
 * Honest learners run with one of 4 seeds x 2 modes (8 parameter sets, the default --regrade-seeds) and answer
-  everything right for their own parameters (exercise values from `exercise_checks.reference_solution`).
+  everything right for their own parameters (exercise values from `exercise_registry.reference_solution`).
 * About 40 hostile learners (the classes of tests/test_hostile_submissions.py, several of each) sit among them.
 * Timed: the `mlops-lab grade` command, end to end in a fresh interpreter (start, reading ~1.2 GB of notebooks,
   rebuilding each parameter set's exercise data, writing the gradebook): wall seconds, and the CPU seconds it used
@@ -48,7 +48,7 @@ def _notebook_with_parameters(shipped: dict, parameters: dict) -> dict:
 
 def _honest_records(banks: dict, seed: int, mode: str) -> tuple[dict, dict]:
     """(progress data, quiz answers per notebook) of a learner who got everything right for (seed, mode)."""
-    from mlops_lab.exercise_checks import reference_solution
+    from mlops_lab.exercise_registry import reference_solution
     from mlops_lab.quiz import grade_answer
 
     progress: dict = {"format": 1, "notebooks": {}}

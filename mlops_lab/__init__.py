@@ -40,7 +40,8 @@ Where each concept lives (course concept, then its one module):
     the package's exceptions                         errors
     the words a learner reads, in English and Spanish  i18n
     exercise feedback, a notebook's exercise book    exercises
-    value exercises' checks, rerun for any seed      exercise_checks
+    value exercises' checks, in the learner's words  exercise_checks
+    rerunning an exercise's check for any seed       exercise_registry
     code exercises, run in the learner's kernel      code_exercises
     the hidden tests of the code exercises           hidden_tests
     quizzes                                          quiz

@@ -7,11 +7,11 @@ A "Your turn" cell sets a variable to a working default, then submits it::
 
 ``submit`` returns the value the rest of the notebook uses. When the notebook's
 ``solutions`` parameter holds a reference solution for that exercise (CI injects
-:func:`mlops_lab.exercise_checks.reference_solutions` for the run's seed and mode through
+:func:`mlops_lab.exercise_registry.reference_solutions` for the run's seed and mode through
 papermill), that solution replaces the learner's value, so one notebook serves both the
 learner and the "everything correct" CI run. Answers are plain values (numbers, strings,
 lists, mappings), never code: a grader reads them from the progress file without executing
-anything, and reruns the check from :mod:`mlops_lab.exercise_checks` on them.
+anything, and reruns the check through :mod:`mlops_lab.exercise_registry` on them.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class ExerciseBook:
     """The exercises of one notebook, bound to the learner's workspace and the ``solutions`` parameter.
 
     ``seed`` and ``mode`` are the notebook's parameters; they are stored with every result so a
-    grader can rerun the check for the data this learner saw (:mod:`mlops_lab.exercise_checks`).
+    grader can rerun the check for the data this learner saw (:mod:`mlops_lab.exercise_registry`).
     ``language`` is the language of the feedback's frame (PASS / TRY AGAIN); the stored result is the same.
     """
 

@@ -8,7 +8,7 @@ run. Every answer is graded again against the quiz bank with :func:`mlops_lab.qu
 the score stored in the file is only compared, and a disagreement is flagged as tampering.
 
 Exercises are graded again too: their values are plain data and their checks are the package's
-own code (:mod:`mlops_lab.exercise_checks`), so each check is rerun on the stored value for the
+own code (:mod:`mlops_lab.exercise_registry`), so each check is rerun on the stored value for the
 learner's own ``seed`` and ``mode``. A claimed pass the check rejects is flagged ``tampered``.
 
 Numeric questions answered from the learner's own results (``answer_fact``) are graded against
@@ -406,7 +406,7 @@ def _grade_exercise(
     reruns: dict[str, Any] | None = None,
 ) -> GradeRow:
     """A value exercise's check is rerun (:class:`_Regrader`); a code exercise's hidden tests only with ``reruns``."""
-    from mlops_lab.exercise_checks import REGISTRY
+    from mlops_lab.exercise_registry import REGISTRY
 
     record = files.progress.get(notebook, {}).get("exercises", {}).get(exercise.id)
     source = files.progress_source.get(notebook, "")

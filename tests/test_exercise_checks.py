@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from mlops_lab.exercise_checks import REGISTRY, RegradeUnavailable, check_exercise, get_check, reference_solution
+from mlops_lab.exercise_registry import REGISTRY, RegradeUnavailable, check_exercise, get_check, reference_solution
 from mlops_lab.quiz import load_bank, quizzes_dir
 
 BANKS = [load_bank(path) for path in sorted(quizzes_dir().glob("*.yaml"))]

@@ -13,7 +13,7 @@ import pytest
 
 from mlops_lab import submissions
 from mlops_lab.cli import main
-from mlops_lab.exercise_checks import check_exercise, reference_solution
+from mlops_lab.exercise_registry import check_exercise, reference_solution
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.grading import grade_submissions, read_gradebook
 from mlops_lab.quiz import bank_path, load_bank, quizzes_dir, show_quiz

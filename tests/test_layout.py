@@ -22,6 +22,7 @@ PACKAGE = Path(mlops_lab.__file__).resolve().parent
 LEARNER_SIDE = {
     "exercises",
     "exercise_checks",
+    "exercise_registry",
     "code_exercises",
     "hidden_tests",
     "quiz",

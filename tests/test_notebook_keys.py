@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_lab.exercise_checks import reference_solutions
+from mlops_lab.exercise_registry import reference_solutions
 from mlops_lab.grading import grade_submissions
 from mlops_lab.progress import Progress
 from mlops_lab.quiz import bank_path, load_bank

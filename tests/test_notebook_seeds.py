@@ -4,7 +4,7 @@ The notebooks tell their story from their own run; this catches a lab that only 
 on (an event that does not happen, a fact the quiz reads that does not exist). Smoke mode keeps it quick. The quiz
 answers of every notebook go in at once, keyed by notebook, as an instructor's roster would give them, so each
 notebook must also pick out its own answers. Every exercise whose reference solution can be computed for the seed
-(:func:`mlops_lab.exercise_checks.reference_solutions`, and the code exercises' reference source) is injected and
+(:func:`mlops_lab.exercise_registry.reference_solutions`, and the code exercises' reference source) is injected and
 must pass; the others run with the learner's defaults, which must not stop the notebook either.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_lab.exercise_checks import reference_solutions
+from mlops_lab.exercise_registry import reference_solutions
 from mlops_lab.progress import Progress
 from mlops_lab.quiz import bank_path, load_bank
 
