@@ -342,6 +342,18 @@ def test_kfp_local_run_matches_the_in_process_run(kfp_outcome):
     assert "KFP local run: SUCCESS, 8 tasks" in repr(run) and "/tmp" not in repr(run)
 
 
+def test_the_training_task_records_the_model_fingerprint_with_its_artifact(kfp_outcome):
+    import json
+
+    workspace, run, in_process = kfp_outcome
+    (task_dir,) = (workspace / "kfp" / "runs").glob("*/train-model")
+    output = json.loads((task_dir / "executor_output.json").read_text())
+    recorded = output["artifacts"]["model"]["artifacts"][0]["metadata"]
+    assert recorded == {"fingerprint": in_process.artifacts["train_model.model"].fingerprint}
+    assert run.fingerprints["train_model.model"] == recorded["fingerprint"]
+    assert f"metadata={{'fingerprint': '{recorded['fingerprint']}'}}" in run.log_file.read_text()
+
+
 def test_compiled_yaml_parses_and_names_every_step(kfp_outcome):
     import yaml
 
