@@ -386,7 +386,7 @@ def run_local(
             path = run_dir / task_name(step.name) / output
             artifacts[f"{step.name}.{output}"] = content_hash(path)
             # The training task records the model's fingerprint; computing it here would load the model, and
-            # with it scikit-learn and skops (about 1.5 s of CPU) in this process, after the last task.
+            # with it scikit-learn and skops (1.5-2.5 s of CPU) in this process, after the last task.
             fingerprint = recorded.get(output, {}).get("fingerprint")
             fingerprints[f"{step.name}.{output}"] = fingerprint or artifact_fingerprint(path, type_)
     return KfpRun(

@@ -8,7 +8,8 @@ parameters and code version), *events* (which execution read or wrote which arti
 artifacts by attributions). The store is a SQLite file, ``<workspace>/pipeline/metadata.sqlite``:
 MLMD's own local back end is SQLite too; it comes with Python; a run is recorded in
 transactions, so a crash never leaves half an event graph; and lineage questions are plain
-SQL joins. :class:`MetadataStore` answers them: :meth:`MetadataStore.deployed_model`,
+SQL joins. (Commits not yet checkpointed live in ``metadata.sqlite-wal`` beside it: copy both.)
+:class:`MetadataStore` answers them: :meth:`MetadataStore.deployed_model`,
 :func:`model_lineage` ("what produced the deployed model?") and
 :func:`models_from_snapshot` ("which models did this data snapshot feed?")::
 
