@@ -5,11 +5,11 @@ the ML Metadata (MLMD) data model of TFX, Kubeflow and Vertex AI ML Metadata: *a
 with a type, a URI and a content hash), *executions* (one per step per run, with state,
 parameters and code version), *events* (which execution read or wrote which artifact) and
 *contexts* (the pipeline and each of its runs, linked to executions by associations and to
-artifacts by attributions). The store is a SQLite file, ``<workspace>/pipeline/metadata.sqlite``:
+artifacts by attributions). The store is a SQLite file, ``<workspace>/pipeline/metadata.sqlite``
+(commits not yet checkpointed live in ``metadata.sqlite-wal`` beside it: copy both):
 MLMD's own local back end is SQLite too; it comes with Python; a run is recorded in
 transactions, so a crash never leaves half an event graph; and lineage questions are plain
-SQL joins. (Commits not yet checkpointed live in ``metadata.sqlite-wal`` beside it: copy both.)
-:class:`MetadataStore` answers them: :meth:`MetadataStore.deployed_model`,
+SQL joins. :class:`MetadataStore` answers them: :meth:`MetadataStore.deployed_model`,
 :func:`model_lineage` ("what produced the deployed model?") and
 :func:`models_from_snapshot` ("which models did this data snapshot feed?")::
 
