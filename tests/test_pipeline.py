@@ -249,6 +249,20 @@ def test_the_store_follows_the_ml_metadata_model(history):
     assert all(uri.startswith("pipeline/artifacts/") for uri in uris)
 
 
+def test_the_store_commits_to_a_write_ahead_log_that_other_connections_read(tmp_path):
+    store = metadata.MetadataStore(tmp_path)
+    run_id, name = store.start_run({"seed": 1})
+    # NORMAL (1): commits append to the log without waiting for the disk; the log is synced at checkpoints.
+    assert store.query("PRAGMA synchronous")[0][0] == 1
+    reader = sqlite3.connect(store.path)
+    assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert reader.execute("SELECT name FROM contexts WHERE id = ?", (run_id,)).fetchall() == [(name,)]
+    # The store keeps its connection open and a second store writes beside it: both see every run.
+    other_id, other_name = metadata.MetadataStore(tmp_path).start_run({"seed": 2})
+    assert store.runs() == [name, other_name] and other_id != run_id
+    reader.close()
+
+
 def test_lineage_of_the_deployed_model(history):
     workspace, runs = history
     lineage = metadata.model_lineage(workspace)["answer"]
@@ -340,6 +354,18 @@ def test_kfp_local_run_matches_the_in_process_run(kfp_outcome):
     log = run.log_file.read_text()
     assert run.log_lines == len(log.splitlines()) > 100 and "Executing task" in log
     assert "KFP local run: SUCCESS, 8 tasks" in repr(run) and "/tmp" not in repr(run)
+
+
+def test_the_training_task_records_the_model_fingerprint_with_its_artifact(kfp_outcome):
+    import json
+
+    workspace, run, in_process = kfp_outcome
+    (task_dir,) = (workspace / "kfp" / "runs").glob("*/train-model")
+    output = json.loads((task_dir / "executor_output.json").read_text())
+    recorded = output["artifacts"]["model"]["artifacts"][0]["metadata"]
+    assert recorded == {"fingerprint": in_process.artifacts["train_model.model"].fingerprint}
+    assert run.fingerprints["train_model.model"] == recorded["fingerprint"]
+    assert f"metadata={{'fingerprint': '{recorded['fingerprint']}'}}" in run.log_file.read_text()
 
 
 def test_compiled_yaml_parses_and_names_every_step(kfp_outcome):
