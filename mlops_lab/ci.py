@@ -330,7 +330,13 @@ def quality_by_month(
     before is scored too: the gap is what keeping the frozen model costs the business.
     """
     from mlops_lab.data import monthly_batches
-    from mlops_lab.training import business_cost, train_model
+    from mlops_lab.row_scoring import predict_proba
+    from mlops_lab.training import count_outcomes, train_model
+
+    def scored(model: Any, batch: pd.DataFrame) -> tuple[float, float]:
+        # One prediction per model and month gives both the forecast and the business cost.
+        proba = predict_proba(model, batch[list(FEATURES)])[:, 1]
+        return round(float(proba.mean()), 4), count_outcomes(batch[TARGET].to_numpy(), proba >= 0.5).cost()
 
     status = code_tests.status
     batches = list(monthly_batches(frame))
@@ -340,14 +346,15 @@ def quality_by_month(
         if i >= window and i % window == 0:
             previous = frame[TIME_COLUMN].isin([b[TIME_COLUMN].iloc[0] for _, b in batches[i - window : i]])
             retrained_model = train_model(frame[previous], seed=seed)
+        forecast, cost = scored(model, batch)
         months.append(
             MonthQuality(
                 month,
                 status,
                 round(float(batch[TARGET].mean()), 4),
-                round(float(model.predict_proba(batch[list(FEATURES)])[:, 1].mean()), 4),
-                business_cost(model, batch),
-                None if retrained_model is None else business_cost(retrained_model, batch),
+                forecast,
+                cost,
+                None if retrained_model is None else scored(retrained_model, batch)[1],
             )
         )
     return QualityByMonth(tuple(months))

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_lab.data import CATEGORICAL_FEATURES, CATEGORIES, NUMERIC_FEATURES, VALID_RANGES
 from mlops_lab.errors import PredictionRequestError, RequestLogError
-from mlops_lab.row_scoring import row_scorer
+from mlops_lab.row_scoring import predict_proba, row_scorer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -650,7 +650,7 @@ def batch_predict(
     missing = [c for c in [id_column, *columns] if c not in frame.columns]
     if missing:
         raise ValueError(f"batch input lacks column(s) {missing}")
-    probabilities = deployed.model.predict_proba(frame[columns])[:, 1]
+    probabilities = predict_proba(deployed.model, frame[columns])[:, 1]
     result = pd.DataFrame(
         {
             id_column: frame[id_column].to_numpy(),

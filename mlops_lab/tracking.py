@@ -331,10 +331,11 @@ def outcome_metrics(model: Pipeline, test: pd.DataFrame, *, threshold: float = 0
     prices (see :func:`best_by_cost`).
     """
     from mlops_lab.data import FEATURES, TARGET
+    from mlops_lab.row_scoring import predict_proba
     from mlops_lab.training import count_outcomes, evaluate_probabilities
 
     # One prediction of the test rows serves both the metrics and the counts.
-    truth, proba = test[TARGET].to_numpy(), model.predict_proba(test[list(FEATURES)])[:, 1]
+    truth, proba = test[TARGET].to_numpy(), predict_proba(model, test[list(FEATURES)])[:, 1]
     metrics: dict[str, float] = dict(evaluate_probabilities(truth, proba, threshold=threshold).as_dict())
     counted = count_outcomes(truth, proba >= threshold)
     metrics["missed_churners"] = counted.missed_churners

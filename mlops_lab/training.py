@@ -92,9 +92,11 @@ class Evaluation:
 
 def evaluate_model(model: Pipeline, frame: pd.DataFrame, *, threshold: float = 0.5) -> Evaluation:
     """Score ``model`` on labelled data ``frame``; ``threshold`` turns probabilities into decisions."""
+    from mlops_lab.row_scoring import predict_proba
+
     features = list(NUMERIC_FEATURES + CATEGORICAL_FEATURES)
     return evaluate_probabilities(
-        frame[TARGET].to_numpy(), model.predict_proba(frame[features])[:, 1], threshold=threshold
+        frame[TARGET].to_numpy(), predict_proba(model, frame[features])[:, 1], threshold=threshold
     )
 
 
@@ -177,8 +179,10 @@ def count_outcomes(truth: np.ndarray, predicted: np.ndarray) -> Outcomes:
 
 def outcomes(model: Pipeline, frame: pd.DataFrame, *, threshold: float = 0.5) -> Outcomes:
     """:class:`Outcomes` of ``model`` on labelled data ``frame``; ``threshold`` turns probabilities into decisions."""
+    from mlops_lab.row_scoring import predict_proba
+
     features = list(NUMERIC_FEATURES + CATEGORICAL_FEATURES)
-    predicted = model.predict_proba(frame[features])[:, 1] >= threshold
+    predicted = predict_proba(model, frame[features])[:, 1] >= threshold
     return count_outcomes(frame[TARGET].to_numpy(), predicted)
 
 

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlops_lab import data, serving, training
-from mlops_lab.row_scoring import row_scorer
+from mlops_lab import data, maturity, serving, training
+from mlops_lab.row_scoring import predict_proba, row_scorer
 
 COLUMNS = serving.churn_schema().columns
 
@@ -74,3 +74,50 @@ def test_the_endpoint_answers_with_the_pipelines_probabilities():
     expected = model.predict_proba(test.head(5)[COLUMNS])[:, 1]
     assert [a["probability"] for a in answers] == [round(float(p), 6) for p in expected]
     assert [a["prediction"] for a in answers] == [int(p >= 0.5) for p in expected]
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [("random_forest", {"n_estimators": 12}), ("logistic_regression", {}), ("gradient_boosting", {"n_estimators": 8})],
+)
+def test_frames_score_exactly_as_the_pipeline_scores_them_faults_included(kind, params):
+    train, test = _frames(4)
+    model = training.train_model(train, kind=kind, params=params, seed=4)
+    faulty = data.inject_faults(test, faults=["missing_values", "out_of_range", "unseen_category"], rate=0.4, seed=4)
+    for frame in (test, faulty, test.head(1), test[test["contract"] == "two-year"]):
+        features = frame[COLUMNS]
+        assert np.array_equal(predict_proba(model, features), model.predict_proba(features))
+    assert np.array_equal(row_scorer(model).transform_frame(faulty[COLUMNS]), model[0].transform(faulty[COLUMNS]))
+
+
+def test_frames_the_pipeline_would_refuse_raise_the_pipelines_own_error():
+    train, test = _frames(9)
+    model = training.train_model(train, kind="logistic_regression", seed=9)
+    features = test[COLUMNS].assign(monthly_charges=np.inf)
+    with pytest.raises(ValueError, match="infinity"):
+        model.predict_proba(features)
+    with pytest.raises(ValueError, match="infinity"):
+        predict_proba(model, features)
+    # Other columns, text where a number belongs, numbers where text belongs: the pipeline itself answers.
+    scorer = row_scorer(model)
+    assert scorer.transform_frame(test[list(reversed(COLUMNS))]) is None
+    assert scorer.transform_frame(test[COLUMNS].astype({"tenure_months": object}).assign(tenure_months="x")) is None
+    assert scorer.transform_frame(test[COLUMNS].assign(region=1)) is None
+    reordered = test[list(reversed(COLUMNS))]
+    assert np.array_equal(predict_proba(model, reordered), model.predict_proba(reordered))
+
+
+@pytest.mark.parametrize("code", [maturity.CODE_V1, maturity.CODE_V2, maturity.CODE_V3])
+def test_the_maturity_pipelines_feature_step_runs_first(code):
+    train, test = _frames(12)
+    model = maturity.build_pipeline_model(maturity.CODE_V2, seed=12).fit(train[COLUMNS], train[data.TARGET])
+    # The fitted v2 model behind each code version's feature step (v3 divides by a zero tenure: infinity).
+    model.steps[0] = ("features", maturity.build_pipeline_model(code).steps[0][1].fit(train[COLUMNS]))
+    features = test[COLUMNS].assign(tenure_months=test["tenure_months"].where(test.index % 5 > 0, 0))
+    try:
+        expected = model.predict_proba(features)
+    except ValueError as error:
+        with pytest.raises(ValueError, match=str(error)[:40]):
+            predict_proba(model, features)
+    else:
+        assert np.array_equal(predict_proba(model, features), expected)
