@@ -79,15 +79,15 @@ def test_evaluation_from_probabilities_equals_scikit_learns_metrics(seed):
 
 
 @pytest.mark.parametrize("threshold", [0.3, 0.5])
-def test_outcome_metrics_predict_once_and_agree_with_evaluate_model_and_outcomes(fitted, threshold):
+def test_outcome_metrics_predict_once_and_agree_with_evaluate_model_and_outcomes(fitted, threshold, monkeypatch):
+    from mlops_lab import row_scoring
+
     model, test = fitted
     calls = []
-    original = model.predict_proba
-    model.predict_proba = lambda frame: calls.append(len(frame)) or original(frame)
-    try:
-        metrics = tracking.outcome_metrics(model, test, threshold=threshold)
-    finally:
-        del model.predict_proba
+    original = row_scoring.predict_proba
+    monkeypatch.setattr(row_scoring, "predict_proba", lambda m, frame: calls.append(len(frame)) or original(m, frame))
+    metrics = tracking.outcome_metrics(model, test, threshold=threshold)
+    monkeypatch.undo()
     counted = training.outcomes(model, test, threshold=threshold)
     assert calls == [len(test)]
     assert metrics == {
