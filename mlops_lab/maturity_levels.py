@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,6 +33,7 @@ from mlops_lab.maturity import (
     Scenario,
     World,
 )
+from mlops_lab.training import one_blas_thread
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -517,18 +517,6 @@ def _schema_problems(result: DataValidation) -> str:
     return "; ".join(dict.fromkeys(f"{f.check} ({f.column})" for f in result.findings if f.kind == SCHEMA_SKEW))
 
 
-@functools.cache
-def _thread_pools() -> Any:
-    """The BLAS and OpenMP thread pools of this process, found once: ``threadpool_limits()`` looks for them among
-    every loaded shared library at each call (about 4 ms of CPU, for each of a policy search's 22 simulations).
-    scikit-learn's estimators are imported first, so the pools they load are among those found."""
-    import sklearn.ensemble
-    import sklearn.linear_model  # noqa: F401  (imported for the thread pools their libraries bring)
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
 def simulate(scenario: Scenario | World, policy: Policy, *, store: TrackingStore | None = None) -> LevelOutcome:
     """Operate ``policy`` through the whole scenario; every retrain is logged to ``store`` when given."""
     world = scenario if isinstance(scenario, World) else World(scenario)
@@ -537,8 +525,7 @@ def simulate(scenario: Scenario | World, policy: Policy, *, store: TrackingStore
         _Level0Operator(world, policy, op) if isinstance(policy, Level0Manual) else _PipelineOperator(world, policy, op)
     )
     costs, codes = [], []
-    # Small models train 5x faster on one BLAS thread than on threads fighting for two cores.
-    with _thread_pools().limit(limits=1):
+    with one_blas_thread():
         for month in world.scenario.production_months:
             # First the month is served by the model chosen at the end of last month, then the team acts.
             costs.append(world.cost(op.production, month))
