@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_lab.data import CATEGORICAL_FEATURES, CATEGORIES, NUMERIC_FEATURES, VALID_RANGES
 from mlops_lab.errors import PredictionRequestError, RequestLogError
-from mlops_lab.row_scoring import predict_proba, row_scorer
+from mlops_lab.row_scoring import RowScorer, predict_proba, row_scorer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -194,8 +194,9 @@ class Endpoint:
         self.keep_alive_s = float(keep_alive_s)
         self._models = {m.model_id: m for m in deployed}
         # Built once per deployed model: a request's rows are scored without scikit-learn's per-call overhead
-        # (same probabilities; see mlops_lab.row_scoring). None: the model's own predict_proba on a DataFrame.
-        self._scorers = {m.model_id: row_scorer(m.model) for m in deployed}
+        # (same probabilities; see mlops_lab.row_scoring). None (another model, or a schema whose columns are not
+        # the ones the model was fitted on, in that order): the model's own predict_proba on a DataFrame.
+        self._scorers = {m.model_id: self._row_scorer(m.model) for m in deployed}
         self._split = check_traffic_split(traffic_split or {ids[0]: 100}, ids)
         self._lock = threading.Lock()
         self._log: list[dict[str, Any]] = []
@@ -205,6 +206,10 @@ class Endpoint:
         self._thread: threading.Thread | None = None
         self._socket: Any = None
         self._client: Any = None
+
+    def _row_scorer(self, model: Any) -> RowScorer | None:
+        scorer = row_scorer(model)
+        return scorer if scorer is not None and scorer.columns == tuple(self.schema.columns) else None
 
     # -- configuration -------------------------------------------------------------------
     @property

@@ -121,3 +121,16 @@ def test_the_maturity_pipelines_feature_step_runs_first(code):
             predict_proba(model, features)
     else:
         assert np.array_equal(predict_proba(model, features), expected)
+
+
+def test_an_endpoint_whose_schema_is_not_the_models_columns_lets_the_pipeline_answer():
+    train, test = _frames(7)
+    model = training.train_model(train, kind="random_forest", params={"n_estimators": 6}, seed=7)
+    schema = serving.churn_schema()
+    reordered = serving.InputSchema(
+        numeric=schema.numeric, categorical=dict(reversed(list(schema.categorical.items())))
+    )
+    same = serving.Endpoint([serving.DeployedModel("m", model)])
+    other = serving.Endpoint([serving.DeployedModel("m", model)], schema=reordered)
+    assert same._scorers["m"] is not None
+    assert other._scorers["m"] is None
