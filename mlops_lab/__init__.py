@@ -33,6 +33,7 @@ Where each concept lives (course concept, then its one module):
     Kubeflow pipeline components                     kfp_pipeline
     skew and drift monitoring                        monitoring
     online serving on an endpoint                    serving
+    scoring a request's few rows without overhead    row_scoring
     the maturity world: its data, events and models  maturity
     MLOps maturity levels and their policies         maturity_levels
     the maturity levels compared: table and charts   maturity_plots

@@ -155,6 +155,14 @@ def run_code_tests(*, seed: int = 0, sample_rows: int = 200, language: str = "en
     return CheckReport(translatable("Code tests (unit tests of the ML code)"), tuple(checks), language=language)
 
 
+@functools.lru_cache(maxsize=8)
+def _shared_code_tests(seed: int) -> CheckReport:
+    """:func:`run_code_tests` for :func:`run_pipeline_ci`: the code tests look at the training code, not at the
+    pipeline version or its sample, so every version's CI in a process shares one run per seed (a report is
+    immutable). The maturity notebook runs four pipeline CIs: one run of the code tests instead of four."""
+    return run_code_tests(seed=seed)
+
+
 def run_pipeline_ci(
     version: str,
     *,
@@ -178,7 +186,7 @@ def run_pipeline_ci(
 
     stage = Phrase(translatable("pipeline CI ({version})"), version=version)
     title = Phrase(translatable("CI of pipeline code {version}"), version=version)
-    checks = list(run_code_tests(seed=seed).checks)
+    checks = list(_shared_code_tests(seed).checks)
     # The sample, plus the edge case every feature test needs whatever the sample holds: a customer in their first
     # month (tenure 0) who has already called support.
     first_month = sample[list(FEATURES)].head(1).assign(tenure_months=0, support_calls=1)
@@ -394,7 +402,13 @@ def quality_by_month(
     is the language the table is shown in.
     """
     from mlops_lab.data import monthly_batches
-    from mlops_lab.training import business_cost, train_model
+    from mlops_lab.row_scoring import predict_proba
+    from mlops_lab.training import count_outcomes, train_model
+
+    def scored(model: Any, batch: pd.DataFrame) -> tuple[float, float]:
+        # One prediction per model and month gives both the forecast and the business cost.
+        proba = predict_proba(model, batch[list(FEATURES)])[:, 1]
+        return round(float(proba.mean()), 4), count_outcomes(batch[TARGET].to_numpy(), proba >= 0.5).cost()
 
     status = code_tests.status
     batches = list(monthly_batches(frame))
@@ -404,14 +418,15 @@ def quality_by_month(
         if i >= window and i % window == 0:
             previous = frame[TIME_COLUMN].isin([b[TIME_COLUMN].iloc[0] for _, b in batches[i - window : i]])
             retrained_model = train_model(frame[previous], seed=seed)
+        forecast, cost = scored(model, batch)
         months.append(
             MonthQuality(
                 month,
                 status,
                 round(float(batch[TARGET].mean()), 4),
-                round(float(model.predict_proba(batch[list(FEATURES)])[:, 1].mean()), 4),
-                business_cost(model, batch),
-                None if retrained_model is None else business_cost(retrained_model, batch),
+                forecast,
+                cost,
+                None if retrained_model is None else scored(retrained_model, batch)[1],
             )
         )
     return QualityByMonth(tuple(months), language=language)

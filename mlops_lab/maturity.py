@@ -299,8 +299,10 @@ class World:
 
     def predictions(self, key: ModelKey, month: int) -> _KnownPredictions:
         """A model's churn probabilities for a month's batch, computed once."""
+        from mlops_lab.row_scoring import predict_proba
+
         if (key, month) not in self._predictions:
-            proba = self.model(key).predict_proba(self.batches[month][list(FEATURES)])[:, 1]
+            proba = predict_proba(self.model(key), self.batches[month][list(FEATURES)])[:, 1]
             self._predictions[(key, month)] = _KnownPredictions(proba)
         return self._predictions[(key, month)]
 

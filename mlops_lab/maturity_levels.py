@@ -34,6 +34,7 @@ from mlops_lab.maturity import (
     Scenario,
     World,
 )
+from mlops_lab.training import one_blas_thread
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -618,16 +619,13 @@ def simulate(
 
     ``language`` is the language of the journal and of the reasons the runs record.
     """
-    from threadpoolctl import threadpool_limits
-
     world = scenario if isinstance(scenario, World) else World(scenario)
     op = _Operation(world, policy, store, language=language)
     operator = (
         _Level0Operator(world, policy, op) if isinstance(policy, Level0Manual) else _PipelineOperator(world, policy, op)
     )
     costs, codes = [], []
-    # Small models train 5x faster on one BLAS thread than on threads fighting for two cores.
-    with threadpool_limits(limits=1):
+    with one_blas_thread():
         for month in world.scenario.production_months:
             # First the month is served by the model chosen at the end of last month, then the team acts.
             costs.append(world.cost(op.production, month))

@@ -137,8 +137,10 @@ class _Scorer:
         Threshold metrics are counted with numpy: a gate scores hundreds of slices, and
         scikit-learn's per-call input validation would dominate the time.
         """
+        from mlops_lab.row_scoring import predict_proba
+
         if id(model) not in self._proba:
-            self._proba[id(model)] = model.predict_proba(self.data[list(FEATURES)])[:, 1]
+            self._proba[id(model)] = predict_proba(model, self.data[list(FEATURES)])[:, 1]
         proba, truth = self._proba[id(model)], self.truth
         if mask is not None:
             proba, truth = proba[mask], truth[mask]

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_lab.data import CATEGORICAL_FEATURES, CATEGORIES, NUMERIC_FEATURES, VALID_RANGES
 from mlops_lab.errors import PredictionRequestError, RequestLogError
 from mlops_lab.i18n import check_language, translate
+from mlops_lab.row_scoring import RowScorer, predict_proba, row_scorer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -195,6 +196,10 @@ class Endpoint:
         self.keep_alive_s = float(keep_alive_s)
         self.language = check_language(language)
         self._models = {m.model_id: m for m in deployed}
+        # Built once per deployed model: a request's rows are scored without scikit-learn's per-call overhead
+        # (same probabilities; see mlops_lab.row_scoring). None (another model, or a schema whose columns are not
+        # the ones the model was fitted on, in that order): the model's own predict_proba on a DataFrame.
+        self._scorers = {m.model_id: self._row_scorer(m.model) for m in deployed}
         self._split = check_traffic_split(traffic_split or {ids[0]: 100}, ids)
         self._lock = threading.Lock()
         self._log: list[dict[str, Any]] = []
@@ -204,6 +209,10 @@ class Endpoint:
         self._thread: threading.Thread | None = None
         self._socket: Any = None
         self._client: Any = None
+
+    def _row_scorer(self, model: Any) -> RowScorer | None:
+        scorer = row_scorer(model)
+        return scorer if scorer is not None and scorer.columns == tuple(self.schema.columns) else None
 
     # -- configuration -------------------------------------------------------------------
     @property
@@ -491,8 +500,6 @@ class Endpoint:
         return 422, {"error": error, "problems": problems}
 
     def _answer(self, instances: list[Any], request_id: str | None) -> dict[str, Any]:
-        import pandas as pd
-
         rows = [instance.model_dump() for instance in instances]
         with self._lock:
             if request_id is None:
@@ -500,8 +507,14 @@ class Endpoint:
             split = self._split
             self._sequence += 1
         deployed = self._models[route(request_id, split)]
-        frame = pd.DataFrame.from_records(rows, columns=self.schema.columns)
-        probabilities = deployed.model.predict_proba(frame)[:, 1]
+        scorer = self._scorers[deployed.model_id]
+        if scorer is not None:
+            probabilities = scorer.predict_proba(rows)[:, 1]
+        else:
+            import pandas as pd
+
+            frame = pd.DataFrame.from_records(rows, columns=self.schema.columns)
+            probabilities = deployed.model.predict_proba(frame)[:, 1]
         predictions = [
             {"probability": round(float(p), 6), "prediction": int(p >= self.threshold)} for p in probabilities
         ]
@@ -667,7 +680,7 @@ def batch_predict(
     missing = [c for c in [id_column, *columns] if c not in frame.columns]
     if missing:
         raise ValueError(f"batch input lacks column(s) {missing}")
-    probabilities = deployed.model.predict_proba(frame[columns])[:, 1]
+    probabilities = predict_proba(deployed.model, frame[columns])[:, 1]
     result = pd.DataFrame(
         {
             id_column: frame[id_column].to_numpy(),

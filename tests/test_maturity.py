@@ -214,6 +214,22 @@ def test_ci_checks_the_pipeline_code(world):
     assert report.checks[0].stage == "code tests" and report.checks[0].passed
 
 
+def test_every_pipeline_ci_shares_one_run_of_the_code_tests_per_seed(monkeypatch):
+    from mlops_lab import ci
+
+    runs = []
+    original = ci.run_code_tests
+    monkeypatch.setattr(ci, "run_code_tests", lambda *, seed: runs.append(seed) or original(seed=seed))
+    ci._shared_code_tests.cache_clear()
+    sample = maturity.World(maturity.Scenario(seed=5, customers_per_month=300)).batches[2]
+    reports = [maturity.run_ci(code, sample, seed=5) for code in (maturity.CODE_V2, maturity.CODE_V3, maturity.CODE_V2)]
+    ci._shared_code_tests.cache_clear()
+    assert runs == [5]
+    code_tests = original(seed=5).checks
+    assert all(report.checks[: len(code_tests)] == code_tests for report in reports)
+    assert reports[0] == reports[2] and reports[0].passed and not reports[1].passed
+
+
 def test_every_retrain_is_logged_as_a_tracked_run(tmp_path, world):
     import mlflow
 

@@ -51,3 +51,48 @@ def test_tracking_and_the_validation_gate_count_with_training(fitted):
     )
     scorer = model_validation._Scorer(test, "recall")
     assert scorer.score(model) == training.outcomes(model, test).ratio("recall")
+
+
+@pytest.mark.parametrize("seed", [0, 5, 23])
+def test_evaluation_from_probabilities_equals_scikit_learns_metrics(seed):
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    for n in (1, 7, 300):
+        for truth in (rng.integers(0, 2, n), np.zeros(n, dtype=int)):
+            proba = rng.random(n) ** rng.uniform(0.3, 4)
+            for threshold in (0.0, 0.3, 0.5, 1.0):
+                got = training.evaluate_probabilities(truth, proba, threshold=threshold)
+                decided = (proba >= threshold).astype(int)
+                assert (got.accuracy, got.precision, got.recall, got.f1) == tuple(
+                    round(float(f(truth, decided, **kw)), 4)
+                    for f, kw in (
+                        (accuracy_score, {}),
+                        (precision_score, {"zero_division": 0}),
+                        (recall_score, {"zero_division": 0}),
+                        (f1_score, {"zero_division": 0}),
+                    )
+                )
+                expected_auc = round(float(roc_auc_score(truth, proba)), 4) if len(set(truth)) > 1 else None
+                assert got.roc_auc == expected_auc or (expected_auc is None and np.isnan(got.roc_auc))
+                assert got.n_rows == n
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5])
+def test_outcome_metrics_predict_once_and_agree_with_evaluate_model_and_outcomes(fitted, threshold, monkeypatch):
+    from mlops_lab import row_scoring
+
+    model, test = fitted
+    calls = []
+    original = row_scoring.predict_proba
+    monkeypatch.setattr(row_scoring, "predict_proba", lambda m, frame: calls.append(len(frame)) or original(m, frame))
+    metrics = tracking.outcome_metrics(model, test, threshold=threshold)
+    monkeypatch.undo()
+    counted = training.outcomes(model, test, threshold=threshold)
+    assert calls == [len(test)]
+    assert metrics == {
+        **training.evaluate_model(model, test, threshold=threshold).as_dict(),
+        "missed_churners": counted.missed_churners,
+        "false_alarms": counted.false_alarms,
+        "test_rows": len(test),
+    }
