@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_lab.checks import WARN, CheckResult, Phrase, Table, joined, render
 from mlops_lab.data import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES, VALID_RANGES
+from mlops_lab.errors import LearnerInputError
 from mlops_lab.i18n import translatable
 
 if TYPE_CHECKING:
@@ -449,30 +450,47 @@ def validation_summary(
 
 def parse_rule(spec: Any) -> dict[str, Any]:
     if not isinstance(spec, Mapping):
-        raise ValueError(
-            f"a data rule is a dict such as {{'column': 'tenure_months', 'min': 0, 'max': 72}}, got {spec!r}"
+        raise LearnerInputError(
+            translatable("a data rule is a dict such as {example}, got {got!r}"),
+            example="{'column': 'tenure_months', 'min': 0, 'max': 72}",
+            got=spec,
         )
     unknown = sorted(set(spec) - _RULE_KEYS)
     if unknown:
-        raise ValueError(f"unknown key(s) {unknown} in the data rule; use {sorted(_RULE_KEYS)}")
+        raise LearnerInputError(
+            translatable("unknown key(s) {unknown} in the data rule; use {keys}"),
+            unknown=unknown,
+            keys=sorted(_RULE_KEYS),
+        )
     if spec.get("column") not in FEATURES:
-        raise ValueError(f"'column' must be one of {list(FEATURES)}, got {spec.get('column')!r}")
+        raise LearnerInputError(
+            translatable("'column' must be one of {columns}, got {got!r}"),
+            columns=list(FEATURES),
+            got=spec.get("column"),
+        )
     if not set(spec) & {"min", "max", "allowed", "nullable"}:
-        raise ValueError("the rule checks nothing yet: add 'min' and/or 'max', 'allowed', or 'nullable': False")
+        raise LearnerInputError(
+            translatable("the rule checks nothing yet: add 'min' and/or 'max', 'allowed', or 'nullable': False")
+        )
     for key in ("min", "max"):
         if key not in spec:
             continue
         if spec["column"] in CATEGORICAL_FEATURES:
-            raise ValueError(
-                f"'{key}' needs a numeric column, one of {list(NUMERIC_FEATURES)}; {spec['column']!r} holds categories"
+            raise LearnerInputError(
+                translatable("'{key}' needs a numeric column, one of {columns}; {column!r} holds categories"),
+                key=key,
+                columns=list(NUMERIC_FEATURES),
+                column=spec["column"],
             )
         value = spec[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"'{key}' must be a finite number, got {value!r}")
+            raise LearnerInputError(translatable("'{key}' must be a finite number, got {got!r}"), key=key, got=value)
     if "allowed" in spec and not (isinstance(spec["allowed"], (list, tuple)) and spec["allowed"]):
-        raise ValueError(f"'allowed' must be a non-empty list of values, got {spec['allowed']!r}")
+        raise LearnerInputError(
+            translatable("'allowed' must be a non-empty list of values, got {got!r}"), got=spec["allowed"]
+        )
     if "nullable" in spec and not isinstance(spec["nullable"], bool):
-        raise ValueError(f"'nullable' must be True or False, got {spec['nullable']!r}")
+        raise LearnerInputError(translatable("'nullable' must be True or False, got {got!r}"), got=spec["nullable"])
     return dict(spec)
 
 

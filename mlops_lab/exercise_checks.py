@@ -21,6 +21,7 @@ from mlops_lab import (
     tracking,
 )
 from mlops_lab import features as feature_store
+from mlops_lab.errors import in_language
 from mlops_lab.exercises import Feedback
 from mlops_lab.i18n import translatable, translate
 
@@ -256,7 +257,7 @@ def check_data_rule(
     try:
         rule = data_validation.parse_rule(spec)
     except ValueError as exc:
-        return Feedback(False, str(exc))
+        return Feedback(False, in_language(exc, language=language))
     alarms = {}
     for name, batch in clean.items():
         found = data_validation.rule_findings(rule, batch)
@@ -320,7 +321,7 @@ def check_slice_rule(
     try:
         pairs = model_validation.parse_slices([spec], data)
     except ValueError as exc:
-        return Feedback(False, str(exc))
+        return Feedback(False, in_language(exc, language=language))
     if len(pairs) <= 2:
         described = ", ".join(f"{c} = {v}" for c, v in pairs)
     else:
@@ -689,7 +690,14 @@ def check_canary_split(
     try:
         split = serving.check_traffic_split(dict(value), [champion, challenger])
     except ValueError as exc:
-        return Feedback(False, translate("Vertex AI would refuse this split: {error}.", language=language, error=exc))
+        return Feedback(
+            False,
+            translate(
+                "Vertex AI would refuse this split: {error}.",
+                language=language,
+                error=in_language(exc, language=language),
+            ),
+        )
     if split[challenger] != share:
         return Feedback(
             False,

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_lab.errors import in_language
 from mlops_lab.i18n import check_language, message
 from mlops_lab.progress import Progress
 
@@ -75,7 +76,13 @@ class ExerciseBook:
             feedback = check(value)
         except Exception as exc:  # a learner's odd value must produce feedback, not a traceback
             feedback = Feedback(
-                False, message("exercise.check_failed", language=self.language, value=repr(value), error=exc)
+                False,
+                message(
+                    "exercise.check_failed",
+                    language=self.language,
+                    value=repr(value),
+                    error=in_language(exc, language=self.language),
+                ),
             )
         self.results[exercise_id] = feedback
         self._progress.record(

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_lab.checks import CheckResult, Phrase, Table, joined, pass_fail, render
 from mlops_lab.data import CATEGORICAL_FEATURES, FEATURES, TARGET
+from mlops_lab.errors import LearnerInputError
 from mlops_lab.i18n import translatable
 
 if TYPE_CHECKING:
@@ -100,18 +101,35 @@ def parse_slices(slices: Iterable[Any], frame: pd.DataFrame) -> list[tuple[str, 
     pairs: list[tuple[str, str]] = []
     for spec in slices:
         if not isinstance(spec, Mapping) or "column" not in spec:
-            raise ValueError(f"a slice is a dict such as {{'column': 'region', 'value': 'west'}}, got {spec!r}")
+            raise LearnerInputError(
+                translatable("a slice is a dict such as {example}, got {got!r}"),
+                example="{'column': 'region', 'value': 'west'}",
+                got=spec,
+            )
         unknown = sorted(set(spec) - _SLICE_KEYS)
         if unknown:
-            raise ValueError(f"unknown key(s) {unknown} in the slice; use {sorted(_SLICE_KEYS)}")
+            raise LearnerInputError(
+                translatable("unknown key(s) {unknown} in the slice; use {keys}"),
+                unknown=unknown,
+                keys=sorted(_SLICE_KEYS),
+            )
         column = spec["column"]
         if column not in CATEGORICAL_FEATURES or column not in frame.columns:
             # Slices are segments the business reports on; a numeric or id column would make thousands of them.
-            raise ValueError(f"cannot slice on {column!r}; choose a categorical column: {list(CATEGORICAL_FEATURES)}")
+            raise LearnerInputError(
+                translatable("cannot slice on {column!r}; choose a categorical column: {columns}"),
+                column=column,
+                columns=list(CATEGORICAL_FEATURES),
+            )
         values = sorted(str(v) for v in frame[column].dropna().unique())
         if "value" in spec:
             if str(spec["value"]) not in values:
-                raise ValueError(f"no rows with {column} = {spec['value']!r}; values are {values}")
+                raise LearnerInputError(
+                    translatable("no rows with {column} = {value!r}; values are {values}"),
+                    column=column,
+                    value=spec["value"],
+                    values=values,
+                )
             values = [str(spec["value"])]
         pairs.extend((column, v) for v in values if (column, v) not in pairs)
     return pairs

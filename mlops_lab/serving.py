@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.data import CATEGORICAL_FEATURES, CATEGORIES, NUMERIC_FEATURES, VALID_RANGES
-from mlops_lab.errors import PredictionRequestError, RequestLogError
-from mlops_lab.i18n import check_language, translate
+from mlops_lab.errors import LearnerInputError, PredictionRequestError, RequestLogError
+from mlops_lab.i18n import check_language, translatable, translate
 from mlops_lab.row_scoring import RowScorer, predict_proba, row_scorer
 
 if TYPE_CHECKING:
@@ -119,12 +119,24 @@ def check_traffic_split(traffic_split: Mapping[str, int], deployed: Iterable[str
     deployed = list(deployed)
     unknown = sorted(set(traffic_split) - set(deployed))
     if unknown:
-        raise ValueError(f"traffic split names model(s) {unknown} that are not deployed; deployed: {deployed}")
+        raise LearnerInputError(
+            translatable("traffic split names model(s) {unknown} that are not deployed; deployed: {deployed}"),
+            unknown=unknown,
+            deployed=deployed,
+        )
     for model_id, share in traffic_split.items():
         if isinstance(share, bool) or not isinstance(share, int) or not 0 <= share <= 100:
-            raise ValueError(f"traffic for {model_id!r} must be a whole percentage from 0 to 100, got {share!r}")
+            raise LearnerInputError(
+                translatable("traffic for {model!r} must be a whole percentage from 0 to 100, got {got!r}"),
+                model=model_id,
+                got=share,
+            )
     if sum(traffic_split.values()) != 100:
-        raise ValueError(f"traffic split {dict(traffic_split)} adds up to {sum(traffic_split.values())}, not 100")
+        raise LearnerInputError(
+            translatable("traffic split {split} adds up to {total}, not 100"),
+            split=dict(traffic_split),
+            total=sum(traffic_split.values()),
+        )
     return {model_id: int(traffic_split.get(model_id, 0)) for model_id in deployed}
 
 

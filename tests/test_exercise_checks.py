@@ -132,3 +132,41 @@ def test_a_spanish_learners_record_keeps_what_they_read_and_is_graded_alike(tmp_
     assert records["es"]["message"].startswith("con train_months=6") and records["en"]["message"].startswith("with")
     rows = {r.learner: r for r in grade_submissions([tmp_path / "class"]).rows if r.item == "train-months"}
     assert {learner: (r.status, r.flag) for learner, r in rows.items()} == {"en": ("failed", ""), "es": ("failed", "")}
+
+
+def test_a_value_the_lab_cannot_use_is_explained_in_the_learners_language(tmp_path, capsys):
+    """A learner's malformed data rule, slice or traffic split: the same error, said in Spanish in the Spanish edition."""
+    from mlops_lab import data_validation, model_validation, serving
+    from mlops_lab.errors import LearnerInputError, in_language
+    from mlops_lab.exercise_checks import check_canary_split
+    from mlops_lab.exercises import ExerciseBook
+
+    with pytest.raises(LearnerInputError) as raised:
+        data_validation.parse_rule({"column": "tenure", "min": 0})
+    english = str(raised.value)
+    assert english.startswith("'column' must be one of") and "'tenure'" in english
+    spanish = in_language(raised.value, language="es")
+    assert spanish.startswith("'column' debe ser una de") and "'tenure'" in spanish
+    assert in_language(ValueError("plain"), language="es") == "plain"  # other errors speak as raised
+
+    with pytest.raises(LearnerInputError) as raised:
+        model_validation.parse_slices([{"column": "tenure_months"}], data_validation_frame())
+    assert "categórica" in in_language(raised.value, language="es")
+    with pytest.raises(LearnerInputError) as raised:
+        serving.check_traffic_split({"a": 70, "b": 20}, ["a", "b"])
+    assert str(raised.value) == "traffic split {'a': 70, 'b': 20} adds up to 90, not 100"
+    assert in_language(raised.value, language="es") == "la división del tráfico {'a': 70, 'b': 20} suma 90, no 100"
+
+    refused = check_canary_split({"champion": 70, "challenger": 20}, language="es")
+    assert not refused.passed and "suma 90, no 100" in refused.message and "adds up" not in refused.message
+
+    book = ExerciseBook("02_devops_vs_mlops", workspace=tmp_path, language="es")
+    book.submit("data-check", {"column": "tenure"}, check=data_validation.parse_rule)
+    said = capsys.readouterr().out
+    assert "INTÉNTALO DE NUEVO" in said and "'column' debe ser una de" in said and "must be" not in said
+
+
+def data_validation_frame():
+    from mlops_lab import data
+
+    return data.make_customers(n_months=1, customers_per_month=50, seed=0)
