@@ -106,6 +106,7 @@ def documents(root: Path = ROOT) -> list[Path]:
     found = [
         *root.glob("*.md"),
         *root.glob("docs/**/*.md"),
+        *root.glob("notebooks/*/*.md"),
         *root.glob("notebooks/*.ipynb"),
         *root.glob("notebooks/*/*.ipynb"),
     ]
@@ -119,7 +120,12 @@ def test_links_point_at_something_that_exists(path: Path) -> None:
 
 def test_the_contributing_guide_and_notebooks_are_checked() -> None:
     checked = {str(p.relative_to(ROOT)) for p in documents()}
-    assert {"CONTRIBUTING.md", "notebooks/00_start_here.ipynb", "notebooks/es/00_start_here.ipynb"} <= checked
+    assert {
+        "CONTRIBUTING.md",
+        "notebooks/00_start_here.ipynb",
+        "notebooks/es/00_start_here.ipynb",
+        "notebooks/es/GLOSARIO.md",
+    } <= checked
 
 
 def test_broken_links_are_reported_and_good_ones_pass(tmp_path: Path) -> None:

@@ -29,8 +29,8 @@
 # 4. generar el conjunto de datos de abandono de clientes del taller y dividirlo por tiempo;
 # 5. orientarte en el mapa del curso.
 #
-# Cada término se define donde aparece por primera vez y otra vez en el [glosario](../../GLOSSARY.md) del taller
-# (en inglés); la [lista de lecturas](../../READING.md) del curso dice qué buscar en cada lectura. En esta edición,
+# Cada término se define donde aparece por primera vez y otra vez en el [glosario](GLOSARIO.md) del taller; la
+# [lista de lecturas](LECTURAS.md) del curso dice qué buscar en cada lectura. En esta edición,
 # los textos, los cuestionarios, los comentarios de los ejercicios y lo que imprime el código (tablas, mensajes,
 # gráficos) están en español. El código y sus comentarios siguen en inglés, igual que en la edición original, y los
 # nombres que el código usa no cambian: las columnas (`month`, `churned`), los valores de los datos
@@ -278,7 +278,7 @@ show_quiz(
 # **Para saber más.** [*Hidden Technical Debt in Machine Learning Systems*](https://papers.nips.cc/paper_files/paper/2015/hash/86df7dcfd896fcaf2674f757a2463eba-Abstract.html)
 # (Sculley et al., NeurIPS 2015, en inglés): mira la figura en la que el código de ML es una caja pequeña entre
 # otras grandes y, después, busca cada deuda de la sección 4.3 y el ejemplo que da el artículo. La lista de
-# lecturas completa está en [READING.md](../../READING.md).
+# lecturas completa está en [LECTURAS.md](LECTURAS.md).
 #
 # **En Google Cloud.** El JupyterLab que estás usando es lo que **Vertex AI Workbench** ofrece como servicio
 # gestionado: un entorno de cuadernos junto a los datos y al resto de Vertex AI. El conjunto de datos vendría de

@@ -79,7 +79,7 @@ customers_per_month = 200 if mode == "smoke" else 500
 # - **F1**: un solo número que equilibra la precisión y la recuperación (su media armónica); lo usa el cuaderno 02.
 #
 # Bajar el umbral marca a más clientes: la recuperación sube y la precisión suele bajar. Todos los términos también
-# están en el [glosario](../../GLOSSARY.md) (en inglés).
+# están en el [glosario](GLOSARIO.md).
 
 # %%
 level0 = workspace / "level0"
@@ -551,7 +551,7 @@ show_quiz("01_pain_points", answers=quiz_answers, facts=facts, workspace=workspa
 # **Lecturas recomendadas.** La [*Practitioners guide to MLOps*](https://services.google.com/fh/files/misc/practitioners_guide_to_mlops_whitepaper.pdf)
 # de Google (2021, en inglés): lee "Data and model management" y "ML development", y anota lo que, según la guía, deben
 # registrar un sistema de seguimiento de experimentos y un registro de modelos; compáralo con las columnas de tu tabla
-# `runs`. La lista de lecturas completa está en [READING.md](../../READING.md).
+# `runs`. La lista de lecturas completa está en [LECTURAS.md](LECTURAS.md).
 #
 # A continuación, el cuaderno 02 convierte estas costumbres en una comprobación automática: una canalización de CI que
 # valida los datos y rechaza un modelo que no supera al campeón.

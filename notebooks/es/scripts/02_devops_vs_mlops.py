@@ -636,7 +636,7 @@ show_quiz(
 # **Lecturas recomendadas.** [*MLOps: Canalizaciones de automatización y entrega continua en el aprendizaje automático*](https://cloud.google.com/architecture/mlops-continuous-delivery-and-automation-pipelines-in-machine-learning?hl=es),
 # de Google Cloud: lee "DevOps versus MLOps" y encuentra las cinco áreas de la sección 5; luego, las oraciones que
 # definen CI, CD y CT; pregúntate, para cada actividad, qué la inicia. Los términos están en el
-# [glosario](../../GLOSSARY.md) (en inglés); la lista de lecturas completa está en [READING.md](../../READING.md).
+# [glosario](GLOSARIO.md); la lista de lecturas completa está en [LECTURAS.md](LECTURAS.md).
 
 # %%
 print(scorecard("02_devops_vs_mlops", workspace=workspace, language=language))

@@ -528,8 +528,8 @@ show_quiz("03_ml_lifecycle", answers=quiz_answers, workspace=workspace, seed=see
 # cada uno, qué lee y qué escribe; compárala con la tabla del ciclo de vida de la sección 1. Luego, en
 # [*MLOps: Canalizaciones de automatización y entrega continua en el aprendizaje automático*](https://cloud.google.com/architecture/mlops-continuous-delivery-and-automation-pipelines-in-machine-learning?hl=es),
 # de Google Cloud, lee "Data science steps for ML" (los pasos de ciencia de datos para el ML) para ver los ocho pasos.
-# Los términos están en el [glosario](../../GLOSSARY.md) (en inglés); la lista de lecturas completa está en
-# [READING.md](../../READING.md).
+# Los términos están en el [glosario](GLOSARIO.md); la lista de lecturas completa está en
+# [LECTURAS.md](LECTURAS.md).
 
 # %%
 print(scorecard("03_ml_lifecycle", workspace=workspace, language=language))

@@ -472,8 +472,8 @@ show_quiz(
 # **Lecturas recomendadas.** [*MLOps: Canalizaciones de automatización y entrega continua en el aprendizaje automático*](https://cloud.google.com/architecture/mlops-continuous-delivery-and-automation-pipelines-in-machine-learning?hl=es),
 # de Google Cloud: lee las tres secciones sobre los niveles de MLOps con sus diagramas; para el nivel 0, busca sus
 # "desafíos"; para el nivel 1, la lista de activadores; y para el nivel 2, las seis etapas y cuáles de ellas siguen
-# siendo manuales. Los términos están en el [glosario](../../GLOSSARY.md) (en inglés); la lista de lecturas completa está
-# en [READING.md](../../READING.md).
+# siendo manuales. Los términos están en el [glosario](GLOSARIO.md); la lista de lecturas completa está
+# en [LECTURAS.md](LECTURAS.md).
 
 # %%
 print(scorecard("04_maturity_levels", workspace=workspace, language=language))

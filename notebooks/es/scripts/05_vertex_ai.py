@@ -750,8 +750,8 @@ show_quiz(
 # identificar el mejor modelo, administrar las versiones de los modelos, administrar las características, supervisar la
 # calidad de los modelos), nombra la sección de este cuaderno que lo hizo en local. Luego, echa un vistazo a la
 # [página de cambios de nombre](https://docs.cloud.google.com/gemini-enterprise-agent-platform/vertex-ai-name-changes?hl=es)
-# para los servicios que usaste. Los términos están en el [glosario](../../GLOSSARY.md) (en inglés); la lista de lecturas
-# completa está en [READING.md](../../READING.md).
+# para los servicios que usaste. Los términos están en el [glosario](GLOSARIO.md); la lista de lecturas
+# completa está en [LECTURAS.md](LECTURAS.md).
 
 # %%
 print(scorecard("05_vertex_ai", workspace=workspace, language=language))
