@@ -20,30 +20,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_lab import i18n
 from mlops_lab.i18n import translatable, translate
 
 
-class Phrase(str):
-    """English text made from a template and values, that can be said in another language with :meth:`render`.
+class Phrase(i18n.Phrase):
+    """A phrase of a check's result (:class:`mlops_lab.i18n.Phrase`) whose values that are words, like a
+    table's cells, are translated too: ``Phrase(translatable("{kind} found"), kind="value skew")``."""
 
-    It is the English text (a ``str``), so comparing and searching it works as on any string;
-    ``Phrase(translatable("{n} rows"), n=3) == "3 rows"``. Mark the template with
-    :func:`~mlops_lab.i18n.translatable` where it is written, so the tests find it.
-    """
-
-    template: str
-    values: dict[str, Any]
-
-    def __new__(cls, template: str, /, **values: Any) -> Phrase:
-        phrase = super().__new__(cls, template.format(**values) if values else template)
-        phrase.template, phrase.values = template, values
-        return phrase
-
-    def render(self, language: str) -> str:
-        """The phrase in ``language``: its template translated, and every value that is words rendered too."""
-        if language == "en":
-            return str(self)
-        return translate(self.template, language=language, **{k: _word(v, language) for k, v in self.values.items()})
+    @staticmethod
+    def value_in(value: Any, language: str) -> Any:
+        return _word(value, language)
 
 
 def joined(separator: str, parts: Iterable[str]) -> Phrase:
@@ -55,7 +42,7 @@ def joined(separator: str, parts: Iterable[str]) -> Phrase:
 
 def _word(value: Any, language: str) -> Any:
     """A value of a phrase or a table in ``language``: phrases rendered, words looked up, numbers unchanged."""
-    if isinstance(value, Phrase):
+    if isinstance(value, i18n.Phrase):
         return value.render(language)
     return translate(value, language=language) if isinstance(value, str) else value
 

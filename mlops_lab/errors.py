@@ -10,28 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlops_lab.i18n import Phrase
+
 
 class LearnerInputError(ValueError):
     """A value a learner wrote that the lab cannot use (a data rule, a slice, a traffic split), said so it can be fixed.
 
     ``template`` is the package's English sentence, marked for translation where it is raised, and
-    ``values`` fill it in: the message is the English sentence, and :func:`in_language` says it in the
-    learner's language.
+    ``values`` fill it in; they are kept as a :class:`~mlops_lab.i18n.Phrase`, whose English is the
+    message and which :func:`in_language` says in the learner's language.
     """
 
     def __init__(self, template: str, /, **values: Any) -> None:
-        super().__init__(template.format(**values))
-        self.template = template
-        self.values = values
+        self.phrase = Phrase(template, **values)
+        super().__init__(str(self.phrase))
 
 
 def in_language(error: BaseException, *, language: str) -> str:
     """What ``error`` says, in ``language`` when it is a :class:`LearnerInputError`; other errors speak as raised."""
-    if isinstance(error, LearnerInputError):
-        from mlops_lab.i18n import translate
-
-        return translate(error.template, language=language, **error.values)
-    return str(error)
+    return error.phrase.render(language) if isinstance(error, LearnerInputError) else str(error)
 
 
 class UntrustedModelError(ValueError):

@@ -19,31 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_lab.i18n import translatable, translate
+from mlops_lab.i18n import Phrase, translatable
 
-
-@dataclass(frozen=True)
-class Problem:
-    """What a hidden test found wrong: an English sentence (its own translation key) and the values it names.
-
-    A value that is itself a :class:`Problem` (a case's situation) is rendered in the same language.
-    """
-
-    text: str
-    values: tuple[tuple[str, Any], ...] = ()
-
-    def render(self, *, language: str = "en") -> str:
-        """The sentence in ``language``, its placeholders filled in."""
-        values = {k: v.render(language=language) if isinstance(v, Problem) else v for k, v in self.values}
-        return translate(self.text, language=language, **values)
-
-    def __str__(self) -> str:
-        return self.render()
+# What a hidden test found wrong: an English sentence and the values it names, said in the learner's language.
+Problem = Phrase
 
 
 def problem(text: str, /, **values: Any) -> Problem:
     """A :class:`Problem` of ``text`` (written inside ``translatable(...)``) with its placeholders' ``values``."""
-    return Problem(text, tuple(values.items()))
+    return Phrase(text, **values)
 
 
 Check = Callable[[Callable[..., Any]], "Problem | None"]

@@ -142,6 +142,37 @@ def translate(text: str, /, *, language: str = "en", context: str = "", **values
     return text.format(**values) if values else text
 
 
+class Phrase(str):
+    """English text made from a template and values, that can be said in another language with :meth:`render`.
+
+    It is the English text (a ``str``), so comparing and searching it works as on any string;
+    ``Phrase(translatable("{n} rows"), n=3) == "3 rows"``. Mark the template with :func:`translatable`
+    where it is written, so the tests find it. A value that is itself a phrase is rendered in the same
+    language; other values are filled in as they are.
+    """
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, /, **values: Any) -> Phrase:
+        phrase = super().__new__(cls, template.format(**values) if values else template)
+        phrase.template, phrase.values = template, values
+        return phrase
+
+    def render(self, language: str = "en") -> str:
+        """The phrase in ``language``: its template translated, its values filled in."""
+        if language == "en":
+            return str(self)
+        return translate(
+            self.template, language=language, **{k: self.value_in(v, language) for k, v in self.values.items()}
+        )
+
+    @staticmethod
+    def value_in(value: Any, language: str) -> Any:
+        """One of a phrase's values, as it is filled in for ``language``."""
+        return value.render(language) if isinstance(value, Phrase) else value
+
+
 def translatable(text: str, /) -> str:
     """Mark ``text`` for translation where it is written (a table of values), to be translated where it is shown."""
     return text

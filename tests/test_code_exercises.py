@@ -460,7 +460,7 @@ def test_the_hidden_tests_feedback_reads_in_spanish_with_the_same_verdict(exerci
         assert spanish.message.startswith(f"{result.n_passed} de {result.n_cases} pruebas ocultas superadas.")
         assert len(spanish.message.splitlines()) == len(english.message.splitlines())
         for failure in result.failures:
-            assert failure.text in catalogue, failure.text
+            assert failure.template in catalogue, failure.template
             assert failure.render(language="es") in spanish.message
             assert failure.render(language="es") != failure.render(language="en")
 
