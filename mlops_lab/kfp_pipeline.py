@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlops_lab.environment import open_workspace
+from mlops_lab.environment import open_workspace, skip_final_collection
 from mlops_lab.i18n import translate
 from mlops_lab.pipeline_steps import PIPELINE_NAME, STEPS, PipelineParameters, artifact_fingerprint, content_hash
 
@@ -51,20 +51,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def task_name(step: str) -> str:
     """KFP's name for the task of a step: ``train_model`` becomes ``train-model``."""
     return step.replace("_", "-")
-
-
-def skip_final_collection() -> None:
-    """Called by a process that ends next (a task, or the background job): exit without the final garbage collection.
-
-    A task that loaded scikit-learn holds a few hundred thousand objects; collecting them
-    one last time at exit costs about 0.4 s of CPU per task (0.05 s with pandas alone, 0.1 s
-    for the job's process with kfp) and frees nothing the operating system would not reclaim
-    anyway. Freezing them (``gc.freeze``) skips that work; the executor still writes the
-    task's outputs as usual.
-    """
-    import gc
-
-    gc.freeze()
 
 
 def _check_last_step(last_step: str) -> int:
@@ -91,7 +77,7 @@ def _component_functions() -> dict[str, Any]:
         concept_drift: float,
         snapshot: Output[Dataset],
     ):
-        from mlops_lab import kfp_pipeline, pipeline_steps
+        from mlops_lab import environment, pipeline_steps
 
         pipeline_steps.extract_data(
             snapshot.path,
@@ -101,13 +87,13 @@ def _component_functions() -> dict[str, Any]:
             covariate_drift=covariate_drift,
             concept_drift=concept_drift,
         )
-        kfp_pipeline.skip_final_collection()
+        environment.skip_final_collection()
 
     def analyze_data(snapshot: Input[Dataset], statistics: Output[Artifact]):
-        from mlops_lab import kfp_pipeline, pipeline_steps
+        from mlops_lab import environment, pipeline_steps
 
         pipeline_steps.analyze_data(snapshot.path, statistics.path)
-        kfp_pipeline.skip_final_collection()
+        environment.skip_final_collection()
 
     def prepare_data(
         snapshot: Input[Dataset],
@@ -116,32 +102,32 @@ def _component_functions() -> dict[str, Any]:
         train: Output[Dataset],
         test: Output[Dataset],
     ):
-        from mlops_lab import kfp_pipeline, pipeline_steps
+        from mlops_lab import environment, pipeline_steps
 
         pipeline_steps.prepare_data(snapshot.path, statistics.path, train.path, test.path, train_months=train_months)
-        kfp_pipeline.skip_final_collection()
+        environment.skip_final_collection()
 
     def train_model(train: Input[Dataset], model_kind: str, model_params: dict, seed: int, model: Output[Model]):
-        from mlops_lab import kfp_pipeline, pipeline_steps
+        from mlops_lab import environment, pipeline_steps
 
         trained = pipeline_steps.train_model(
             train.path, model.path, model_kind=model_kind, model_params=model_params, seed=seed
         )
         # Recorded with the artifact (Vertex ML Metadata shows it next to the model): its name on any machine.
         model.metadata["fingerprint"] = trained.fingerprint
-        kfp_pipeline.skip_final_collection()
+        environment.skip_final_collection()
 
     def evaluate_model(model: Input[Model], test: Input[Dataset], threshold: float, metrics: Output[Metrics]):
         import json
 
-        from mlops_lab import kfp_pipeline, pipeline_steps
+        from mlops_lab import environment, pipeline_steps
 
         pipeline_steps.evaluate_model(model.path, test.path, metrics.path, threshold=threshold)
         with open(metrics.path, encoding="utf-8") as handle:
             # Logged metrics show up in the Vertex AI Pipelines console and in Vertex AI Experiments.
             for name, value in json.load(handle)["model"].items():
                 metrics.log_metric(name, value)
-        kfp_pipeline.skip_final_collection()
+        environment.skip_final_collection()
 
     def validate_model(metrics: Input[Metrics], min_roc_auc: float, validation: Output[Artifact]):
         from mlops_lab import pipeline_steps
@@ -151,10 +137,10 @@ def _component_functions() -> dict[str, Any]:
     def deploy_model(
         model: Input[Model], validation: Input[Artifact], test: Input[Dataset], deployment: Output[Artifact]
     ):
-        from mlops_lab import kfp_pipeline, pipeline_steps
+        from mlops_lab import environment, pipeline_steps
 
         pipeline_steps.deploy_model(model.path, validation.path, test.path, deployment.path)
-        kfp_pipeline.skip_final_collection()
+        environment.skip_final_collection()
 
     def monitor_model(
         model: Input[Model],
@@ -164,12 +150,12 @@ def _component_functions() -> dict[str, Any]:
         drift_threshold: float,
         report: Output[Artifact],
     ):
-        from mlops_lab import kfp_pipeline, pipeline_steps
+        from mlops_lab import environment, pipeline_steps
 
         pipeline_steps.monitor_model(
             model.path, train.path, test.path, deployment.path, report.path, drift_threshold=drift_threshold
         )
-        kfp_pipeline.skip_final_collection()
+        environment.skip_final_collection()
 
     return {
         "extract_data": extract_data,

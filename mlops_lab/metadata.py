@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +102,8 @@ class MetadataStore:
             except sqlite3.OperationalError:  # another process holds the store: keep the default mode
                 pass
             self._db = db
+            # Closed when the store is dropped, or at exit: the last connection to close folds the log into the file.
+            weakref.finalize(self, db.close)
         return self._db
 
     def query(self, sql: str, *args: Any) -> list[sqlite3.Row]:

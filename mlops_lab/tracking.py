@@ -57,6 +57,7 @@ import os
 import shutil
 import threading
 import warnings
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_lab import model_files
 from mlops_lab.data import DataSettings
-from mlops_lab.environment import open_workspace
+from mlops_lab.environment import configure_offline, open_workspace
 from mlops_lab.i18n import translate
 
 # Choosing among runs lives in run_comparison; notebooks call it here, next to the runs it compares.
@@ -172,6 +173,9 @@ def _fast_commits(dbapi_connection: Any, connection_record: Any) -> None:
         if files and Path(files[0]).name == STORE_FILE:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Closed when the pool drops its entry, or at exit: the last connection to close folds the log into
+            # mlflow.db, also in a kernel that skips its final garbage collection.
+            weakref.finalize(connection_record, dbapi_connection.close)
     except sqlite3.OperationalError:  # another process holds the store: this connection keeps the default mode
         pass
     finally:
@@ -262,8 +266,6 @@ def open_store(
     With ``$MLFLOW_TRACKING_URI`` set (a shared server), runs go there and artifacts to
     wherever that server keeps them. Safe to call from several processes at once.
     """
-    from mlops_lab.environment import configure_offline
-
     configure_offline()
     import mlflow
 

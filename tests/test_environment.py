@@ -51,3 +51,52 @@ def test_the_learner_lock_is_the_contributor_lock_without_the_contributor_tools(
     assert tools <= set(contributor) and not tools & set(learner)
     # JupyterLab, jupytext (notebook/script pairing on save) and the MLflow UI are what a learner uses.
     assert {"jupyterlab", "jupytext", "mlflow"} <= set(learner)
+
+
+def _run_python(code, tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "process.py"
+    script.write_text(code)
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True)
+
+
+def test_a_configured_kernel_exits_without_a_final_collection_and_leaves_no_sqlite_log(tmp_path):
+    # Registered before configure_kernel, this runs after its exit hook: it sees what the hook did.
+    code = f"""
+import atexit, gc, sqlite3
+atexit.register(lambda: print("frozen objects at exit:", gc.get_freeze_count() > 0))
+from mlops_lab.environment import configure_kernel
+from mlops_lab.metadata import MetadataStore
+configure_kernel()
+configure_kernel()
+store = MetadataStore({str(tmp_path)!r})
+store.query("CREATE TABLE notes (text TEXT)")
+store.query("INSERT INTO notes VALUES ('kept')")
+cycle = [store]
+cycle.append(cycle)  # only a garbage collection would free the store, and with it its connection
+del store
+reader = sqlite3.connect({str(tmp_path)!r} + "/pipeline/metadata.sqlite")
+print("journal:", reader.execute("PRAGMA journal_mode").fetchone()[0])
+reader.close()
+"""
+    result = _run_python(code, tmp_path)
+    assert "journal: wal" in result.stdout
+    assert "frozen objects at exit: True" in result.stdout
+    assert result.stdout.count("frozen objects") == 1 and result.stderr == ""
+    database = tmp_path / "pipeline" / "metadata.sqlite"
+    assert not database.with_name("metadata.sqlite-wal").exists()
+    import sqlite3
+
+    assert sqlite3.connect(database).execute("SELECT text FROM notes").fetchall() == [("kept",)]
+
+
+def test_without_the_exit_hook_a_process_collects_its_garbage_at_exit(tmp_path):
+    code = """
+import atexit, gc
+atexit.register(lambda: print("frozen objects at exit:", gc.get_freeze_count() > 0))
+from mlops_lab.environment import configure_offline
+configure_offline()
+"""
+    assert "frozen objects at exit: False" in _run_python(code, tmp_path).stdout

@@ -516,3 +516,21 @@ def test_no_private_mlflow_names_and_no_per_call_output_toggles():
     source = (ROOT / "mlops_lab" / "tracking.py").read_text(encoding="utf-8")
     for forbidden in ("_get_experiment_id", "MLFLOW_LOGGING_STREAM", "catch_warnings", "mlflow.register_model("):
         assert forbidden not in source, forbidden
+
+
+def test_a_kernel_that_skips_its_final_collection_still_folds_the_tracking_log_into_the_store(tmp_path):
+    import subprocess
+    import sys
+
+    code = f"""
+from mlops_lab import tracking
+from mlops_lab.environment import configure_kernel
+configure_kernel()
+store = tracking.open_store({str(tmp_path)!r})
+tracking.log_light_run(name="kept", params={{}}, metrics={{"m": 1.0}}, tags={{}}, store=store)
+"""
+    local = {key: value for key, value in os.environ.items() if key != "MLFLOW_TRACKING_URI"}
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300, env=local)
+    database = tmp_path / tracking.STORE_FILE
+    assert database.exists() and not database.with_name(f"{tracking.STORE_FILE}-wal").exists()
+    assert tracking.finished_run_count(tracking.tracking_uri(tmp_path)) == 1

@@ -42,12 +42,12 @@ mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
 from mlops_lab import data, exercise_checks
-from mlops_lab.environment import check_environment, configure_offline, open_workspace
+from mlops_lab.environment import check_environment, configure_kernel, open_workspace
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.i18n import translate
 from mlops_lab.quiz import scorecard, show_quiz
 
-configure_offline()
+configure_kernel()
 workspace = open_workspace(workspace)
 your_turn = ExerciseBook(
     "00_start_here", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language

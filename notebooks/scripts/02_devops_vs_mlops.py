@@ -42,12 +42,12 @@ mode = "full"  # "full" or "smoke"; this lab is small, so both run the same data
 
 # %%
 from mlops_lab import ci, data, data_validation, exercise_checks, model_validation, training
-from mlops_lab.environment import configure_offline, open_workspace
+from mlops_lab.environment import configure_kernel, open_workspace
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.i18n import translatable, translate
 from mlops_lab.quiz import scorecard, show_quiz
 
-configure_offline()
+configure_kernel()
 workspace = open_workspace(workspace)
 your_turn = ExerciseBook(
     "02_devops_vs_mlops", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language

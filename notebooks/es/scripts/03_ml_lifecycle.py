@@ -42,12 +42,12 @@ mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
 from mlops_lab import exercise_checks, kfp_pipeline, metadata, pipeline, pipeline_steps
-from mlops_lab.environment import configure_offline, open_workspace
+from mlops_lab.environment import configure_kernel, open_workspace
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.i18n import translate
 from mlops_lab.quiz import scorecard, show_quiz
 
-configure_offline()
+configure_kernel()
 workspace = open_workspace(workspace)
 your_turn = ExerciseBook(
     "03_ml_lifecycle", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language

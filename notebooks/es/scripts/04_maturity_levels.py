@@ -44,11 +44,11 @@ mode = "full"  # "full" or "smoke" (a quicker run with less data)
 
 # %%
 from mlops_lab import exercise_checks, maturity, maturity_levels, maturity_plots, monitoring, tracking
-from mlops_lab.environment import configure_offline, open_workspace
+from mlops_lab.environment import configure_kernel, open_workspace
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.quiz import scorecard, show_quiz
 
-configure_offline()
+configure_kernel()
 workspace = open_workspace(workspace)
 your_turn = ExerciseBook(
     "04_maturity_levels", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language

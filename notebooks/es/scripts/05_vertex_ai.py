@@ -67,12 +67,12 @@ from mlops_lab import (
     training,
     tuning,
 )
-from mlops_lab.environment import configure_offline, open_workspace
+from mlops_lab.environment import configure_kernel, open_workspace
 from mlops_lab.exercises import ExerciseBook
 from mlops_lab.i18n import translate
 from mlops_lab.quiz import scorecard, show_quiz
 
-configure_offline()
+configure_kernel()
 workspace = open_workspace(workspace)
 your_turn = ExerciseBook(
     "05_vertex_ai", solutions=solutions, workspace=workspace, seed=seed, mode=mode, language=language
