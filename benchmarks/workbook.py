@@ -5,7 +5,7 @@ Usage: python benchmarks/workbook.py [--repeat N] [--output benchmarks/results.j
 * workbook: every notebook executed once with papermill's Python API in one process, as a batch does.
 * floor: the same number of notebooks, each of which only starts a kernel and imports every module that its real
   notebook's cells imported (read off the kernel after a real run), run the same way in the same process; its
-  kernels end without a final garbage collection, as the notebooks' do (environment.configure_kernel).
+  kernels are set up as the notebooks' are (environment.configure_kernel: garbage collection, prompt exit).
 * slowest cell: the longest cell in any notebook (papermill records each cell's duration).
 * import: `import mlops_lab` in a fresh interpreter.
 * cells: once more, every notebook with its floor's imports done in a first cell, so each later cell's duration is
@@ -217,9 +217,10 @@ def _cells_pass(notebook: Path, libraries: list[str], workdir: Path) -> list[dic
     return rows
 
 
-# Every notebook's kernel ends without a final garbage collection (environment.configure_kernel); the floor's
-# kernels end the same way, so that the difference stays the notebooks' own work.
-PROMPT_EXIT = "import atexit, gc\natexit.register(gc.freeze)\n"
+# Every notebook first sets its kernel up (environment.configure_kernel: garbage collection's pace, and an exit
+# without a final collection); the floor's kernels get the same settings, so the difference stays the notebooks'
+# own work.
+KERNEL_SETTINGS = "from mlops_lab.environment import configure_kernel\nconfigure_kernel()\n"
 
 
 def _add_own_time(row: dict, run_seconds: list[float]) -> None:
@@ -240,7 +241,7 @@ def _floor_notebook(libraries: list[str], path: Path) -> Path:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         nbformat.v4.new_code_cell("workspace = None", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(PROMPT_EXIT + _import_cell(libraries)),
+        nbformat.v4.new_code_cell(KERNEL_SETTINGS + _import_cell(libraries)),
     ]
     nbformat.write(nb, path)
     return path

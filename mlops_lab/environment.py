@@ -83,16 +83,28 @@ def skip_final_collection() -> None:
     gc.freeze()
 
 
-def configure_kernel() -> None:
-    """Set this notebook's kernel up for the lab: offline settings, and a prompt exit.
+# Allocations between two collections of the youngest generation (Python's default is 700); see configure_kernel.
+YOUNG_COLLECTION_THRESHOLD = 10_000
 
-    :func:`configure_offline`, then :func:`skip_final_collection` registered to run at exit (once
-    per process, however often a notebook's first cell runs), so that restarting or closing a
-    kernel takes a fraction of a second. A notebook calls it before it uses MLflow or the
-    pipeline's stores, so their own exit work (MLflow ending an active run) runs before it.
+
+def configure_kernel() -> None:
+    """Set this notebook's kernel up for the lab: offline settings, fewer garbage collections, and a prompt exit.
+
+    * :func:`configure_offline`.
+    * The youngest generation is collected every 10,000 allocations instead of 700. A kernel that
+      imported pandas, scikit-learn and MLflow holds about half a million objects, and Python's
+      default pace ends in six or seven full collections of all of them per notebook: about 1 s
+      of a 10 s notebook, 0.2-0.4 s at the new pace, with the same peak memory (measured on 04
+      and 05). Garbage is still collected, only in larger batches.
+    * :func:`skip_final_collection` registered to run at exit (once per process, however often a
+      notebook's first cell runs), so that restarting or closing a kernel takes a fraction of a
+      second. A notebook calls this before it uses MLflow or the pipeline's stores, so their own
+      exit work (MLflow ending an active run) runs before it.
     """
     global _prompt_exit_registered
     configure_offline()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, oldest)
     with _PROMPT_EXIT_LOCK:
         if not _prompt_exit_registered:
             atexit.register(skip_final_collection)

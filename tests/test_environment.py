@@ -62,7 +62,7 @@ def _run_python(code, tmp_path):
     return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True)
 
 
-def test_a_configured_kernel_exits_without_a_final_collection_and_leaves_no_sqlite_log(tmp_path):
+def test_a_configured_kernel_collects_less_often_exits_without_a_final_collection_and_leaves_no_log(tmp_path):
     # Registered before configure_kernel, this runs after its exit hook: it sees what the hook did.
     code = f"""
 import atexit, gc, sqlite3
@@ -71,6 +71,7 @@ from mlops_lab.environment import configure_kernel
 from mlops_lab.metadata import MetadataStore
 configure_kernel()
 configure_kernel()
+print("young generation collected every", gc.get_threshold()[0], "allocations")
 store = MetadataStore({str(tmp_path)!r})
 store.query("CREATE TABLE notes (text TEXT)")
 store.query("INSERT INTO notes VALUES ('kept')")
@@ -83,6 +84,7 @@ reader.close()
 """
     result = _run_python(code, tmp_path)
     assert "journal: wal" in result.stdout
+    assert "young generation collected every 10000 allocations" in result.stdout
     assert "frozen objects at exit: True" in result.stdout
     assert result.stdout.count("frozen objects") == 1 and result.stderr == ""
     database = tmp_path / "pipeline" / "metadata.sqlite"
