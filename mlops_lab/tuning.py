@@ -179,7 +179,7 @@ def tune_churn_model(
     from sklearn.metrics import roc_auc_score
 
     from mlops_lab.data import FEATURES, TARGET
-    from mlops_lab.training import build_model
+    from mlops_lab.training import build_model, fit
 
     template = build_model(kind, seed=seed)
     preprocess = template[:-1].fit(train[list(FEATURES)], train[TARGET])
@@ -187,7 +187,7 @@ def tune_churn_model(
     train_y, valid_y = train[TARGET].to_numpy(), valid[TARGET].to_numpy()
 
     def objective(params: dict[str, Any]) -> float:
-        classifier = build_model(kind, params=params, seed=seed)[-1].fit(train_x, train_y)
+        classifier = fit(build_model(kind, params=params, seed=seed)[-1], train_x, train_y)
         if len(set(valid_y)) < 2:  # as evaluate_model: ROC AUC is undefined on one class
             return float("nan")
         return round(float(roc_auc_score(valid_y, classifier.predict_proba(valid_x)[:, 1])), 4)

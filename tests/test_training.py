@@ -96,3 +96,38 @@ def test_outcome_metrics_predict_once_and_agree_with_evaluate_model_and_outcomes
         "false_alarms": counted.false_alarms,
         "test_rows": len(test),
     }
+
+
+def test_a_forest_fitted_on_every_core_is_the_forest_fitted_on_one(tmp_path):
+    import zipfile
+
+    import numpy as np
+    import skops.io as sio
+
+    from mlops_lab.data import FEATURES, TARGET, make_customers
+    from mlops_lab.model_files import fingerprint
+
+    frame = make_customers(seed=3, n_months=3, customers_per_month=300)
+    X, y = frame[list(FEATURES)], frame[TARGET]
+    parallel = training.train_model(frame, kind="random_forest", params={"n_estimators": 20}, seed=3)
+    sequential = training.build_model("random_forest", params={"n_estimators": 20}, seed=3).fit(X, y)
+    # The model keeps its own n_jobs: predictions add the trees' probabilities in one fixed order.
+    assert parallel[-1].n_jobs == sequential[-1].n_jobs == 1
+    assert np.array_equal(parallel.predict_proba(X), sequential.predict_proba(X))
+    assert fingerprint(parallel) == fingerprint(sequential)
+    files = {}
+    for name, model in (("parallel", parallel), ("sequential", sequential)):
+        sio.dump(model, tmp_path / f"{name}.skops")
+        # The arrays skops writes, whatever their member names (which come from the objects' ids).
+        with zipfile.ZipFile(tmp_path / f"{name}.skops") as archive:
+            files[name] = sorted(archive.read(m) for m in archive.namelist() if m.endswith(".npy"))
+    assert files["parallel"] == files["sequential"] and len(files["parallel"]) > 20
+
+
+def test_fit_gives_the_forest_its_own_n_jobs_back_when_fitting_fails():
+    import pytest
+
+    forest = training.build_model("random_forest", seed=0)[-1]
+    with pytest.raises(ValueError):
+        training.fit(forest, [[0.0], [1.0]], [0, 1, 1])
+    assert forest.n_jobs == 1
