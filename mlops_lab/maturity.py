@@ -290,10 +290,12 @@ class World:
         Raises ``ValueError`` when the code cannot train, as a broken pipeline step would.
         """
         if key not in self._models:
+            from mlops_lab.training import fit
+
             code = CODES[key[0]]
             train = self.training_data(key)
-            self._models[key] = build_pipeline_model(code, seed=self.scenario.seed).fit(
-                train[list(FEATURES)], train[TARGET]
+            self._models[key] = fit(
+                build_pipeline_model(code, seed=self.scenario.seed), train[list(FEATURES)], train[TARGET]
             )
         return self._models[key]
 
