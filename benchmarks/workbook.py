@@ -16,6 +16,9 @@ Each figure is the median of --repeat runs, with min and max. Results go to a JS
 
 Keys written (seconds unless named otherwise):
   workbook_seconds, floor_seconds, workbook_to_floor_ratio   medians of the whole workbook and of its floor
+  floor_default_kernel_seconds,                               the floor in kernels without the workbook's kernel
+    workbook_to_default_kernel_floor_ratio                    settings (Python's default garbage collection): the
+                                                              floor as it was defined before those settings existed
   slowest_cell_seconds, slowest_cell                          longest cell of any notebook, imports included
   slowest_own_cell_seconds, slowest_own_cell                  longest own time (below) of any cell
   import_seconds                                              `import mlops_lab`
@@ -234,14 +237,14 @@ def _add_own_time(row: dict, run_seconds: list[float]) -> None:
     row["own_seconds"] = min(row["seconds"], row["run_seconds"])
 
 
-def _floor_notebook(libraries: list[str], path: Path) -> Path:
+def _floor_notebook(libraries: list[str], path: Path, *, settings: str = KERNEL_SETTINGS) -> Path:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         nbformat.v4.new_code_cell("workspace = None", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(KERNEL_SETTINGS + _import_cell(libraries)),
+        nbformat.v4.new_code_cell(settings + _import_cell(libraries)),
     ]
     nbformat.write(nb, path)
     return path
@@ -264,6 +267,8 @@ def main() -> int:
         tmp = Path(tmp)
         libraries = {nb.stem: _used_libraries(nb, tmp) for nb in NOTEBOOKS}
         floors = [_floor_notebook(libraries[nb.stem], tmp / f"floor-{nb.name}") for nb in NOTEBOOKS]
+        plain = [_floor_notebook(libraries[nb.stem], tmp / f"plain-{nb.name}", settings="") for nb in NOTEBOOKS]
+        plain_floor: list[float] = []
         workbook, floor, slowest = [], [], []
         per_notebook: dict[str, list[float]] = {nb.stem: [] for nb in NOTEBOOKS}
         per_floor: dict[str, list[float]] = {nb.stem: [] for nb in NOTEBOOKS}
@@ -285,6 +290,7 @@ def main() -> int:
                 per_floor[nb.stem].append(seconds)
                 total += seconds
             floor.append(total)
+            plain_floor.append(sum(_execute(f, tmp / f"pout-{run}-{f.name}", tmp / "pws")["seconds"] for f in plain))
         cells = {nb.stem: _cells_pass(nb, libraries[nb.stem], tmp) for nb in NOTEBOOKS}
     for name, rows in cells.items():
         for row in rows:
@@ -299,6 +305,10 @@ def main() -> int:
         "workbook_seconds": _summary(workbook)["median"],
         "floor_seconds": _summary(floor)["median"],
         "workbook_to_floor_ratio": round(statistics.median(workbook) / statistics.median(floor), 2),
+        "floor_default_kernel_seconds": _summary(plain_floor)["median"],
+        "workbook_to_default_kernel_floor_ratio": round(
+            statistics.median(workbook) / statistics.median(plain_floor), 2
+        ),
         "slowest_cell_seconds": round(max(s[0] for s in slowest), 3),
         "slowest_cell": max(slowest)[1],
         "slowest_own_cell_seconds": own[0],
@@ -320,6 +330,7 @@ def main() -> int:
         "details": {
             "workbook": _summary(workbook),
             "floor": _summary(floor),
+            "floor_default_kernel": _summary(plain_floor),
             "import": _summary(imports),
             "per_notebook": {k: _summary(v) for k, v in per_notebook.items()},
             "per_notebook_floor": {k: _summary(v) for k, v in per_floor.items()},
@@ -335,6 +346,9 @@ def main() -> int:
         s = results["details"][key]
         print(f"{name:<28}{s['median']:>10.3f}{s['min']:>10.3f}{s['max']:>10.3f}")
     print(f"{'workbook / floor':<28}{results['workbook_to_floor_ratio']:>10.2f}")
+    s = results["details"]["floor_default_kernel"]
+    print(f"{'floor, default kernel (s)':<28}{s['median']:>10.3f}{s['min']:>10.3f}{s['max']:>10.3f}")
+    print(f"{'workbook / that floor':<28}{results['workbook_to_default_kernel_floor_ratio']:>10.2f}")
     print(f"{'load average':<28}{load_before:>10.2f} before, {load_after:.2f} after")
     print(f"{'slowest cell (s)':<28}{results['slowest_cell_seconds']:>10.2f}   ({results['slowest_cell']})")
     print(f"{'slowest own work (s)':<28}{results['slowest_own_cell_seconds']:>10.2f}   ({results['slowest_own_cell']})")
