@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/workbook.py [--repeat N] [--output benchmarks/results.json]
 
-* workbook: every notebook executed once with papermill's Python API in one process, as a batch does.
+* workbook: every notebook executed once with papermill's Python API in one process, as a batch does (with the
+  batch's engine, mlops_lab.notebook_execution, which writes the output notebook when a code cell starts).
 * floor: the same number of notebooks, each of which only starts a kernel and imports every module that its real
   notebook's cells imported (read off the kernel after a real run), run the same way in the same process; its
   kernels are set up as the notebooks' are (environment.configure_kernel: garbage collection, prompt exit).
@@ -85,10 +86,13 @@ def _summary(values: list[float]) -> dict[str, float]:
 def _execute(notebook: Path, output: Path, workspace: Path) -> dict:
     import papermill
 
+    from mlops_lab.notebook_execution import register_engine
+
     started = time.perf_counter()
     executed = papermill.execute_notebook(
         str(notebook),
         str(output),
+        engine_name=register_engine(),
         parameters={"workspace": str(workspace)},
         cwd=str(notebook.parent),
         kernel_name="python3",

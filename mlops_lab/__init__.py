@@ -52,6 +52,7 @@ Where each concept lives (course concept, then its one module):
     a learner's progress and workspace               progress
     a batch's rows: roster and sweep files           roster
     batch runs of every notebook                     batch
+    executing one notebook headless (papermill)      notebook_execution
     finding and reading a learner's submissions      submissions
     grading submissions                              grading
     grading code exercises                           code_grading

@@ -437,6 +437,8 @@ def execute_run(job: RunJob) -> RunResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from mlops_lab.notebook_execution import register_engine
+
     Path(job.workspace).mkdir(parents=True, exist_ok=True)
     partial = _partial_path(job)
     started = time.time()
@@ -458,6 +460,7 @@ def execute_run(job: RunJob) -> RunResult:
                 papermill.execute_notebook(
                     job.input_path,
                     str(partial),
+                    engine_name=register_engine(),
                     parameters=job.parameters,
                     cwd=str(Path(job.input_path).parent),
                     kernel_name="python3",

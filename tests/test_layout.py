@@ -34,6 +34,7 @@ LEARNER_SIDE = {
 INSTRUCTOR = {
     "roster",
     "batch",
+    "notebook_execution",
     "submissions",
     "grading",
     "code_grading",

@@ -1,0 +1,78 @@
+"""The batch's papermill engine: fewer writes of the output notebook, the same notebook, and the same partial one."""
+
+import json
+
+import nbformat
+import papermill
+import pytest
+
+from mlops_lab.notebook_execution import register_engine
+
+
+def _notebook(path, sources):
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for source in sources:
+        if source.startswith("#"):
+            notebook.cells.append(nbformat.v4.new_markdown_cell(source))
+        else:
+            notebook.cells.append(nbformat.v4.new_code_cell(source))
+    nbformat.write(notebook, path)
+    return path
+
+
+def _counting_writes(monkeypatch):
+    import papermill.engines
+
+    written = []
+
+    def write(nb, path):
+        written.append(path)
+        original(nb, path)
+
+    original = papermill.engines.write_ipynb
+    monkeypatch.setattr(papermill.engines, "write_ipynb", write)
+    return written
+
+
+def _outputs(path):
+    return [(c["cell_type"], c["source"], c.get("outputs")) for c in json.loads(path.read_text())["cells"]]
+
+
+def test_the_engine_writes_once_per_code_cell_and_gives_the_same_notebook(tmp_path, monkeypatch):
+    source = _notebook(
+        tmp_path / "in.ipynb", ["# Title", "x = 6 * 7\nprint(x)", "## Next", "# More text", "x + 1", "print('end')"]
+    )
+    written = _counting_writes(monkeypatch)
+    papermill.execute_notebook(source, tmp_path / "default.ipynb", kernel_name="python3", progress_bar=False)
+    default_writes = len(written)
+    written.clear()
+    papermill.execute_notebook(
+        source, tmp_path / "engine.ipynb", engine_name=register_engine(), kernel_name="python3", progress_bar=False
+    )
+    # Papermill's own engine: the start, before and after each of the 6 cells, the end. This one: the start, each of
+    # the 3 code cells as it starts, the end.
+    assert (default_writes, len(written)) == (14, 5)
+    assert _outputs(tmp_path / "engine.ipynb") == _outputs(tmp_path / "default.ipynb")
+    assert "42" in json.dumps(_outputs(tmp_path / "engine.ipynb"))
+
+
+def test_a_run_stopped_in_a_cell_leaves_a_partial_notebook_that_names_that_cell(tmp_path):
+    from mlops_lab.batch import _failed_cell
+
+    source = _notebook(
+        tmp_path / "in.ipynb", ["# Title", "print('first')", "# The slow part", "import time\ntime.sleep(60)", "1"]
+    )
+    partial = tmp_path / "partial.ipynb"
+    with pytest.raises(Exception, match="[Tt]imeout|timed out"):
+        papermill.execute_notebook(
+            source,
+            partial,
+            engine_name=register_engine(),
+            kernel_name="python3",
+            progress_bar=False,
+            execution_timeout=3,
+        )
+    cell, text = _failed_cell(partial)
+    assert (cell, text) == (3, "import time\ntime.sleep(60)")
+    assert "first" in json.dumps(json.loads(partial.read_text())["cells"][1]["outputs"])
