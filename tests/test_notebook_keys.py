@@ -24,9 +24,12 @@ def edition(notebook: Path) -> str:
 def run_notebook(notebook: Path, output: Path, **parameters):
     import papermill
 
+    from mlops_lab.notebook_execution import register_engine
+
     papermill.execute_notebook(
         str(notebook),
         str(output),
+        engine_name=register_engine(),  # as the batch runs a roster's notebooks
         parameters=parameters,
         cwd=str(notebook.parent),
         kernel_name="python3",

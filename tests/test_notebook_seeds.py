@@ -39,12 +39,15 @@ def every_answer_key() -> dict:
 def run_for_seed(notebook: Path, seed: int, tmp_path: Path) -> None:
     import papermill
 
+    from mlops_lab.notebook_execution import register_engine
+
     bank = load_bank(bank_path(notebook.stem))
     solutions = reference_solutions_for(notebook.stem, seed=seed, mode=MODE)
     workspace = tmp_path / "ws"
     papermill.execute_notebook(
         str(notebook),
         str(tmp_path / "out.ipynb"),
+        engine_name=register_engine(),  # as the batch runs a roster's notebooks
         parameters={
             "seed": seed,
             "mode": MODE,
