@@ -102,3 +102,26 @@ from mlops_lab.environment import configure_offline
 configure_offline()
 """
     assert "frozen objects at exit: False" in _run_python(code, tmp_path).stdout
+
+
+def test_a_configured_kernel_waits_half_a_second_at_most_for_its_output_thread(tmp_path):
+    import json
+
+    import nbformat
+    import papermill
+
+    from mlops_lab.notebook_execution import register_engine
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    code = (
+        "import sys\nfrom mlops_lab.environment import configure_kernel\nbefore = sys.stdout.flush_timeout\n"
+        "configure_kernel()\nprint(before, sys.stdout.flush_timeout, sys.stderr.flush_timeout)"
+    )
+    notebook.cells.append(nbformat.v4.new_code_cell(code))
+    nbformat.write(notebook, tmp_path / "in.ipynb")
+    papermill.execute_notebook(
+        tmp_path / "in.ipynb", tmp_path / "out.ipynb", engine_name=register_engine(), kernel_name="python3"
+    )
+    output = json.loads((tmp_path / "out.ipynb").read_text())["cells"][0]["outputs"][0]["text"]
+    assert "".join(output).split() == ["10", "0.5", "0.5"]
