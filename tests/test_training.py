@@ -101,7 +101,6 @@ def test_outcome_metrics_predict_once_and_agree_with_evaluate_model_and_outcomes
 def test_a_forest_fitted_on_every_core_is_the_forest_fitted_on_one(tmp_path):
     import zipfile
 
-    import numpy as np
     import skops.io as sio
 
     from mlops_lab.data import FEATURES, TARGET, make_customers
@@ -125,8 +124,6 @@ def test_a_forest_fitted_on_every_core_is_the_forest_fitted_on_one(tmp_path):
 
 
 def test_fit_gives_the_forest_its_own_n_jobs_back_when_fitting_fails():
-    import pytest
-
     forest = training.build_model("random_forest", seed=0)[-1]
     with pytest.raises(ValueError):
         training.fit(forest, [[0.0], [1.0]], [0, 1, 1])
