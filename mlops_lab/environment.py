@@ -9,10 +9,10 @@ with the pinned versions in ``requirements.lock``.
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
 import os
 import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,10 +63,6 @@ def configure_offline() -> None:
         os.environ.setdefault(key, value)
 
 
-_PROMPT_EXIT_LOCK = threading.Lock()
-_prompt_exit_registered = False
-
-
 def skip_final_collection() -> None:
     """Called by a process that ends next (a kernel, a pipeline task): exit without the final garbage collection.
 
@@ -109,17 +105,18 @@ def configure_kernel() -> None:
       skips the kernel's exit work. With the shorter wait such a stop takes 1 s instead of 3.5 s
       and ends normally. Output keeps its order: the wait only decides when ``flush`` returns.
     """
-    global _prompt_exit_registered
     configure_offline()
     _, middle, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, oldest)
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "flush_timeout"):  # a kernel's output stream (ipykernel's OutStream)
             stream.flush_timeout = OUTPUT_FLUSH_WAIT
-    with _PROMPT_EXIT_LOCK:
-        if not _prompt_exit_registered:
-            atexit.register(skip_final_collection)
-            _prompt_exit_registered = True
+    _register_prompt_exit()
+
+
+@functools.cache
+def _register_prompt_exit() -> None:
+    atexit.register(skip_final_collection)
 
 
 def locked_versions(lock_file: str | os.PathLike[str] | None = None) -> dict[str, str]:
