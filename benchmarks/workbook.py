@@ -188,6 +188,8 @@ def _cells_pass(notebook: Path, libraries: list[str], workdir: Path) -> list[dic
     import nbformat
     import papermill
 
+    from mlops_lab.notebook_execution import register_engine
+
     nb = nbformat.read(notebook, as_version=4)
     names = _mlops_lab_names(nb)
     nb.cells.insert(0, nbformat.v4.new_code_cell(_import_cell(libraries) + CELL_TIMER))
@@ -197,6 +199,7 @@ def _cells_pass(notebook: Path, libraries: list[str], workdir: Path) -> list[dic
     out = papermill.execute_notebook(
         str(cells_in),
         str(workdir / f"cells-out-{notebook.name}"),
+        engine_name=register_engine(),
         parameters={"workspace": str(workdir / f"cells-ws-{notebook.stem}")},
         cwd=str(notebook.parent),
         kernel_name="python3",

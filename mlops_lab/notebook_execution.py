@@ -7,7 +7,9 @@ the cell a stopped run had reached. Serialising a notebook with its outputs take
 2.6 s for all six. The engine registered here writes when the run starts, when a code cell
 starts (the cell a stopped run reached is the last one written as started), during a long
 cell (papermill's autosave, every 30 s) and when the run ends, whatever ended it: 28-35 writes
-and 0.75 s for the six, and the same partial notebook for any stop.
+for the six. Only the last write is nbformat's indented, validated file; the ones before it
+record progress, so they are compact JSON from the standard library's C encoder (a valid
+notebook all the same, which nbformat reads): 0.05 s instead of 0.75 s for the six.
 
     papermill.execute_notebook(source, output, engine_name=register_engine(), ...)
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,9 +31,10 @@ def register_engine() -> str:
     from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
     class CodeCellSaves(NotebookExecutionManager):
-        """papermill's execution manager, writing the notebook when a code cell starts, not around every cell."""
+        """papermill's execution manager, writing the notebook when a code cell starts (progress) and at the end."""
 
         saving = True
+        finished = False
 
         @contextlib.contextmanager
         def _saves(self, enabled: bool) -> Iterator[None]:
@@ -41,8 +45,19 @@ def register_engine() -> str:
                 self.saving = True
 
         def save(self, **kwargs: Any) -> None:
-            if self.saving:
+            if not self.saving:
+                return
+            if self.finished or not self.output_path:
                 super().save(**kwargs)
+                return
+            from papermill.iorw import papermill_io
+
+            papermill_io.write(json.dumps(self.nb, ensure_ascii=False), self.output_path)
+            self.last_save_time = self.now()
+
+        def notebook_complete(self, **kwargs: Any) -> None:
+            self.finished = True
+            super().notebook_complete(**kwargs)
 
         def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
             with self._saves(cell.get("cell_type") == "code"):

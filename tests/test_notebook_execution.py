@@ -22,16 +22,17 @@ def _notebook(path, sources):
 
 
 def _counting_writes(monkeypatch):
-    import papermill.engines
+    """Every write of a notebook file, whichever serialiser made the text."""
+    from papermill.iorw import papermill_io
 
     written = []
 
-    def write(nb, path):
+    def write(text, path, *args, **kwargs):
         written.append(path)
-        original(nb, path)
+        return original(text, path, *args, **kwargs)
 
-    original = papermill.engines.write_ipynb
-    monkeypatch.setattr(papermill.engines, "write_ipynb", write)
+    original = papermill_io.write
+    monkeypatch.setattr(papermill_io, "write", write)
     return written
 
 
@@ -51,8 +52,8 @@ def test_the_engine_writes_once_per_code_cell_and_gives_the_same_notebook(tmp_pa
         source, tmp_path / "engine.ipynb", engine_name=register_engine(), kernel_name="python3", progress_bar=False
     )
     # Papermill's own engine: the start, before and after each of the 6 cells, the end. This one: the start, each of
-    # the 3 code cells as it starts, the end.
-    assert (default_writes, len(written)) == (14, 5)
+    # the 3 code cells as it starts, the end. Then papermill writes the result once more, after either engine.
+    assert (default_writes, len(written)) == (15, 6)
     assert _outputs(tmp_path / "engine.ipynb") == _outputs(tmp_path / "default.ipynb")
     assert "42" in json.dumps(_outputs(tmp_path / "engine.ipynb"))
 
@@ -76,3 +77,19 @@ def test_a_run_stopped_in_a_cell_leaves_a_partial_notebook_that_names_that_cell(
     cell, text = _failed_cell(partial)
     assert (cell, text) == (3, "import time\ntime.sleep(60)")
     assert "first" in json.dumps(json.loads(partial.read_text())["cells"][1]["outputs"])
+
+
+def test_a_progress_write_is_a_valid_notebook_and_the_last_write_is_nbformats_own(tmp_path):
+    output = tmp_path / "out.ipynb"
+    # The second code cell reads the file as it was written when that cell started.
+    check = (
+        "import json, nbformat\n"
+        f"progress = nbformat.read({str(output)!r}, as_version=4)\n"
+        "nbformat.validate(progress)\n"
+        "print([c.metadata.papermill.status for c in progress.cells])"
+    )
+    source = _notebook(tmp_path / "in.ipynb", ["print('first')", "# Text", check])
+    papermill.execute_notebook(source, output, engine_name=register_engine(), kernel_name="python3", progress_bar=False)
+    final = output.read_text(encoding="utf-8")
+    assert nbformat.reads(final, as_version=4).cells[2].outputs[0].text == "['completed', 'completed', 'running']\n"
+    assert final == nbformat.writes(nbformat.reads(final, as_version=4))
