@@ -13,6 +13,7 @@ Every text that comes from a learner's files (names, answers, error messages) is
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import json
@@ -456,9 +457,24 @@ def count_mlflow_runs(store: Path) -> int | None:
             wal = store.with_name(f"{store.name}-wal")
             if wal.is_file():
                 shutil.copyfile(wal, copy.with_name(f"{copy.name}-wal"))
+            # MLflow retries opening a database it cannot read for 100 s: a file that is not an SQLite database
+            # with MLflow's runs table never reaches it.
+            if not _has_runs_table(copy):
+                return None
             return finished_run_count(f"sqlite:///{copy}")
         except Exception:  # a learner's file that is not an MLflow store at this version: no count, no crash
             return None
+
+
+def _has_runs_table(database: Path) -> bool:
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(database)) as connection:
+            query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'"
+            return connection.execute(query).fetchone() is not None
+    except sqlite3.Error:
+        return False
 
 
 def build_report(

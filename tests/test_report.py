@@ -125,6 +125,27 @@ def test_counting_mlflow_runs_reads_through_mlflow_and_never_writes_the_learners
     assert count_mlflow_runs(foreign) in (None, 0) and foreign.read_bytes() == untouched
 
 
+def test_a_file_that_is_not_an_mlflow_store_is_never_handed_to_mlflow(tmp_path, monkeypatch):
+    """MLflow retries opening a database it cannot read for 100 s: a broken learner file must not stall the report."""
+    from mlops_lab import tracking
+    from mlops_lab.report import count_mlflow_runs
+
+    # As in the instructor's process after a store was opened: SQLAlchemy's connection hook for workspace stores is on.
+    store = tracking.open_store(tmp_path / "ws", experiment="lab")
+    tracking.log_light_run(name="a", params={}, metrics={}, tags={}, store=store)
+    real = (tmp_path / "ws" / "mlflow.db").read_bytes()
+    asked = []
+    counted = tracking.finished_run_count
+    monkeypatch.setattr(tracking, "finished_run_count", lambda uri: asked.append(uri) or counted(uri))
+    files = {"garbage": b"not a database", "truncated": real[:100], "empty": b""}
+    for name, content in files.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "mlflow.db").write_bytes(content)
+    counts = {name: count_mlflow_runs(tmp_path / name / "mlflow.db") for name in files}
+    assert counts == {"garbage": None, "truncated": None, "empty": None} and asked == []
+    assert count_mlflow_runs(tmp_path / "ws" / "mlflow.db") == 1 and len(asked) == 1
+
+
 def test_the_report_refuses_missing_inputs(tmp_path, capsys):
     assert main(["report", "--output", str(tmp_path / "r.html")]) == 2
     assert "give a batch folder, a gradebook, or both" in capsys.readouterr().err

@@ -534,3 +534,18 @@ tracking.log_light_run(name="kept", params={{}}, metrics={{"m": 1.0}}, tags={{}}
     database = tmp_path / tracking.STORE_FILE
     assert database.exists() and not database.with_name(f"{tracking.STORE_FILE}-wal").exists()
     assert tracking.finished_run_count(tracking.tracking_uri(tmp_path)) == 1
+
+
+def test_the_workspace_connection_hook_leaves_a_file_that_is_no_database_to_sqlites_own_error(tmp_path):
+    """An error raised in the hook would make MLflow retry creating its engine for 100 s instead of failing."""
+    import sqlite3
+
+    path = tmp_path / tracking.STORE_FILE
+    path.write_text("not a database")
+    connection = sqlite3.connect(path)
+    try:
+        tracking._fast_commits(connection, object())
+        with pytest.raises(sqlite3.DatabaseError, match="not a database"):
+            connection.execute("SELECT name FROM sqlite_master")
+    finally:
+        connection.close()
