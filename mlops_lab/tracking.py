@@ -176,11 +176,8 @@ def _fast_commits(dbapi_connection: Any, connection_record: Any) -> None:
             # Closed when the pool drops its entry, or at exit: the last connection to close folds the log into
             # mlflow.db, also in a kernel that skips its final garbage collection.
             weakref.finalize(connection_record, dbapi_connection.close)
-    except sqlite3.DatabaseError:
-        # Another process holds the store, or the file is no database: this connection keeps the default mode, and
-        # the caller gets SQLite's own error from its first query. Raised here, in the connect hook, it would make
-        # MLflow retry creating its engine for 100 s.
-        pass
+    except sqlite3.DatabaseError:  # a store another process holds, or no database (its error comes at the first
+        pass  # query; raised in this hook, it would make MLflow retry creating its engine for 100 s)
     finally:
         cursor.close()
 
