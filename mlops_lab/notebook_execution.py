@@ -6,10 +6,11 @@ the cell a stopped run had reached. Serialising a notebook with its outputs take
 (nbformat's JSON writer, indented): 92-116 writes and 0.4-0.6 s per notebook of the workbook,
 2.6 s for all six. The engine registered here writes when the run starts, when a code cell
 starts (the cell a stopped run reached is the last one written as started), during a long
-cell (papermill's autosave, every 30 s) and when the run ends, whatever ended it: 28-35 writes
-for the six. Only the last write is nbformat's indented, validated file; the ones before it
+cell (papermill's autosave, every 30 s) and when the run ends, whatever ended it: 13-34 writes
+per notebook. Only the last write is nbformat's indented, validated file; the ones before it
 record progress, so they are compact JSON from the standard library's C encoder (a valid
-notebook all the same, which nbformat reads): 0.05 s instead of 0.75 s for the six.
+notebook all the same, which nbformat reads). Serialising the six executed notebooks once per
+code cell (163 writes) takes 0.09 s that way against 0.47 s with nbformat's writer.
 
     papermill.execute_notebook(source, output, engine_name=register_engine(), ...)
 """
