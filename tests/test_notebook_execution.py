@@ -93,3 +93,29 @@ def test_a_progress_write_is_a_valid_notebook_and_the_last_write_is_nbformats_ow
     final = output.read_text(encoding="utf-8")
     assert nbformat.reads(final, as_version=4).cells[2].outputs[0].text == "['completed', 'completed', 'running']\n"
     assert final == nbformat.writes(nbformat.reads(final, as_version=4))
+
+
+def test_the_kernel_is_stopped_only_after_it_has_finished_answering(tmp_path):
+    # The kernel's handler for papermill's last request (kernel_info) is made to take 1 s after it has answered:
+    # stopping the kernel on the answer alone would interrupt it there (jupyter_client's stop begins with SIGINT),
+    # and the kernel would log "KeyboardInterrupt caught in kernel." on the batch's terminal.
+    marker = tmp_path / "interrupted.txt"
+    slow_handler = (
+        "import inspect, pathlib, time\n"
+        "kernel = get_ipython().kernel\n"
+        "answer = kernel.shell_handlers['kernel_info_request']\n"
+        "async def answer_then_linger(*args):\n"
+        "    result = answer(*args)\n"
+        "    if inspect.isawaitable(result):\n"
+        "        await result\n"
+        "    try:\n"
+        "        time.sleep(1.0)\n"
+        "    except KeyboardInterrupt:\n"
+        f"        pathlib.Path({str(marker)!r}).write_text('interrupted while answering')\n"
+        "kernel.shell_handlers['kernel_info_request'] = answer_then_linger"
+    )
+    source = _notebook(tmp_path / "in.ipynb", [slow_handler, "print('done')"])
+    output = tmp_path / "out.ipynb"
+    papermill.execute_notebook(source, output, engine_name=register_engine(), kernel_name="python3", progress_bar=False)
+    assert not marker.exists()
+    assert nbformat.read(output, as_version=4).metadata.language_info.name == "python"
