@@ -59,6 +59,9 @@ def _honest_records(banks: dict, seed: int, mode: str) -> tuple[dict, dict]:
         questions = {q.id: grade_answer(q, key[q.id], facts=facts).as_record() for q in bank.questions}
         exercises = {}
         for exercise in bank.exercises:
+            if exercise.code:
+                exercises[exercise.id] = _honest_code_record(exercise)
+                continue
             value = (
                 exercise.solution
                 if exercise.id in BANK_CONSTANT
@@ -77,6 +80,24 @@ def _honest_records(banks: dict, seed: int, mode: str) -> tuple[dict, dict]:
     return progress, answers
 
 
+def _honest_code_record(exercise) -> dict:
+    """A code exercise as the notebook records the bank's reference function passing its hidden tests."""
+    from mlops_lab.code_exercises import code_exercise, load_function, run_hidden_tests
+
+    spec = code_exercise(exercise.id)
+    result = run_hidden_tests(exercise.id, load_function(exercise.solution, spec.function))
+    assert result.passed, f"the reference solution of {exercise.id} fails its hidden tests"
+    return {
+        "kind": "code",
+        "code": exercise.solution,
+        "function": spec.function,
+        "passed": True,
+        "tests": f"{result.n_passed}/{result.n_cases}",
+        "message": "",
+        "source": "learner",
+    }
+
+
 def _hostile(kind: str, folder: Path, honest_progress: dict, shipped: dict) -> None:
     """One hostile learner of ``kind`` in ``folder`` (see tests/test_hostile_submissions.py)."""
     workspace = folder / "workspace"
@@ -88,7 +109,7 @@ def _hostile(kind: str, folder: Path, honest_progress: dict, shipped: dict) -> N
         progress.write_text('{"notebooks": ' + "[" * 100_000 + "]" * 100_000 + "}")
     elif kind == "digits":
         progress.write_text(
-            '{"notebooks": {"00_start_here": {"questions": {"rows": {"answer": 1' + "0" * 5000 + "}}}}}"
+            '{"notebooks": {"00_start_here": {"questions": {"test-rows": {"answer": 1' + "0" * 5000 + "}}}}}"
         )
     elif kind == "giant":
         with progress.open("wb") as handle:
@@ -102,7 +123,7 @@ def _hostile(kind: str, folder: Path, honest_progress: dict, shipped: dict) -> N
         start["questions"]["time-split"].update(answer="a", score=1.0, correct=True)
         progress.write_text(json.dumps(data))
     elif kind == "marker":
-        start["questions"]["rows"]["answer"] = {"from_results": "n_rows"}
+        start["questions"]["test-rows"]["answer"] = {"from_results": "test_rows"}
         progress.write_text(json.dumps(data))
     elif kind == "odd-types":
         start["questions"]["time-split"] = ["b"]
@@ -161,6 +182,12 @@ def build_class(root: Path, learners: int, hostile_each: int) -> tuple[list[str]
     return honest, hostile
 
 
+def _code_not_rerun(row: dict) -> bool:
+    from mlops_lab.grading import CODE_EXPECTED
+
+    return row["flag"] == "unverified" and row["expected"] == CODE_EXPECTED
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=1000)
@@ -197,10 +224,11 @@ def main() -> None:
     per_learner: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         per_learner[row["learner"]].append(row)
+    # Without --run-code a code exercise keeps the learner's kernel verdict, flagged "unverified" by design.
     wrong_honest = [
         name
         for name in honest
-        if any(r["flag"] for r in per_learner[name])
+        if any(r["flag"] and not _code_not_rerun(r) for r in per_learner[name])
         or any(r["kind"] in ("question", "exercise") and float(r["score"]) != 1.0 for r in per_learner[name])
     ]
     unflagged_hostile = [name for name in hostile if not any(r["flag"] for r in per_learner[name])]
