@@ -250,7 +250,7 @@ def _add_instructor_verbs(verbs: Any) -> None:  # argparse's subparsers action: 
     grade.add_argument(
         "--facts",
         metavar="YAML",
-        help="reference values for questions about a learner's own results ('00_start_here: {n_rows: 12000}'); "
+        help="reference values for questions about a learner's own results ('00_start_here: {test_rows: 3000}'); "
         "without it, the 'expected' value stored with each answer is used",
     )
     grade.add_argument("--quizzes", metavar="DIR", help="folder of quiz banks (default: the workbook's quizzes/)")

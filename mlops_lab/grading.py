@@ -460,7 +460,7 @@ def _grade_exercise(
 
 
 def load_reference_facts(path: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
-    """Reference facts per notebook from YAML (``00_start_here: {n_rows: 12000}``); every value a finite number.
+    """Reference facts per notebook from YAML (``00_start_here: {test_rows: 3000}``); every value a finite number.
 
     A broken file raises :class:`ValueError` naming the file and the entry.
     """

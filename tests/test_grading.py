@@ -13,17 +13,17 @@ from mlops_lab.quiz import bank_path, load_bank, show_quiz
 from mlops_lab.submissions import find_submissions, read_parameter_values
 
 NOTEBOOK = "00_start_here"
-N_ROWS = 12000
-WRONG = {"what-is-mlops": "b", "time-split": "a", "pain-points": ["c"], "rows": 1, "where-answers-go": "c"}
+TEST_ROWS = 3000
+WRONG = {"what-is-mlops": "b", "time-split": "a", "pain-points": ["c"], "test-rows": 1, "where-answers-go": "c"}
 
 
 def key() -> dict:
-    return load_bank(bank_path(NOTEBOOK)).answer_key(facts={"n_rows": N_ROWS})
+    return load_bank(bank_path(NOTEBOOK)).answer_key(facts={"test_rows": TEST_ROWS})
 
 
-def answer_quiz(workspace: Path, answers: dict, n_rows: int = N_ROWS) -> Path:
+def answer_quiz(workspace: Path, answers: dict, test_rows: int = TEST_ROWS) -> Path:
     """A learner's progress file, written the way the notebook writes it (headless quiz answers)."""
-    show_quiz(NOTEBOOK, answers=answers, facts={"n_rows": n_rows}, workspace=workspace)
+    show_quiz(NOTEBOOK, answers=answers, facts={"test_rows": test_rows}, workspace=workspace)
     return workspace / "progress.json"
 
 
@@ -96,16 +96,16 @@ def test_a_tampered_score_is_flagged_and_the_answer_graded_again(tmp_path):
 
 def test_a_tampered_expected_value_is_caught_by_reference_facts(tmp_path, capsys):
     # The learner answered 5 and edited the stored expected value to match it.
-    progress = answer_quiz(tmp_path / "eve", {"rows": 5}, n_rows=5)
-    assert by_item(grade_submissions([tmp_path / "eve"]), "eve")["rows"].status == "correct"  # without a reference
+    progress = answer_quiz(tmp_path / "eve", {"test-rows": 5}, test_rows=5)
+    assert by_item(grade_submissions([tmp_path / "eve"]), "eve")["test-rows"].status == "correct"  # without a reference
 
     facts = tmp_path / "facts.yaml"
-    facts.write_text(f"{NOTEBOOK}:\n  n_rows: {N_ROWS}\n")
+    facts.write_text(f"{NOTEBOOK}:\n  test_rows: {TEST_ROWS}\n")
     output = tmp_path / "gradebook.csv"
     assert main(["grade", str(progress.parent), "--facts", str(facts), "--output", str(output)]) == 0
-    row = next(r for r in csv.DictReader(output.open()) if r["item"] == "rows")
+    row = next(r for r in csv.DictReader(output.open()) if r["item"] == "test-rows")
     assert (row["status"], row["score"], row["flag"]) == ("wrong", "0.0", "tampered")
-    assert "expected value 5 differs from the reference 12000" in row["issue"]
+    assert "expected value 5 differs from the reference 3000" in row["issue"]
     assert "1 item(s) flagged" in capsys.readouterr().out
 
 
@@ -120,7 +120,7 @@ def test_corrupted_and_malformed_submissions_are_reported_and_the_others_graded(
     questions = data["notebooks"][NOTEBOOK]["questions"]
     questions["time-split"]["answer"] = "z"  # not an option
     del questions["what-is-mlops"]["answer"]
-    questions["rows"]["expected"] = "lots"  # not a number
+    questions["test-rows"]["expected"] = "lots"  # not a number
     dave.write_text(json.dumps(data))
     write_executed_notebook(tmp_path / "class" / "erin" / f"{NOTEBOOK}.ipynb", "quiz_answers = {}")
     broken = tmp_path / "class" / "erin" / f"{NOTEBOOK}.ipynb"
@@ -143,14 +143,14 @@ def test_corrupted_and_malformed_submissions_are_reported_and_the_others_graded(
     dave_rows = by_item(gradebook, "dave")
     assert dave_rows["time-split"].flag == "malformed" and "unknown option(s) ['z']" in dave_rows["time-split"].issue
     assert dave_rows["what-is-mlops"].issue == "the progress record has no answer"
-    assert dave_rows["rows"].status == "invalid" and "no finite 'expected'" in dave_rows["rows"].issue
+    assert dave_rows["test-rows"].status == "invalid" and "no finite 'expected'" in dave_rows["test-rows"].issue
     assert dave_rows["pain-points"].status == "correct"
     # A learner with only an unreadable file still gets a row per question (unanswered), so nobody disappears.
     assert {r.status for r in by_item(gradebook, "bob").values()} == {"unanswered"}
 
 
 def test_answers_are_read_from_the_injected_parameters_cell_without_running_it(tmp_path):
-    answers = {k: v for k, v in key().items() if k != "rows"}
+    answers = {k: v for k, v in key().items() if k != "test-rows"}
     write_executed_notebook(
         tmp_path / "frank" / f"{NOTEBOOK}.ipynb",
         "seed = 42\nquiz_answers = {}",
@@ -158,17 +158,17 @@ def test_answers_are_read_from_the_injected_parameters_cell_without_running_it(t
     )
     gradebook = grade_submissions([tmp_path / "frank"])
     rows = by_item(gradebook, "frank")
-    assert {q: r.status for q, r in rows.items() if q != "rows"} == dict.fromkeys(answers, "correct")
-    assert rows["rows"].status == "unanswered"
+    assert {q: r.status for q, r in rows.items() if q != "test-rows"} == dict.fromkeys(answers, "correct")
+    assert rows["test-rows"].status == "unanswered"
     assert rows["time-split"].source.endswith(f"frank/{NOTEBOOK}.ipynb")
 
 
 def test_answers_keyed_by_notebook_are_graded_for_their_own_notebook_only(tmp_path):
-    answers = {k: v for k, v in key().items() if k != "rows"}
+    answers = {k: v for k, v in key().items() if k != "test-rows"}
     several = {NOTEBOOK: answers, "02_devops_vs_mlops": {"time-split": "a"}}
     write_executed_notebook(tmp_path / "gina" / f"{NOTEBOOK}.ipynb", f"quiz_answers = {several!r}")
     rows = by_item(grade_submissions([tmp_path / "gina"]), "gina")
-    assert {q: r.status for q, r in rows.items() if q != "rows"} == dict.fromkeys(answers, "correct")
+    assert {q: r.status for q, r in rows.items() if q != "test-rows"} == dict.fromkeys(answers, "correct")
 
 
 def test_an_answer_cell_holding_code_is_graded_and_never_executed(tmp_path):

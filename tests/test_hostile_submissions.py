@@ -20,13 +20,13 @@ from mlops_lab.quiz import bank_path, load_bank, quizzes_dir, show_quiz
 from mlops_lab.report import build_report
 
 NOTEBOOK = "00_start_here"
-N_ROWS = {"full": 12000, "smoke": 6000}
+TEST_ROWS = 3000  # the test months (the last 3) hold 1000 customers each, in either mode
 
 
 def honest(workspace: Path, *, seed: int = 42, mode: str = "full") -> Path:
     """A learner who got everything right for their own seed and mode, written as the notebook writes it."""
-    key = load_bank(bank_path(NOTEBOOK)).answer_key(facts={"n_rows": N_ROWS[mode]})
-    show_quiz(NOTEBOOK, answers=key, facts={"n_rows": N_ROWS[mode]}, workspace=workspace)
+    key = load_bank(bank_path(NOTEBOOK)).answer_key(facts={"test_rows": TEST_ROWS})
+    show_quiz(NOTEBOOK, answers=key, facts={"test_rows": TEST_ROWS}, workspace=workspace)
     book = ExerciseBook(NOTEBOOK, workspace=workspace, seed=seed, mode=mode)
     for exercise in ("train-months", "m2m-churn-rate"):
         value = reference_solution(NOTEBOOK, exercise, seed=seed, mode=mode)
@@ -93,7 +93,7 @@ def graded_alongside_honest(root: Path):
 def test_deep_nesting_is_flagged_for_its_learner_only(klass):
     raw_progress(klass / "deep_json", '{"notebooks": ' + "[" * 200_000 + "]" * 200_000 + "}")
     nested = "[" * 5_000 + "]" * 5_000
-    notebook_file(klass / "deep_cell", [parameters_cell(f"quiz_answers = {{'rows': {nested}}}")])
+    notebook_file(klass / "deep_cell", [parameters_cell(f"quiz_answers = {{'test-rows': {nested}}}")])
     deep_answer = honest(klass / "deep_answer")
     edit(deep_answer, lambda nb: nb["questions"]["time-split"].update(answer=json.loads("[" * 900 + "]" * 900)))
 
@@ -109,24 +109,25 @@ def test_deep_nesting_is_flagged_for_its_learner_only(klass):
 
 def test_huge_integers_never_crash_and_never_score(klass):
     raw_progress(
-        klass / "digits", '{"notebooks": {"00_start_here": {"questions": {"rows": {"answer": 1' + "0" * 5000 + "}}}}}"
+        klass / "digits",
+        '{"notebooks": {"00_start_here": {"questions": {"test-rows": {"answer": 1' + "0" * 5000 + "}}}}}",
     )
     big = 10**4000
     inflated = honest(klass / "inflated")
     edit(
         inflated,
         lambda nb: (
-            nb["questions"]["rows"].update(answer=big, score=big),
+            nb["questions"]["test-rows"].update(answer=big, score=big),
             nb["exercises"]["m2m-churn-rate"].update(value=big),
         ),
     )
-    notebook_file(klass / "literal", [parameters_cell("quiz_answers = {'rows': 1" + "0" * 5000 + "}")])
+    notebook_file(klass / "literal", [parameters_cell("quiz_answers = {'test-rows': 1" + "0" * 5000 + "}")])
 
     gradebook = graded_alongside_honest(klass)
 
     assert next(r for r in gradebook.rows if r.learner == "digits").flag == "corrupted"
     rows = {r.item: r for r in learner_rows(gradebook, "inflated")}
-    assert rows["rows"].score == 0 and rows["rows"].flag == "malformed"
+    assert rows["test-rows"].score == 0 and rows["test-rows"].flag == "malformed"
     assert rows["m2m-churn-rate"].status == "failed" and rows["m2m-churn-rate"].flag == "tampered"
     assert sum(r.score for r in learner_rows(gradebook, "literal")) == 0
 
@@ -137,12 +138,12 @@ def test_huge_integers_never_crash_and_never_score(klass):
         {"not": "a list"},
         [parameters_cell(["quiz_answers = ", 3])],
         [parameters_cell(None)],
-        [parameters_cell("quiz_answers = {'rows': 1}", tags="parameters")],
-        [parameters_cell("quiz_answers = {'rows': 1}", tags=[1, None, {"x": 1}])],
+        [parameters_cell("quiz_answers = {'test-rows': 1}", tags="parameters")],
+        [parameters_cell("quiz_answers = {'test-rows': 1}", tags=[1, None, {"x": 1}])],
         [{"cell_type": "code", "metadata": "tags", "source": "x"}, 7, None, "cell"],
         [parameters_cell("quiz_answers = ['time-split', 'b']")],
         [parameters_cell("quiz_answers = {1: 'b', (2, 3): 'c'}")],
-        [parameters_cell("quiz_answers = {'time-split': {1, 2}, 'pain-points': [1, None], 'rows': True}")],
+        [parameters_cell("quiz_answers = {'time-split': {1, 2}, 'pain-points': [1, None], 'test-rows': True}")],
         [parameters_cell("seed = -1\nmode = ['full']\nquiz_answers = {'time-split': b'b'}")],
     ],
 )
@@ -174,7 +175,7 @@ def test_unexpected_types_in_a_progress_file_only_affect_that_learner(klass):
     assert rows["time-split"].flag == "malformed" and rows["what-is-mlops"].flag == "malformed"
     assert rows["pain-points"].flag == "malformed" and rows["m2m-churn-rate"].flag == "malformed"
     assert (rows["train-months"].status, rows["train-months"].flag) == ("failed", "unverified")
-    assert rows["rows"].status == "correct"  # the untouched answer is still graded
+    assert rows["test-rows"].status == "correct"  # the untouched answer is still graded
 
 
 def test_unencodable_text_and_odd_names_are_written_and_read_back(klass, tmp_path):
@@ -229,14 +230,17 @@ def test_names_from_a_submission_are_never_turned_into_paths(klass, tmp_path):
 
 
 def test_an_answer_key_marker_is_never_an_answer(klass):
-    notebook_file(klass / "marker_nb", [parameters_cell("quiz_answers = {'rows': {'from_results': 'n_rows'}}")])
+    notebook_file(klass / "marker_nb", [parameters_cell("quiz_answers = {'test-rows': {'from_results': 'test_rows'}}")])
     marker = honest(klass / "marker_progress")
-    edit(marker, lambda nb: nb["questions"]["rows"].update(answer={"from_results": "n_rows"}, score=1.0, correct=True))
+    edit(
+        marker,
+        lambda nb: nb["questions"]["test-rows"].update(answer={"from_results": "test_rows"}, score=1.0, correct=True),
+    )
 
     gradebook = graded_alongside_honest(klass)
 
     for learner in ("marker_nb", "marker_progress"):
-        row = next(r for r in learner_rows(gradebook, learner) if r.item == "rows")
+        row = next(r for r in learner_rows(gradebook, learner) if r.item == "test-rows")
         assert row.score == 0 and row.status in {"invalid", "unanswered"} and row.flag == "malformed", row
 
 
@@ -284,16 +288,16 @@ def test_a_broken_bank_stops_grade_with_one_line(klass, tmp_path, capsys):
     (banks / f"{NOTEBOOK}.yaml").write_text(text)
     assert main(["grade", str(klass), "--quizzes", str(banks), "--output", str(tmp_path / "g.csv")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"{banks / NOTEBOOK}.yaml: question 'rows': 'tolerance'" in err
+    assert err.count("\n") == 1 and f"{banks / NOTEBOOK}.yaml: question 'test-rows': 'tolerance'" in err
     assert not (tmp_path / "g.csv").exists()
 
 
 @pytest.mark.parametrize(
     ("text", "entry"),
     [
-        ("00_start_here:\n  n_rows: twelve thousand\n", "00_start_here.n_rows: 'twelve thousand'"),
-        ("00_start_here:\n  n_rows: .nan\n", "00_start_here.n_rows: nan"),
-        ("00_start_here:\n  n_rows: true\n", "00_start_here.n_rows: True"),
+        ("00_start_here:\n  test_rows: three thousand\n", "00_start_here.test_rows: 'three thousand'"),
+        ("00_start_here:\n  test_rows: .nan\n", "00_start_here.test_rows: nan"),
+        ("00_start_here:\n  test_rows: true\n", "00_start_here.test_rows: True"),
         ("00_start_here: 12000\n", "00_start_here: expected a mapping"),
         ("a: &x [1]\nb: *x\n", "aliases"),
     ],

@@ -22,7 +22,7 @@ NOTEBOOK = "00_start_here"
 def test_every_spanish_bank_matches_its_english_twin(path: Path) -> None:
     spanish, english = load_bank(path), load_bank(ROOT / "quizzes" / path.name)
     assert [q.id for q in spanish.questions] == [q.id for q in english.questions]
-    assert spanish.answer_key({"n_rows": 1}) == english.answer_key({"n_rows": 1})
+    assert spanish.answer_key({"test_rows": 1}) == english.answer_key({"test_rows": 1})
     assert spanish.solutions() == english.solutions()
     translated = [q for q, e in zip(spanish.questions, english.questions, strict=True) if q.text != e.text]
     assert len(translated) == len(english.questions), "every question's text is translated"
@@ -43,8 +43,8 @@ def _spanish_copy(tmp_path: Path, edit) -> Path:
 
 CHANGES = {
     "a question left out": (
-        lambda s: s.replace("  - id: rows\n", "  - id: rows-renamed\n"),
-        "question 'rows'",
+        lambda s: s.replace("  - id: test-rows\n", "  - id: test-rows-renamed\n"),
+        "question 'test-rows'",
         "missing",
     ),
     "a correct flag added": (
@@ -57,7 +57,11 @@ CHANGES = {
         "question 'pain-points'",
         "option keys",
     ),
-    "a tolerance changed": (lambda s: s.replace("tolerance: 0\n", "tolerance: 5\n"), "question 'rows'", "tolerance"),
+    "a tolerance changed": (
+        lambda s: s.replace("tolerance: 0\n", "tolerance: 5\n"),
+        "question 'test-rows'",
+        "tolerance",
+    ),
     "a solution changed": (
         lambda s: s.replace("solution: 9\n", "solution: 8\n"),
         "exercise 'train-months'",
@@ -106,13 +110,13 @@ def test_the_catalogues_have_the_same_messages_and_placeholders() -> None:
 
 
 def _learner(workspace: Path, language: str, answers: dict, train_months: int) -> None:
-    show_quiz(NOTEBOOK, answers=answers, facts={"n_rows": 12000}, workspace=workspace, language=language)
+    show_quiz(NOTEBOOK, answers=answers, facts={"test_rows": 3000}, workspace=workspace, language=language)
     book = ExerciseBook(NOTEBOOK, workspace=workspace, seed=42, mode="full", language=language)
     book.submit("train-months", train_months, check=lambda v: Feedback(v == 9, "checked"))
 
 
 def test_a_class_mixing_english_and_spanish_learners_is_graded_alike(tmp_path: Path, capsys) -> None:
-    answers = {**load_bank(bank_path(NOTEBOOK)).answer_key({"n_rows": 12000}), "time-split": "a"}
+    answers = {**load_bank(bank_path(NOTEBOOK)).answer_key({"test_rows": 3000}), "time-split": "a"}
     _learner(tmp_path / "class" / "alice", "en", answers, 9)
     _learner(tmp_path / "class" / "bruno", "es", answers, 6)
     printed = capsys.readouterr().out
@@ -122,7 +126,7 @@ def test_a_class_mixing_english_and_spanish_learners_is_graded_alike(tmp_path: P
     rows = {(r.learner, r.kind, r.item): r.status for r in gradebook.rows if r.kind == "question"}
     alice = {item: status for (who, _, item), status in rows.items() if who == "alice"}
     bruno = {item: status for (who, _, item), status in rows.items() if who == "bruno"}
-    assert alice == bruno and alice["time-split"] == "wrong" and alice["rows"] == "correct"
+    assert alice == bruno and alice["time-split"] == "wrong" and alice["test-rows"] == "correct"
     totals = {t["learner"]: t["quiz"] for t in gradebook.totals()}
     assert totals["alice"] == totals["bruno"] == len(answers) - 1
     assert scorecard(NOTEBOOK, workspace=tmp_path / "class" / "bruno", language="es") == (
@@ -132,8 +136,8 @@ def test_a_class_mixing_english_and_spanish_learners_is_graded_alike(tmp_path: P
 
 def test_the_spanish_quiz_speaks_spanish_and_grades_like_the_english_one(tmp_path: Path) -> None:
     answers = {"time-split": "a", "pain-points": ["a", "c"]}
-    english = show_quiz(NOTEBOOK, answers=answers, workspace=tmp_path / "en", facts={"n_rows": 1})
-    spanish = show_quiz(NOTEBOOK, answers=answers, workspace=tmp_path / "es", facts={"n_rows": 1}, language="es")
+    english = show_quiz(NOTEBOOK, answers=answers, workspace=tmp_path / "en", facts={"test_rows": 1})
+    spanish = show_quiz(NOTEBOOK, answers=answers, workspace=tmp_path / "es", facts={"test_rows": 1}, language="es")
     assert {q: g.score for q, g in spanish.grades.items()} == {q: g.score for q, g in english.grades.items()}
     text = spanish.text()
     assert text.startswith(f"Cuestionario {NOTEBOOK}: 11 preguntas") and "Puntuación: 0/11" in text

@@ -162,7 +162,7 @@ def test_a_real_batch_of_00_start_here_is_graded_and_reported(tmp_path):
     rows = [
         BatchRow(
             "alice",
-            {"mode": "full", "quiz_answers": bank.answer_key(facts={"n_rows": 12000}), "solutions": bank.solutions()},
+            {"mode": "full", "quiz_answers": bank.answer_key(facts={"test_rows": 3000}), "solutions": bank.solutions()},
         ),
         BatchRow("bob", {"mode": "smoke", "quiz_answers": wrong}),
     ]
@@ -179,8 +179,8 @@ def test_a_real_batch_of_00_start_here_is_graded_and_reported(tmp_path):
     # Each learner's own lab result (the row count of their run) is a key metric; bob never answered that question.
     metrics = page.split("Key lab metrics per learner")[1]
     assert (
-        "<th>00_start_here.n_rows</th>" in metrics
-        and "<td>alice</td><td>&quot;full&quot;</td><td class=num>12000</td>" in metrics
+        "<th>00_start_here.test_rows</th>" in metrics
+        and "<td>alice</td><td>&quot;full&quot;</td><td class=num>3000</td>" in metrics
     )
     assert "No run failed." in page and "100%" in page
 
@@ -265,7 +265,7 @@ def test_interrupted_runs_are_not_completed_and_unverified_code_is_not_a_problem
 def test_a_class_mixing_the_english_and_spanish_editions_is_batched_graded_and_reported_alike(tmp_path):
     """alice runs the English notebook, bruno the Spanish one (same answers): one batch folder, one gradebook."""
     bank = load_bank(bank_path("00_start_here"))
-    parameters = {"mode": "smoke", "quiz_answers": bank.answer_key(facts={"n_rows": 6000}), "solutions": {}}
+    parameters = {"mode": "smoke", "quiz_answers": bank.answer_key(facts={"test_rows": 3000}), "solutions": {}}
     output = tmp_path / "batch"
     for row, notebook in (("alice", "00_start_here.ipynb"), ("bruno", "es/00_start_here.ipynb")):
         summary = run_batch([ROOT / "notebooks" / notebook], [BatchRow(row, parameters)], output, progress_bar=False)
@@ -278,7 +278,7 @@ def test_a_class_mixing_the_english_and_spanish_editions_is_batched_graded_and_r
         learner: {r.item: r.status for r in gradebook.rows if r.learner == learner and r.kind != "file"}
         for learner in ("alice", "bruno")
     }
-    assert statuses["alice"] == statuses["bruno"] and statuses["alice"]["rows"] == "correct"
+    assert statuses["alice"] == statuses["bruno"] and statuses["alice"]["test-rows"] == "correct"
     totals = {t["learner"]: t["quiz"] for t in gradebook.totals()}
     assert totals == {"alice": float(len(bank.questions)), "bruno": float(len(bank.questions))}
     page = build_report(batch_dir=output, gradebook=gradebook).html()

@@ -224,15 +224,15 @@ m2m_churn_rate = your_turn.submit(
 # %% [markdown]
 # ## 7. Quiz
 #
-# Pick an answer and press **Check** for each question. One question asks about a number from this notebook's
-# lab: look back at the output above. Your seed decides the order of the options, so a classmate may see them in
-# another order; each option keeps its letter, so "b" means the same answer for both of you.
+# Pick an answer and press **Check** for each question. One question asks you to work out a number from this
+# notebook's lab: the outputs above have what you need. Your seed decides the order of the options, so a classmate
+# may see them in another order; each option keeps its letter, so "b" means the same answer for both of you.
 
 # %%
 show_quiz(
     "00_start_here",
     answers=quiz_answers,
-    facts={"n_rows": len(customers)},
+    facts={"test_rows": len(data.split_by_month(customers, train_months=n_months - 3)[1])},
     workspace=workspace,
     seed=seed,
     language=language,

@@ -249,14 +249,14 @@ m2m_churn_rate = your_turn.submit(
 # %% [markdown]
 # ## 7. Cuestionario
 #
-# Elige una respuesta y pulsa **Comprobar** en cada pregunta. Una pregunta trata de un número del laboratorio de
-# este cuaderno: vuelve a mirar la salida de arriba.
+# Elige una respuesta y pulsa **Comprobar** en cada pregunta. Una pregunta te pide calcular un número a partir del
+# laboratorio de este cuaderno: las salidas de arriba tienen lo que necesitas.
 
 # %%
 show_quiz(
     "00_start_here",
     answers=quiz_answers,
-    facts={"n_rows": len(customers)},
+    facts={"test_rows": len(data.split_by_month(customers, train_months=n_months - 3)[1])},
     workspace=workspace,
     seed=seed,
     language=language,
