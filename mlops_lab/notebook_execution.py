@@ -94,7 +94,7 @@ def register_engine() -> str:
             execution_timeout: int | None = None,
             **kwargs: Any,
         ) -> Any:
-            # papermill's NBClientEngine.execute_managed_notebook, with the client above.
+            # papermill's NBClientEngine.execute_managed_notebook, with the client of _idle_before_stop_client.
             kwargs = remove_args(["input_path"], **kwargs)
             safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
             final_kwargs = merge_kwargs(
